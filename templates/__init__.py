@@ -1,0 +1,1 @@
+"""Scenario and mapping templates shipped with tokenbom_xl (installed as tokenbom_xl.templates)."""

@@ -1,0 +1,70 @@
+"""The ``tokenbom`` command line.
+
+Exit codes: 0 success, 1 a check failed or an output could not be produced, 2 bad
+input (a scenario, a data file or an argument). Each subcommand lives in its own
+module and is registered on :data:`main` below.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from tokenbom_xl import __version__
+from tokenbom_xl.errors import InputError, OutputError
+
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="tokenbom")
+@click.option("-v", "--verbose", count=True, help="Log progress to stderr; -vv for debug detail.")
+def main(verbose: int) -> None:
+    """Token BOM: the fully burdened cost of a self-manufactured AI token.
+
+    Run `tokenbom build` to write the reference factory's workbook, then
+    `tokenbom check WORKBOOK` to recalculate it in LibreOffice and verify its checks.
+    """
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+
+
+def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn the package's errors into a one-line message and the documented exit code."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except InputError as exc:
+            _fail(str(exc), EXIT_BAD_INPUT)
+        except OutputError as exc:
+            _fail(str(exc), EXIT_FAILED)
+
+    return wrapper
+
+
+def _fail(message: str, code: int) -> None:
+    for line in message.splitlines() or [message]:
+        click.echo(f"error: {line}", err=True)
+    sys.exit(code)
+
+
+def currency_text(amount: float, currency: str, decimals: int = 4) -> str:
+    """Format an amount as '$3.4484' or '3.4484 EUR'; trailing zeros are dropped when decimals=0."""
+    symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(currency)
+    number = f"{amount:,.{decimals}f}" if decimals else f"{amount:,g}"
+    return f"{symbol}{number}" if symbol else f"{number} {currency}"
+
+
+from tokenbom_xl.cli import build as _build  # noqa: E402  (registers the command)
+from tokenbom_xl.cli import check as _check  # noqa: E402
+
+main.add_command(_build.build)
+main.add_command(_check.check)

@@ -1,0 +1,64 @@
+"""``tokenbom build``: write the BOM workbook for a scenario."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import click
+
+from tokenbom_xl.cli import currency_text, handle_errors
+from tokenbom_xl.resources import template_path
+
+DEFAULT_OUTPUT = Path("workbooks") / "token_bom_reference.xlsx"
+
+
+@click.command()
+@click.argument("scenario", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Workbook to write. Default: workbooks/token_bom_reference.xlsx without SCENARIO, "
+    "else workbooks/token_bom_<scenario file name>.xlsx.",
+)
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
+@handle_errors
+def build(scenario: Path | None, output: Path | None, quiet: bool) -> None:
+    """Build the Token BOM workbook for SCENARIO (a TOML file).
+
+    Without SCENARIO, builds the reference factory shipped in
+    templates/reference_factory.toml. The workbook computes with native Excel
+    formulas. The same input always gives the same bytes, and a failed run leaves
+    any existing workbook untouched.
+    """
+    from tokenbom_xl.engine import evaluate
+    from tokenbom_xl.scenario import load_scenario
+    from tokenbom_xl.workbook import build_workbook, write_workbook
+
+    if scenario is None:
+        scenario_file = template_path("reference_factory.toml")
+        target = output or DEFAULT_OUTPUT
+    else:
+        scenario_file = scenario
+        target = output or Path("workbooks") / f"token_bom_{scenario.stem}.xlsx"
+
+    model = load_scenario(scenario_file)
+    result = evaluate(model)
+    written = write_workbook(build_workbook(model), target)
+    if quiet:
+        return
+
+    cur = model.currency
+    click.echo(f"Wrote {written} ({model.name})")
+    click.echo(f"  floor {currency_text(result.floor * 1e6, cur)}/M")
+    click.echo(
+        f"  cost per good token {currency_text(float(result.cost_per_good_token) * 1e6, cur)}/M "
+        f"at U = {model.utilization:g}, Y = {model.yield_rate:g}"
+    )
+    price = currency_text(model.api_price_per_million, cur, decimals=0)
+    crossover = float(result.crossover)
+    if math.isnan(crossover):
+        click.echo(f"  crossover utilization never at {price}/M: the factory cannot beat that price at this yield")
+    else:
+        click.echo(f"  crossover utilization {crossover:.4f} at {price}/M")

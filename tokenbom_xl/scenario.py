@@ -1,0 +1,470 @@
+"""Scenario input: one factory and one period, validated by pydantic.
+
+A scenario is a TOML file. Top-level keys describe the factory and the period
+(accelerators, throughput, utilization, yield, hours, currency, API price); one table
+per cost component gives that component's basis. The models here are the single
+source of truth for field names, units and allowed ranges: the workbook's Inputs
+sheet, the worksheet functions' ``inputs`` range and the error messages all take
+them from here.
+
+Numbers are validated strictly, so ``unit_price = "30000"`` (a TOML string) is an
+error rather than a silent conversion.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+import annotated_types
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from tokenbom_xl.errors import InputError
+
+__all__ = [
+    "COMPONENTS",
+    "EnergyPhysical",
+    "EnergyStated",
+    "FabricCapex",
+    "FabricShare",
+    "FacilityFixed",
+    "FacilityPerKw",
+    "FacilityPerRack",
+    "ModelLifecycle",
+    "Operations",
+    "Parameter",
+    "Platform",
+    "Scenario",
+    "Silicon",
+    "load_scenario",
+    "parse_scenario",
+    "scenario_from_parameters",
+    "scenario_hash",
+    "scenario_parameters",
+]
+
+# The seven components in BOM order, as (key, display name).
+COMPONENTS: tuple[tuple[str, str], ...] = (
+    ("silicon", "Silicon"),
+    ("fabric", "Fabric"),
+    ("facility", "Facility"),
+    ("energy", "Energy"),
+    ("platform", "Platform"),
+    ("model_lifecycle", "Model Lifecycle"),
+    ("operations", "Operations"),
+)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+def _money(description: str, **constraints: Any) -> Any:
+    return Field(ge=0, description=description, json_schema_extra={"unit": "money"}, **constraints)
+
+
+class Silicon(_Model):
+    """Accelerators, depreciated monthly."""
+
+    unit_price: float = Field(gt=0, description="purchase price of one accelerator", json_schema_extra={"unit": "money"})
+    life_months: int = Field(gt=0, le=240, description="depreciation life", json_schema_extra={"unit": "months"})
+    salvage: float = _money("salvage value of one accelerator at the end of its life", default=0.0)
+    method: Literal["straight-line", "declining-balance"] = Field(
+        default="straight-line",
+        description="depreciation method; declining-balance is double declining with a switch to straight-line",
+    )
+    age_months: int = Field(
+        default=0, ge=0, description="months already depreciated before this period", json_schema_extra={"unit": "months"}
+    )
+
+    @model_validator(mode="after")
+    def _salvage_below_price(self) -> Silicon:
+        if self.salvage >= self.unit_price:
+            raise ValueError(
+                f"salvage ({self.salvage:g}) must be less than unit_price ({self.unit_price:g})"
+            )
+        return self
+
+
+class FabricShare(_Model):
+    """Fabric as a share of the Silicon charge."""
+
+    basis: Literal["share-of-silicon"]
+    share_of_silicon: float = Field(ge=0, le=10, description="Fabric charge as a fraction of Silicon", json_schema_extra={"unit": "fraction"})
+
+
+class FabricCapex(_Model):
+    """Fabric as its own capital, amortized straight-line."""
+
+    basis: Literal["capex"]
+    capex: float = _money("network, head-node and local-storage capital")
+    life_months: int = Field(gt=0, le=240, description="amortization life", json_schema_extra={"unit": "months"})
+
+
+class FacilityFixed(_Model):
+    basis: Literal["fixed"]
+    monthly_cost: float = _money("fixed plant and rack cost per period")
+
+
+class FacilityPerRack(_Model):
+    basis: Literal["per-rack"]
+    racks: float = Field(gt=0, description="racks occupied", json_schema_extra={"unit": "racks"})
+    cost_per_rack: float = _money("cost of one rack per period")
+
+
+class FacilityPerKw(_Model):
+    basis: Literal["per-kw"]
+    provisioned_kw: float = Field(gt=0, description="provisioned power", json_schema_extra={"unit": "kW"})
+    cost_per_kw: float = _money("cost of one provisioned kW per period")
+
+
+class EnergyStated(_Model):
+    """Energy from a stated full-load amount per period (an invoice or a budget)."""
+
+    basis: Literal["stated"]
+    full_load_cost: float = _money("energy cost per period at full utilization")
+    idle_fraction: float = Field(
+        default=0.0, ge=0, le=1, description="share of full-load power drawn while idle", json_schema_extra={"unit": "fraction"}
+    )
+
+
+class EnergyPhysical(_Model):
+    """Energy from power and price: wall kW, or IT kW times PUE."""
+
+    basis: Literal["physical"]
+    wall_kw: float | None = Field(
+        default=None, gt=0, description="full-load power at the wall, PUE included", json_schema_extra={"unit": "kW"}
+    )
+    it_kw: float | None = Field(default=None, gt=0, description="full-load IT power", json_schema_extra={"unit": "kW"})
+    pue: float | None = Field(
+        default=None, ge=1, le=5, description="power usage effectiveness", json_schema_extra={"unit": "ratio"}
+    )
+    price_per_kwh: float = Field(ge=0, description="energy price", json_schema_extra={"unit": "money/kWh"})
+    idle_fraction: float = Field(
+        default=0.0, ge=0, le=1, description="share of full-load power drawn while idle", json_schema_extra={"unit": "fraction"}
+    )
+
+    @model_validator(mode="after")
+    def _one_power_form(self) -> EnergyPhysical:
+        it_form = self.it_kw is not None or self.pue is not None
+        if self.wall_kw is not None and it_form:
+            raise ValueError("give either wall_kw, or it_kw and pue, not both")
+        if self.wall_kw is None and (self.it_kw is None or self.pue is None):
+            raise ValueError("give wall_kw, or both it_kw and pue")
+        return self
+
+    @property
+    def full_load_kw(self) -> float:
+        """Power at the wall at full utilization, in kW."""
+        if self.wall_kw is not None:
+            return self.wall_kw
+        return self.it_kw * self.pue  # type: ignore[operator]
+
+
+class Platform(_Model):
+    licences_monthly: float = _money("serving and orchestration licences per period", default=0.0)
+    nodes: int = Field(default=0, ge=0, description="nodes that pay a per-node fee", json_schema_extra={"unit": "nodes"})
+    fee_per_node: float = _money("per-node fee per period", default=0.0)
+    model_licences_monthly: float = _money("model licences per period", default=0.0)
+
+
+class ModelLifecycle(_Model):
+    cost_per_cycle: float = _money("compute cost of one tuning, retraining and evaluation cycle", default=0.0)
+    cycles_per_year: float = Field(default=0.0, ge=0, le=365, description="cycles per year", json_schema_extra={"unit": "cycles/year"})
+    labour_monthly: float = _money("tuning and evaluation labour per period", default=0.0)
+
+
+class Operations(_Model):
+    fte: float = Field(ge=0, description="platform-team full-time equivalents", json_schema_extra={"unit": "FTE"})
+    annual_cost_per_fte: float = _money("fully loaded annual cost of one FTE")
+    share: float = Field(
+        default=1.0, ge=0, le=1, description="share of the team allocated to this factory", json_schema_extra={"unit": "fraction"}
+    )
+
+
+Fabric = Annotated[Union[FabricShare, FabricCapex], Field(discriminator="basis")]
+Facility = Annotated[Union[FacilityFixed, FacilityPerRack, FacilityPerKw], Field(discriminator="basis")]
+Energy = Annotated[Union[EnergyStated, EnergyPhysical], Field(discriminator="basis")]
+
+
+class Scenario(_Model):
+    """One factory for one period."""
+
+    name: str = Field(min_length=1, max_length=200, description="scenario name shown on the Cover sheet")
+    currency: str = Field(
+        default="USD", pattern=r"^[A-Z]{3}$", description="ISO 4217 currency code of every money figure"
+    )
+    hours_per_period: float = Field(
+        default=730.0, gt=0, le=8784, description="hours in the period (730 is a month)", json_schema_extra={"unit": "hours"}
+    )
+    accelerators: int = Field(gt=0, le=10_000_000, description="accelerators in the factory", json_schema_extra={"unit": "accelerators"})
+    tokens_per_second: float = Field(
+        gt=0, description="output tokens per second per accelerator at full load", json_schema_extra={"unit": "tokens/s"}
+    )
+    utilization: float = Field(gt=0, le=1, description="busy share of capacity", json_schema_extra={"unit": "fraction"})
+    yield_rate: float = Field(gt=0, le=1, description="good share of tokens made", json_schema_extra={"unit": "fraction"})
+    api_price_per_million: float = Field(
+        gt=0, description="price of a comparable API per million output tokens", json_schema_extra={"unit": "money/M tokens"}
+    )
+
+    silicon: Silicon
+    fabric: Fabric
+    facility: Facility
+    energy: Energy
+    platform: Platform = Platform()
+    model_lifecycle: ModelLifecycle = ModelLifecycle()
+    operations: Operations
+
+
+# ---------------------------------------------------------------------------
+# Loading and error messages
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario TOML file.
+
+    Raises:
+        InputError: the file is missing, is not TOML, or fails validation. The
+            message names the file, each invalid field, its value and the allowed range.
+    """
+    path = Path(path)
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{path}: scenario file not found; check the path") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{path}: not UTF-8 text (byte {exc.start}); save the scenario as UTF-8 TOML"
+        ) from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the scenario file: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{path}: not valid TOML: {exc}; fix the syntax there") from None
+    return parse_scenario(data, source=str(path))
+
+
+def parse_scenario(data: Mapping[str, Any], *, source: str = "scenario") -> Scenario:
+    """Validate a scenario given as a mapping (parsed TOML or JSON).
+
+    Raises:
+        InputError: one line per invalid field, each prefixed with ``source``.
+    """
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        lines = [_describe_error(source, error) for error in exc.errors()]
+        raise InputError("\n".join(lines)) from None
+
+
+# Discriminator tags that pydantic puts into an error's location.
+_TAGS = {"share-of-silicon", "capex", "fixed", "per-rack", "per-kw", "stated", "physical"}
+
+
+def _describe_error(source: str, error: Mapping[str, Any]) -> str:
+    """Turn one pydantic error into 'file: field = value: problem; allowed: range'."""
+    loc = [str(part) for part in error["loc"] if str(part) not in _TAGS]
+    field = ".".join(loc) or "(top level)"
+    kind = error["type"]
+    value = error.get("input")
+
+    if kind == "missing":
+        return f"{source}: missing field {field}; add it ({_allowed_text(error['loc'])})"
+    if kind == "extra_forbidden":
+        return f"{source}: unknown field {field}; remove it or check its spelling"
+    if kind == "union_tag_invalid" or kind == "union_tag_not_found":
+        tags = error.get("ctx", {}).get("expected_tags", "")
+        return f"{source}: {field}.basis = {value!r} is invalid; use one of {tags}"
+    if kind == "value_error":
+        message = str(error.get("ctx", {}).get("error", error["msg"]))
+        return f"{source}: {field}: {message}"
+
+    allowed = _allowed_text(error["loc"])
+    shown = _show_value(value)
+    return f"{source}: {field} = {shown} is invalid: {error['msg'].lower()}; allowed: {allowed}"
+
+
+def _show_value(value: Any) -> str:
+    if isinstance(value, (dict, list)):
+        return type(value).__name__
+    return repr(value)
+
+
+def _allowed_text(loc: tuple[Any, ...]) -> str:
+    """Describe the allowed values of the field at ``loc`` from its constraints."""
+    info = _field_info(loc)
+    if info is None:
+        return "see templates/reference_factory.toml"
+    annotation = info.annotation
+    bounds = []
+    for item in info.metadata:
+        if isinstance(item, annotated_types.Gt):
+            bounds.append(f"> {item.gt:g}")
+        elif isinstance(item, annotated_types.Ge):
+            bounds.append(f">= {item.ge:g}")
+        elif isinstance(item, annotated_types.Lt):
+            bounds.append(f"< {item.lt:g}")
+        elif isinstance(item, annotated_types.Le):
+            bounds.append(f"<= {item.le:g}")
+    unit = (info.json_schema_extra or {}).get("unit") if isinstance(info.json_schema_extra, dict) else None
+    kind = {int: "a whole number", float: "a number", str: "text"}.get(annotation)
+    if kind is None and "Literal" in str(annotation):
+        kind = "one of " + ", ".join(repr(a) for a in annotation.__args__)
+    if kind is None and "float" in str(annotation):
+        kind = "a number"
+    text = kind or "a value"
+    if bounds:
+        text += " " + " and ".join(bounds)
+    if unit:
+        text += f", in {unit}"
+    return text
+
+
+def _field_info(loc: tuple[Any, ...]) -> Any:
+    model: Any = Scenario
+    info = None
+    for part in loc:
+        part = str(part)
+        if part in _TAGS:
+            model = next(m for m in _TAG_MODELS if m.model_fields["basis"].annotation.__args__[0] == part)
+            continue
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            return None
+        info = model.model_fields.get(part)
+        if info is None:
+            return None
+        model = info.annotation
+    return info
+
+
+_TAG_MODELS = (FabricShare, FabricCapex, FacilityFixed, FacilityPerRack, FacilityPerKw, EnergyStated, EnergyPhysical)
+
+
+# ---------------------------------------------------------------------------
+# The flat parameter list used by the Inputs sheet and by TOKEN_BOM(inputs)
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One scenario value as a flat, Excel-friendly row."""
+
+    name: str  # also the workbook's defined name, e.g. silicon_unit_price
+    path: tuple[str, ...]  # location in the scenario, e.g. ("silicon", "unit_price")
+    value: Any
+    unit: str
+    description: str
+    minimum: float | None = None  # the allowed range as (bound, inclusive)
+    minimum_inclusive: bool = True
+    maximum: float | None = None
+    maximum_inclusive: bool = True
+
+    @property
+    def is_number(self) -> bool:
+        return isinstance(self.value, (int, float)) and not isinstance(self.value, bool)
+
+
+_SECTIONS = tuple(key for key, _ in COMPONENTS)
+
+
+def scenario_parameters(scenario: Scenario) -> list[Parameter]:
+    """List every value of ``scenario`` as a flat parameter, in file order.
+
+    Names join the component table and the field with an underscore
+    (``silicon.unit_price`` becomes ``silicon_unit_price``); top-level fields keep
+    their own name. Optional fields that are unset are left out.
+    """
+    parameters = []
+    for field_name in Scenario.model_fields:
+        value = getattr(scenario, field_name)
+        if isinstance(value, BaseModel):
+            for sub_name, sub_info in type(value).model_fields.items():
+                sub_value = getattr(value, sub_name)
+                if sub_value is None:
+                    continue
+                parameters.append(_parameter(f"{field_name}_{sub_name}", (field_name, sub_name), sub_value, sub_info))
+        else:
+            info = Scenario.model_fields[field_name]
+            parameters.append(_parameter(field_name, (field_name,), value, info))
+    return parameters
+
+
+def _parameter(name: str, path: tuple[str, ...], value: Any, info: Any) -> Parameter:
+    extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+    bounds: dict[str, Any] = {}
+    for item in info.metadata:
+        if isinstance(item, annotated_types.Gt):
+            bounds.update(minimum=item.gt, minimum_inclusive=False)
+        elif isinstance(item, annotated_types.Ge):
+            bounds.update(minimum=item.ge, minimum_inclusive=True)
+        elif isinstance(item, annotated_types.Lt):
+            bounds.update(maximum=item.lt, maximum_inclusive=False)
+        elif isinstance(item, annotated_types.Le):
+            bounds.update(maximum=item.le, maximum_inclusive=True)
+    return Parameter(
+        name=name,
+        path=path,
+        value=value,
+        unit=str(extra.get("unit", "")),
+        description=info.description or "",
+        **bounds,
+    )
+
+
+def scenario_from_parameters(pairs: Iterable[tuple[Any, Any]], *, source: str = "inputs") -> Scenario:
+    """Build a scenario from (name, value) pairs such as an Inputs sheet range.
+
+    Names are the flat names of :func:`scenario_parameters`. Blank names are skipped;
+    a whole-number float (as Excel sends every number) is accepted where a whole
+    number is required.
+
+    Raises:
+        InputError: an unknown or repeated name, or a scenario that fails validation.
+    """
+    data: dict[str, Any] = {}
+    for raw_name, value in pairs:
+        if raw_name is None or (isinstance(raw_name, str) and not raw_name.strip()):
+            continue
+        name = str(raw_name).strip()
+        path = _path_of(name)
+        if path is None:
+            raise InputError(f"{source}: unknown parameter {name!r}; use the names on the Inputs sheet")
+        target = data
+        for part in path[:-1]:
+            target = target.setdefault(part, {})
+        if path[-1] in target:
+            raise InputError(f"{source}: parameter {name!r} appears twice; keep one row")
+        target[path[-1]] = _from_excel(path, value)
+    return parse_scenario(data, source=source)
+
+
+def _path_of(name: str) -> tuple[str, ...] | None:
+    if name in Scenario.model_fields and name not in _SECTIONS:
+        return (name,)
+    for section in sorted(_SECTIONS, key=len, reverse=True):
+        if name.startswith(section + "_"):
+            return (section, name[len(section) + 1 :])
+    return None
+
+
+_INT_FIELDS = {("accelerators",), ("silicon", "life_months"), ("silicon", "age_months"), ("fabric", "life_months"), ("platform", "nodes")}
+
+
+def _from_excel(path: tuple[str, ...], value: Any) -> Any:
+    if path in _INT_FIELDS and isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and path not in _INT_FIELDS:
+        return float(value)
+    return value
+
+
+def scenario_hash(scenario: Scenario) -> str:
+    """Return the SHA-256 of the scenario's canonical JSON, as hex."""
+    canonical = json.dumps(scenario.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

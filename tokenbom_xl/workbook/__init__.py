@@ -1,0 +1,63 @@
+"""The standard Token BOM workbook, generated with openpyxl.
+
+:func:`build_workbook` lays out the sheets; every computed cell is a native Excel
+formula over the named cells of the Inputs sheet, and the engine's value for each one
+is recorded so the tests can compare the two after a LibreOffice recalculation.
+:func:`write_workbook` saves byte-reproducibly and atomically.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from openpyxl import Workbook
+
+from tokenbom_xl.engine import evaluate
+from tokenbom_xl.scenario import Scenario
+from tokenbom_xl.tbm import TbmRoute, default_tbm_mapping
+from tokenbom_xl.workbook.checks import add_core_checks, write_checks
+from tokenbom_xl.workbook.components import write_component_sheets
+from tokenbom_xl.workbook.context import BuildContext, Expectation
+from tokenbom_xl.workbook.cover import write_cover
+from tokenbom_xl.workbook.curve import write_curve
+from tokenbom_xl.workbook.inputs import write_inputs
+from tokenbom_xl.workbook.save import workbook_bytes, write_atomic
+from tokenbom_xl.workbook.summary import write_summary
+
+__all__ = ["BuiltWorkbook", "build_workbook", "write_workbook"]
+
+
+@dataclass(frozen=True)
+class BuiltWorkbook:
+    """A generated workbook with the engine's value for each formula cell."""
+
+    workbook: Workbook
+    expectations: list[Expectation]
+    names: dict[str, str]  # defined name -> sheet reference
+
+    def to_bytes(self) -> bytes:
+        return workbook_bytes(self.workbook)
+
+
+def build_workbook(scenario: Scenario, *, tbm_routes: list[TbmRoute] | None = None) -> BuiltWorkbook:
+    """Lay out the standard BOM workbook for ``scenario``."""
+    workbook = Workbook()
+    cover = workbook.active
+    cover.title = "Cover"
+    ctx = BuildContext(workbook=workbook, scenario=scenario, result=evaluate(scenario))
+    routes = tbm_routes if tbm_routes is not None else default_tbm_mapping()
+
+    write_inputs(ctx)
+    write_component_sheets(ctx, routes)
+    write_summary(ctx)
+    write_curve(ctx)
+    add_core_checks(ctx)
+    write_checks(ctx)
+    write_cover(ctx, cover)
+    return BuiltWorkbook(workbook=workbook, expectations=ctx.expectations, names=dict(ctx.names))
+
+
+def write_workbook(built: BuiltWorkbook, path: str | Path) -> Path:
+    """Save ``built`` to ``path`` reproducibly; see :mod:`tokenbom_xl.workbook.save`."""
+    return write_atomic(path, built.to_bytes())
