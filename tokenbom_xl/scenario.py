@@ -20,7 +20,7 @@ import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 import annotated_types
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -188,9 +188,9 @@ class Operations(_Model):
     )
 
 
-Fabric = Annotated[Union[FabricShare, FabricCapex], Field(discriminator="basis")]
-Facility = Annotated[Union[FacilityFixed, FacilityPerRack, FacilityPerKw], Field(discriminator="basis")]
-Energy = Annotated[Union[EnergyStated, EnergyPhysical], Field(discriminator="basis")]
+Fabric = Annotated[FabricShare | FabricCapex, Field(discriminator="basis")]
+Facility = Annotated[FacilityFixed | FacilityPerRack | FacilityPerKw, Field(discriminator="basis")]
+Energy = Annotated[EnergyStated | EnergyPhysical, Field(discriminator="basis")]
 
 
 class Scenario(_Model):
@@ -279,9 +279,12 @@ def _describe_error(source: str, error: Mapping[str, Any]) -> str:
         return f"{source}: missing field {field}; add it ({_allowed_text(error['loc'])})"
     if kind == "extra_forbidden":
         return f"{source}: unknown field {field}; remove it or check its spelling"
-    if kind == "union_tag_invalid" or kind == "union_tag_not_found":
-        tags = error.get("ctx", {}).get("expected_tags", "")
-        return f"{source}: {field}.basis = {value!r} is invalid; use one of {tags}"
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        context = error.get("ctx", {})
+        tags = context.get("expected_tags", "")
+        if kind == "union_tag_not_found":
+            return f"{source}: missing field {field}.basis; add it, one of {tags}"
+        return f"{source}: {field}.basis = {context.get('tag')!r} is invalid; use one of {tags}"
     if kind == "value_error":
         message = str(error.get("ctx", {}).get("error", error["msg"]))
         return f"{source}: {field}: {message}"
@@ -306,13 +309,13 @@ def _allowed_text(loc: tuple[Any, ...]) -> str:
     bounds = []
     for item in info.metadata:
         if isinstance(item, annotated_types.Gt):
-            bounds.append(f"> {item.gt:g}")
+            bounds.append(f"> {_number_text(item.gt)}")
         elif isinstance(item, annotated_types.Ge):
-            bounds.append(f">= {item.ge:g}")
+            bounds.append(f">= {_number_text(item.ge)}")
         elif isinstance(item, annotated_types.Lt):
-            bounds.append(f"< {item.lt:g}")
+            bounds.append(f"< {_number_text(item.lt)}")
         elif isinstance(item, annotated_types.Le):
-            bounds.append(f"<= {item.le:g}")
+            bounds.append(f"<= {_number_text(item.le)}")
     unit = (info.json_schema_extra or {}).get("unit") if isinstance(info.json_schema_extra, dict) else None
     kind = {int: "a whole number", float: "a number", str: "text"}.get(annotation)
     if kind is None and "Literal" in str(annotation):
@@ -323,8 +326,20 @@ def _allowed_text(loc: tuple[Any, ...]) -> str:
     if bounds:
         text += " " + " and ".join(bounds)
     if unit:
-        text += f", in {unit}"
+        text += ", " + _UNIT_TEXT.get(unit, f"in {unit}")
     return text
+
+
+_UNIT_TEXT = {
+    "money": "an amount in the scenario's currency",
+    "fraction": "as a fraction (0.6 means 60%)",
+    "money/kWh": "in the scenario's currency per kWh",
+    "money/M tokens": "in the scenario's currency per million tokens",
+}
+
+
+def _number_text(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:g}"
 
 
 def _field_info(loc: tuple[Any, ...]) -> Any:

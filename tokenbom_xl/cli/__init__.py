@@ -63,8 +63,8 @@ def currency_text(amount: float, currency: str, decimals: int = 4) -> str:
     return f"{symbol}{number}" if symbol else f"{number} {currency}"
 
 
-from tokenbom_xl.cli import build as _build  # noqa: E402  (registers the command)
-from tokenbom_xl.cli import check as _check  # noqa: E402
+from tokenbom_xl.cli import build as _build
+from tokenbom_xl.cli import check as _check
 
 main.add_command(_build.build)
 main.add_command(_check.check)

@@ -8,6 +8,7 @@ is recorded so the tests can compare the two after a LibreOffice recalculation.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +38,13 @@ class BuiltWorkbook:
     names: dict[str, str]  # defined name -> sheet reference
 
     def to_bytes(self) -> bytes:
+        """Return the .xlsx bytes; serialized once, because openpyxl's writer changes
+        the workbook it writes (chart and drawing numbering), so a second pass would
+        give different bytes."""
+        return self._bytes
+
+    @functools.cached_property
+    def _bytes(self) -> bytes:
         return workbook_bytes(self.workbook)
 
 

@@ -214,7 +214,6 @@ def component_sheets(ctx: BuildContext) -> list[ComponentSheet]:
 def _energy_sheet(ctx: BuildContext) -> ComponentSheet:
     s = ctx.scenario
     c = ctx.result.components
-    money = ctx.money
     cur = s.currency
     e = s.energy
     if isinstance(e, EnergyPhysical):
