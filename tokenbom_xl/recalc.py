@@ -16,11 +16,13 @@ import os
 import shutil
 import subprocess
 import tempfile
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from openpyxl import load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
 
 from tokenbom_xl.errors import InputError, OutputError
 
@@ -164,5 +166,6 @@ def _load(path: str | Path, *, data_only: bool):
         return load_workbook(path, data_only=data_only)
     except FileNotFoundError:
         raise InputError(f"{path}: workbook not found; check the path") from None
-    except Exception as exc:  # openpyxl raises many types for a damaged or foreign file
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, TypeError, OSError) as exc:
+        # openpyxl raises these for a damaged file or one that is not .xlsx.
         raise InputError(f"{path}: not a readable .xlsx workbook ({type(exc).__name__}: {exc})") from None
