@@ -3,6 +3,8 @@ against the API price, with a line chart on which the crossover shows."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from openpyxl.chart import Reference, ScatterChart, Series
 
@@ -65,27 +67,48 @@ def write_curve(ctx: BuildContext) -> None:
 
     chart = ScatterChart()
     chart.title = "Cost per million good tokens against utilization"
-    chart.style = 13
     chart.x_axis.title = "Utilization"
     chart.y_axis.title = f"{cur} per million good tokens"
     chart.x_axis.number_format = "0%"
     chart.x_axis.scaling.min = 0
     chart.x_axis.scaling.max = 1
     chart.y_axis.scaling.min = 0
+    chart.y_axis.scaling.max = axis_maximum(ctx)
+    chart.y_axis.number_format = '"$"0.00' if cur == "USD" else "0.00"
     # openpyxl 3.1 hides axes unless delete is set explicitly.
     chart.x_axis.delete = False
     chart.y_axis.delete = False
     x_values = Reference(ws, min_col=1, min_row=FIRST_ROW, max_row=last_row)
-    for column in (5, 6):
+    # Cost per million in dark blue, the API price as a dashed red line.
+    for column, colour, dash in ((5, "1F3864", "solid"), (6, "C00000", "dash")):
         values = Reference(ws, min_col=column, min_row=header_row, max_row=last_row)
         series = Series(values, x_values, title_from_data=True)
         series.marker.symbol = "none"
         series.smooth = False
+        series.graphicalProperties.line.solidFill = colour
+        series.graphicalProperties.line.prstDash = dash
+        series.graphicalProperties.line.width = 28575  # 2.25 pt in EMU
         chart.series.append(series)
-    chart.height = 10
-    chart.width = 18
+    chart.height = 11
+    chart.width = 20
+    chart.legend.position = "b"
     ws.add_chart(chart, "H3")
+    ws["H2"] = f"The vertical axis stops at {chart.y_axis.scaling.max:g} {cur}/M so the crossover stays visible; the table holds every point."
+    ws["H2"].font = style.SUBTITLE_FONT
 
     style.set_column_widths(ws, {"A": 24, "B": 20, "C": 20, "D": 20, "E": 24, "F": 24})
     style.finish_sheet(ws, freeze=f"A{FIRST_ROW}", title_rows=f"{header_row}:{header_row}")
 
+
+
+def axis_maximum(ctx: BuildContext) -> float:
+    """Return a round upper limit for the chart: 2.5x the API price or 1.5x the cost at
+    the scenario's utilization, whichever is higher. Near zero utilization the cost
+    runs off to infinity, and an axis scaled to it would flatten the crossover."""
+    cost = float(ctx.result.cost_per_good_token) * 1e6
+    limit = max(2.5 * ctx.scenario.api_price_per_million, 1.5 * cost)
+    magnitude = 10 ** math.floor(math.log10(limit))
+    for step in (1, 2, 2.5, 5, 10):
+        if step * magnitude >= limit:
+            return step * magnitude
+    return 10 * magnitude

@@ -56,6 +56,8 @@ def write_header(ws: Worksheet, row: int, labels: list[str], column: int = 1) ->
         cell.font = HEADER_FONT
         cell.fill = HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="center")
+    if any(len(label) > 18 for label in labels):
+        ws.row_dimensions[row].height = 30
 
 
 def set_column_widths(ws: Worksheet, widths: dict[str, float]) -> None:

@@ -236,6 +236,9 @@ def _add_waterfall_chart(ws, first: int, last: int, currency: str) -> None:
     chart.title = "Cost per good token, step by step"
     chart.y_axis.title = f"{currency} per M tokens"
     chart.legend = None
+    chart.y_axis.number_format = '"$"0.00' if currency == "USD" else "0.00"
+    chart.x_axis.delete = False
+    chart.y_axis.delete = False
     data = Reference(ws, min_col=3, min_row=first, max_row=last)
     labels = Reference(ws, min_col=1, min_row=first, max_row=last)
     chart.add_data(data, titles_from_data=False)
