@@ -79,22 +79,27 @@ def _unit_text(ctx: BuildContext, parameter: Parameter) -> str:
     return parameter.unit.replace("money", ctx.scenario.currency)
 
 
-def _bounds(parameter: Parameter, ref: str) -> list[str]:
+def _bounds(parameter: Parameter, ref: str, *, separator: str = "") -> list[str]:
+    """Return the parameter's bounds as comparisons such as 'B7>0'."""
     conditions = []
     if parameter.minimum is not None:
         operator = ">=" if parameter.minimum_inclusive else ">"
-        conditions.append(f"{ref}{operator}{parameter.minimum:g}")
+        conditions.append(f"{ref}{separator}{operator}{separator}{_number(parameter.minimum)}")
     if parameter.maximum is not None:
         operator = "<=" if parameter.maximum_inclusive else "<"
-        conditions.append(f"{ref}{operator}{parameter.maximum:g}")
+        conditions.append(f"{ref}{separator}{operator}{separator}{_number(parameter.maximum)}")
     return conditions
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
 def _allowed_text(parameter: Parameter) -> str:
     if not parameter.is_number:
         choices = _EDITABLE_CHOICES.get(parameter.name)
         return " or ".join(choices) if choices else "set in the scenario file"
-    parts = [c.replace("value", "") for c in _bounds(parameter, "value")]
+    parts = [c.replace("value ", "") for c in _bounds(parameter, "value", separator=" ")]
     kind = "whole number" if isinstance(parameter.value, int) else "number"
     return f"{kind} {' and '.join(parts)}".strip()
 
