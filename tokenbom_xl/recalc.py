@@ -1,7 +1,7 @@
 """Recalculating a workbook with LibreOffice headless, and reading the results.
 
-LibreOffice keeps a cell's cached value on load unless told otherwise, so each run
-gets a fresh user profile whose settings force recalculation of every .xlsx on load
+By default LibreOffice keeps a cell's cached value when it loads an .xlsx. Each run
+therefore gets a fresh user profile whose settings force recalculation on load
 (``OOXMLRecalcMode`` = 0, "always"). Each run has its own profile folder, because two
 soffice processes that share one block each other.
 

@@ -31,7 +31,7 @@ def main(verbose: int) -> None:
     Run `tokenbom build` to write the reference factory's workbook, then
     `tokenbom check WORKBOOK` to recalculate it in LibreOffice and verify its checks.
     """
-    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    level = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
 
 

@@ -1,8 +1,8 @@
 """The standard Token BOM workbook, generated with openpyxl.
 
-:func:`build_workbook` lays out the sheets; every computed cell is a native Excel
-formula over the named cells of the Inputs sheet, and the engine's value for each one
-is recorded so the tests can compare the two after a LibreOffice recalculation.
+:func:`build_workbook` lays out the sheets. Every computed cell is a native Excel
+formula over the named cells of the Inputs sheet. The engine's value for each one is
+recorded, so the tests can compare the two after a LibreOffice recalculation.
 :func:`write_workbook` saves byte-reproducibly and atomically.
 """
 
@@ -38,9 +38,11 @@ class BuiltWorkbook:
     names: dict[str, str]  # defined name -> sheet reference
 
     def to_bytes(self) -> bytes:
-        """Return the .xlsx bytes; serialized once, because openpyxl's writer changes
-        the workbook it writes (chart and drawing numbering), so a second pass would
-        give different bytes."""
+        """Return the .xlsx bytes, serialized only once.
+
+        openpyxl's writer renumbers charts and drawings in the workbook it writes, so
+        a second pass over the same object would give different bytes.
+        """
         return self._bytes
 
     @functools.cached_property

@@ -54,110 +54,123 @@ def write_component_sheets(ctx: BuildContext, routes: list[TbmRoute]) -> None:
 
 def component_sheets(ctx: BuildContext) -> list[ComponentSheet]:
     """Describe the seven component sheets for the context's scenario."""
-    s = ctx.scenario
-    c = ctx.result.components
-    money = ctx.money
-    cur = s.currency
-    count = style.TOKENS
+    return [
+        _silicon_sheet(ctx),
+        _fabric_sheet(ctx),
+        _facility_sheet(ctx),
+        _energy_sheet(ctx),
+        _platform_sheet(ctx),
+        _lifecycle_sheet(ctx),
+        _operations_sheet(ctx),
+    ]
 
-    silicon_unit = float(engine.silicon_cost(s.silicon, 1))
-    silicon = ComponentSheet(
+
+def _silicon_sheet(ctx: BuildContext) -> ComponentSheet:
+    scenario, money, currency = ctx.scenario, ctx.money, ctx.scenario.currency
+    silicon = scenario.silicon
+    return ComponentSheet(
         key="silicon",
         title="Silicon",
         definition="Accelerators that run the forward pass, depreciated over their useful life.",
         behaviour="fixed (capital)",
-        basis=f"{s.accelerators} accelerators, {s.silicon.method} depreciation over {s.silicon.life_months} months",
+        basis=f"{scenario.accelerators} accelerators, {silicon.method} depreciation over {silicon.life_months} months",
         formula_text=(
-            "accelerators x one unit's monthly charge; straight-line: (price - salvage) / life while age < life; "
-            "declining-balance: VDB(price, salvage, life, age, age + 1, 2), 0 once fully depreciated"
+            "accelerators x one unit's monthly charge. Straight-line: (price - salvage) / life while age < life. "
+            "Declining-balance: VDB(price, salvage, life, age, age + 1, 2). Zero once fully depreciated."
         ),
         lines=[
-            Line("Accelerators", "=accelerators", s.accelerators, "accelerators", count),
-            Line("Unit price", "=silicon_unit_price", s.silicon.unit_price, cur, money),
-            Line("Salvage per unit", "=silicon_salvage", s.silicon.salvage, cur, money),
-            Line("Depreciation life", "=silicon_life_months", s.silicon.life_months, "months", count),
-            Line("Age at the start of the period", "=silicon_age_months", s.silicon.age_months, "months", count),
+            Line("Accelerators", "=accelerators", scenario.accelerators, "accelerators", style.TOKENS),
+            Line("Unit price", "=silicon_unit_price", silicon.unit_price, currency, money),
+            Line("Salvage per unit", "=silicon_salvage", silicon.salvage, currency, money),
+            Line("Depreciation life", "=silicon_life_months", silicon.life_months, "months", style.TOKENS),
+            Line("Age at the start of the period", "=silicon_age_months", silicon.age_months, "months", style.TOKENS),
             Line(
                 "Monthly charge per accelerator",
                 "=IF(silicon_age_months<silicon_life_months,"
                 'IF(silicon_method="declining-balance",'
                 "VDB(silicon_unit_price,silicon_salvage,silicon_life_months,silicon_age_months,silicon_age_months+1,2,FALSE),"
                 "(silicon_unit_price-silicon_salvage)/silicon_life_months),0)",
-                silicon_unit,
-                f"{cur}/month",
+                float(engine.silicon_cost(silicon, 1)),
+                f"{currency}/month",
                 money,
             ),
         ],
         cost_formula="=accelerators*{prev}",
-        cost=c.silicon,
+        cost=ctx.result.components.silicon,
     )
 
-    if isinstance(s.fabric, FabricShare):
-        fabric_lines = [
-            Line("Silicon charge", "=cost_silicon", c.silicon, f"{cur}/month", money),
-            Line("Share of Silicon", "=fabric_share_of_silicon", s.fabric.share_of_silicon, "fraction", style.PERCENT),
+
+def _fabric_sheet(ctx: BuildContext) -> ComponentSheet:
+    fabric, money, currency = ctx.scenario.fabric, ctx.money, ctx.scenario.currency
+    components = ctx.result.components
+    if isinstance(fabric, FabricShare):
+        lines = [
+            Line("Silicon charge", "=cost_silicon", components.silicon, f"{currency}/month", money),
+            Line("Share of Silicon", "=fabric_share_of_silicon", fabric.share_of_silicon, "fraction", style.PERCENT),
         ]
-        fabric_formula, fabric_basis = "=cost_silicon*fabric_share_of_silicon", f"{s.fabric.share_of_silicon:.0%} of Silicon"
-        fabric_text = "Silicon charge x share of Silicon"
+        formula, basis, text = (
+            "=cost_silicon*fabric_share_of_silicon",
+            f"{fabric.share_of_silicon:.0%} of Silicon",
+            "Silicon charge x share of Silicon",
+        )
     else:
-        assert isinstance(s.fabric, FabricCapex)
-        fabric_lines = [
-            Line("Fabric capital", "=fabric_capex", s.fabric.capex, cur, money),
-            Line("Amortization life", "=fabric_life_months", s.fabric.life_months, "months", count),
+        assert isinstance(fabric, FabricCapex)
+        lines = [
+            Line("Fabric capital", "=fabric_capex", fabric.capex, currency, money),
+            Line("Amortization life", "=fabric_life_months", fabric.life_months, "months", style.TOKENS),
         ]
-        fabric_formula, fabric_basis = "=fabric_capex/fabric_life_months", "own capital, straight-line"
-        fabric_text = "capital / life in months"
-    fabric = ComponentSheet(
+        formula, basis, text = "=fabric_capex/fabric_life_months", "own capital, straight-line", "capital / life in months"
+    return ComponentSheet(
         "fabric",
         "Fabric",
         "Interconnect, head and control nodes, and the local storage that feeds the accelerators.",
         "fixed (capital)",
-        fabric_basis,
-        fabric_text,
-        fabric_lines,
-        fabric_formula,
-        c.fabric,
+        basis,
+        text,
+        lines,
+        formula,
+        components.fabric,
     )
 
-    f = s.facility
-    if isinstance(f, FacilityFixed):
-        facility_lines = [Line("Monthly plant cost", "=facility_monthly_cost", f.monthly_cost, cur, money)]
-        facility_formula, facility_basis, facility_text = "=facility_monthly_cost", "fixed monthly cost", "fixed monthly cost"
-    elif isinstance(f, FacilityPerRack):
-        facility_lines = [
-            Line("Racks", "=facility_racks", f.racks, "racks", style.NUMBER),
-            Line("Cost per rack", "=facility_cost_per_rack", f.cost_per_rack, f"{cur}/rack", money),
+
+def _facility_sheet(ctx: BuildContext) -> ComponentSheet:
+    facility, money, currency = ctx.scenario.facility, ctx.money, ctx.scenario.currency
+    if isinstance(facility, FacilityFixed):
+        lines = [Line("Monthly plant cost", "=facility_monthly_cost", facility.monthly_cost, currency, money)]
+        formula, basis, text = "=facility_monthly_cost", "fixed monthly cost", "fixed monthly cost"
+    elif isinstance(facility, FacilityPerRack):
+        lines = [
+            Line("Racks", "=facility_racks", facility.racks, "racks", style.NUMBER),
+            Line("Cost per rack", "=facility_cost_per_rack", facility.cost_per_rack, f"{currency}/rack", money),
         ]
-        facility_formula, facility_basis, facility_text = (
-            "=facility_racks*facility_cost_per_rack",
-            "per rack",
-            "racks x cost per rack",
-        )
+        formula, basis, text = "=facility_racks*facility_cost_per_rack", "per rack", "racks x cost per rack"
     else:
-        assert isinstance(f, FacilityPerKw)
-        facility_lines = [
-            Line("Provisioned power", "=facility_provisioned_kw", f.provisioned_kw, "kW", style.NUMBER),
-            Line("Cost per kW", "=facility_cost_per_kw", f.cost_per_kw, f"{cur}/kW", money),
+        assert isinstance(facility, FacilityPerKw)
+        lines = [
+            Line("Provisioned power", "=facility_provisioned_kw", facility.provisioned_kw, "kW", style.NUMBER),
+            Line("Cost per kW", "=facility_cost_per_kw", facility.cost_per_kw, f"{currency}/kW", money),
         ]
-        facility_formula, facility_basis, facility_text = (
+        formula, basis, text = (
             "=facility_provisioned_kw*facility_cost_per_kw",
             "per provisioned kW",
             "provisioned kW x cost per kW",
         )
-    facility = ComponentSheet(
+    return ComponentSheet(
         "facility",
         "Facility",
         "Data-centre space, racks, shell and the fixed mechanical and electrical plant.",
         "fixed",
-        facility_basis,
-        facility_text,
-        facility_lines,
-        facility_formula,
-        c.facility,
+        basis,
+        text,
+        lines,
+        formula,
+        ctx.result.components.facility,
     )
 
-    p = s.platform
-    platform = ComponentSheet(
+
+def _platform_sheet(ctx: BuildContext) -> ComponentSheet:
+    platform, money, currency = ctx.scenario.platform, ctx.money, ctx.scenario.currency
+    return ComponentSheet(
         "platform",
         "Platform",
         "Inference engine, scheduler, orchestrator, cluster manager and model licences.",
@@ -165,80 +178,80 @@ def component_sheets(ctx: BuildContext) -> list[ComponentSheet]:
         "licences plus per-node fees",
         "licences + nodes x fee per node + model licences",
         [
-            Line("Serving and orchestration licences", "=platform_licences_monthly", p.licences_monthly, cur, money),
-            Line("Nodes paying a per-node fee", "=platform_nodes", p.nodes, "nodes", count),
-            Line("Fee per node", "=platform_fee_per_node", p.fee_per_node, cur, money),
-            Line("Model licences", "=platform_model_licences_monthly", p.model_licences_monthly, cur, money),
+            Line("Serving and orchestration licences", "=platform_licences_monthly", platform.licences_monthly, currency, money),
+            Line("Nodes paying a per-node fee", "=platform_nodes", platform.nodes, "nodes", style.TOKENS),
+            Line("Fee per node", "=platform_fee_per_node", platform.fee_per_node, currency, money),
+            Line("Model licences", "=platform_model_licences_monthly", platform.model_licences_monthly, currency, money),
         ],
         "=platform_licences_monthly+platform_nodes*platform_fee_per_node+platform_model_licences_monthly",
-        c.platform,
+        ctx.result.components.platform,
     )
 
-    m = s.model_lifecycle
-    lifecycle = ComponentSheet(
+
+def _lifecycle_sheet(ctx: BuildContext) -> ComponentSheet:
+    lifecycle, money, currency = ctx.scenario.model_lifecycle, ctx.money, ctx.scenario.currency
+    return ComponentSheet(
         "model_lifecycle",
         "Model Lifecycle",
         "Recurring tuning, retraining and evaluation that keep the model fit to produce good tokens.",
         "fixed, recurring",
-        f"{m.cycles_per_year:g} cycles a year plus labour",
+        f"{lifecycle.cycles_per_year:g} cycles a year plus labour",
         "cost per cycle x cycles per year / 12 + labour",
         [
-            Line("Cost per cycle", "=model_lifecycle_cost_per_cycle", m.cost_per_cycle, cur, money),
-            Line("Cycles per year", "=model_lifecycle_cycles_per_year", m.cycles_per_year, "cycles/year", style.NUMBER),
-            Line("Labour", "=model_lifecycle_labour_monthly", m.labour_monthly, f"{cur}/month", money),
+            Line("Cost per cycle", "=model_lifecycle_cost_per_cycle", lifecycle.cost_per_cycle, currency, money),
+            Line("Cycles per year", "=model_lifecycle_cycles_per_year", lifecycle.cycles_per_year, "cycles/year", style.NUMBER),
+            Line("Labour", "=model_lifecycle_labour_monthly", lifecycle.labour_monthly, f"{currency}/month", money),
         ],
         "=model_lifecycle_cost_per_cycle*model_lifecycle_cycles_per_year/12+model_lifecycle_labour_monthly",
-        c.model_lifecycle,
+        ctx.result.components.model_lifecycle,
     )
 
-    o = s.operations
-    operations = ComponentSheet(
+
+def _operations_sheet(ctx: BuildContext) -> ComponentSheet:
+    operations, money, currency = ctx.scenario.operations, ctx.money, ctx.scenario.currency
+    return ComponentSheet(
         "operations",
         "Operations",
         "Platform engineering, site reliability and ML operations that keep the factory running.",
         "fixed",
-        f"{o.fte:g} FTE at {o.annual_cost_per_fte:,.0f} {cur} a year, {o.share:.0%} allocated",
+        f"{operations.fte:g} FTE at {operations.annual_cost_per_fte:,.0f} {currency} a year, {operations.share:.0%} allocated",
         "FTE x annual cost per FTE / 12 x share",
         [
-            Line("Full-time equivalents", "=operations_fte", o.fte, "FTE", style.NUMBER),
-            Line("Annual cost per FTE", "=operations_annual_cost_per_fte", o.annual_cost_per_fte, f"{cur}/year", money),
-            Line("Share allocated to this factory", "=operations_share", o.share, "fraction", style.PERCENT),
+            Line("Full-time equivalents", "=operations_fte", operations.fte, "FTE", style.NUMBER),
+            Line("Annual cost per FTE", "=operations_annual_cost_per_fte", operations.annual_cost_per_fte, f"{currency}/year", money),
+            Line("Share allocated to this factory", "=operations_share", operations.share, "fraction", style.PERCENT),
         ],
         "=operations_fte*operations_annual_cost_per_fte/12*operations_share",
-        c.operations,
+        ctx.result.components.operations,
     )
-
-    return [silicon, fabric, facility, _energy_sheet(ctx), platform, lifecycle, operations]
 
 
 def _energy_sheet(ctx: BuildContext) -> ComponentSheet:
-    s = ctx.scenario
-    c = ctx.result.components
-    cur = s.currency
-    e = s.energy
-    if isinstance(e, EnergyPhysical):
-        if e.wall_kw is not None:
-            power = [Line("Full-load power at the wall", "=energy_wall_kw", e.wall_kw, "kW", style.NUMBER)]
-            kw_ref = "energy_wall_kw"
+    scenario, currency = ctx.scenario, ctx.scenario.currency
+    energy = scenario.energy
+    if isinstance(energy, EnergyPhysical):
+        if energy.wall_kw is not None:
+            power = [Line("Full-load power at the wall", "=energy_wall_kw", energy.wall_kw, "kW", style.NUMBER)]
+            kw_reference = "energy_wall_kw"
         else:
             power = [
-                Line("Full-load IT power", "=energy_it_kw", e.it_kw, "kW", style.NUMBER),
-                Line("PUE", "=energy_pue", e.pue, "ratio", "0.00"),
+                Line("Full-load IT power", "=energy_it_kw", energy.it_kw, "kW", style.NUMBER),
+                Line("PUE", "=energy_pue", energy.pue, "ratio", "0.00"),
             ]
-            kw_ref = "energy_it_kw*energy_pue"
+            kw_reference = "energy_it_kw*energy_pue"
         lines = [
             *power,
-            Line("Hours in the period", "=hours_per_period", s.hours_per_period, "hours", style.NUMBER),
-            Line("Price", "=energy_price_per_kwh", e.price_per_kwh, f"{cur}/kWh", "0.0000"),
+            Line("Hours in the period", "=hours_per_period", scenario.hours_per_period, "hours", style.NUMBER),
+            Line("Price", "=energy_price_per_kwh", energy.price_per_kwh, f"{currency}/kWh", "0.0000"),
         ]
-        full_formula = f"={kw_ref}*hours_per_period*energy_price_per_kwh"
+        full_formula = f"={kw_reference}*hours_per_period*energy_price_per_kwh"
         basis = "power x hours x price"
-        text = "E_full = kW at the wall x hours x price; E(U) = E_full x (i + (1 - i) x U)"
+        text = "E_full = kW at the wall x hours x price, and E(U) = E_full x (i + (1 - i) x U)"
     else:
         lines = []
         full_formula = "=energy_full_load_cost"
         basis = "stated full-load amount"
-        text = "E_full stated; E(U) = E_full x (i + (1 - i) x U)"
+        text = "E_full as stated, and E(U) = E_full x (i + (1 - i) x U)"
     return ComponentSheet(
         "energy",
         "Energy",
@@ -248,7 +261,7 @@ def _energy_sheet(ctx: BuildContext) -> ComponentSheet:
         text,
         lines,
         full_formula,
-        c.energy_full,
+        ctx.result.components.energy_full,
     )
 
 

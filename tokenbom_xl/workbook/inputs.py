@@ -2,9 +2,9 @@
 
 Each parameter gets a defined name equal to its flat name (``silicon_unit_price``),
 so every other sheet's formulas read like the scenario file. Numeric inputs are
-unlocked and carry data validation with the scenario's own allowed range; text that
-chooses a basis is shown locked, because switching basis changes which inputs exist
-and is done in the scenario file.
+unlocked and carry data validation with the scenario's own allowed range. Text that
+chooses a basis is locked, because switching basis changes which inputs exist, so it
+is done in the scenario file.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Cell styles and number formats shared by every sheet.
 
-Conventions: inputs have a yellow fill, blue text and are unlocked; everything else
+Conventions: inputs have a yellow fill and blue text and are unlocked. Everything else
 is locked under sheet protection without a password, so a controller can unprotect a
 sheet but cannot overwrite a formula by accident.
 """
