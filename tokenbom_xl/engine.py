@@ -116,14 +116,13 @@ def declining_balance_charge(
     """
     cost, salvage, life, age = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (cost, salvage, life_months, age_months)))
     out = np.zeros(cost.shape)
-    # Ages are whole months; the loop runs once per month of the longest age asked for,
-    # vectorized over every element.
+    # Ages are whole months. The loop runs once per month, vectorized over every element,
+    # up to the oldest age inside its life: older assets charge nothing.
     book = cost.copy()
     rate = factor / life
     switched = np.zeros(cost.shape, dtype=bool)
     sl_charge = np.zeros(cost.shape)
-    # Only ages inside the life charge anything, so the loop stops at the oldest of
-    # those; a NaN age compares false and charges nothing.
+    # A NaN age compares false here, so it charges nothing.
     last = int(np.max(np.where((age >= 0) & (age < life), age, -1.0), initial=-1.0))
     for month in range(last + 1):
         remaining = life - month

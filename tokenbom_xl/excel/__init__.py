@@ -1,8 +1,9 @@
 """The Token BOM as Excel worksheet functions, in plain Python.
 
-Each function takes Excel-shaped arguments (single values, lists of rows, None for
-empty cells, error values as text), calls the engine and returns Excel-shaped
-results; none of them raises. :mod:`tokenbom_xl.udfs` registers them with xlwings.
+Each function takes Excel-shaped arguments: single values, lists of rows, None for
+empty cells and error values as text. It calls the engine and returns Excel-shaped
+results, and it never raises. :mod:`tokenbom_xl.udfs` registers the functions with
+xlwings.
 """
 
 from __future__ import annotations

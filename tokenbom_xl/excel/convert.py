@@ -5,11 +5,11 @@ numbers as float, empty cells as None, TRUE and FALSE as bool, text as str and e
 values as their text ("#N/A"). Python callers may pass NumPy arrays as well.
 
 An elementwise function reads each argument into a 2-D float array with a parallel
-array of error codes, broadcasts the arguments against each other as an Excel array
-formula does, calls the engine, and returns a float, an error value, or a 2-D array
+array of error codes. It broadcasts the arguments against each other as an Excel array
+formula does and calls the engine. It returns a float, an error value, or a 2-D array
 that carries an error value in each element that has one. A table function reads a
-range into rows of cells and returns rows. Neither kind raises into Excel: see
-:func:`worksheet_function` and :func:`table_function`.
+range into rows of cells and returns rows. Neither kind raises into Excel, because
+:func:`worksheet_function` and :func:`table_function` catch every exception.
 
 The rules for one element, in order (the first that applies wins):
 
@@ -138,10 +138,10 @@ def read_numbers(value: Any, default: float | None = None) -> Cells:
     """Read a numeric argument: a single value, a list, a list of rows or an array.
 
     A flat list or a 1-D array is one row, as NumPy broadcasting treats it. Empty
-    cells become ``default`` (or 0 where there is none); text is ``#VALUE!``; error
-    values keep their code; NaN and infinity are ``#NUM!``. The range check belongs
-    to :class:`Domain`, which also rejects NaN and infinity in numeric arrays, so this
-    fast path does not look at them.
+    cells become ``default``, or 0 where there is none. Text is ``#VALUE!``, error
+    values keep their code, and NaN and infinity in cells are ``#NUM!``. The range
+    check belongs to :class:`Domain`, which also rejects NaN and infinity in numeric
+    arrays, so the fast path for those does not look at them.
     """
     if isinstance(value, float | int) and not isinstance(value, bool):
         number = float(value)
@@ -269,7 +269,7 @@ class NumericArgument:
 
 @dataclass(frozen=True)
 class ChoiceArgument:
-    """A text argument that names one of ``options``; it reads as the option's index.
+    """A text argument that names one of ``options`` and reads as the option's index.
 
     Matching ignores case, surrounding spaces, and the difference between a space,
     an underscore and a hyphen, so "Declining Balance" names "declining-balance".
@@ -318,10 +318,10 @@ def _normalize_choice(text: str) -> str:
 class ElementwiseCall:
     """The arguments of one elementwise call, read, validated and broadcast.
 
-    Shapes combine as in an Excel array formula: the result has the most rows and
-    the most columns of any argument; an argument with one row or one column repeats
-    along it; any other argument that is too short leaves ``#N/A`` in the elements
-    beyond its end. For shapes that NumPy can broadcast, this is NumPy broadcasting.
+    Shapes combine as in an Excel array formula. The result has the most rows and the
+    most columns of any argument. An argument with one row or one column repeats along
+    it, and any other argument that is too short leaves ``#N/A`` in the elements beyond
+    its end. For shapes that NumPy can broadcast, this is NumPy broadcasting.
     """
 
     def __init__(self, *arguments: NumericArgument | ChoiceArgument) -> None:
@@ -358,8 +358,8 @@ class ElementwiseCall:
 
         An element that is NaN or infinite without an earlier error gets ``not_finite``
         (for example ``#DIV/0!`` where a division had no good tokens). A 1 x 1 result is
-        returned as a float or an error value; a larger one as a 2-D array, of float
-        when every element is a number and of object (floats and error values) otherwise.
+        returned as a float or an error value. A larger one is a 2-D array: of float when
+        every element is a number, else of object holding floats and error values.
         """
         values = np.asarray(values, dtype=np.float64)
         if values.shape != self.shape:

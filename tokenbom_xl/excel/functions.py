@@ -1,8 +1,8 @@
 """The elementwise worksheet functions, each a thin layer over the engine's kernels.
 
-Every argument may be one value or a range; arguments broadcast against each other
-and a range gives a 2-D array (see :mod:`tokenbom_xl.excel.convert` for the shapes
-and the error rules). The checks each function adds:
+Every argument may be one value or a range. Arguments broadcast against each other,
+and a range gives a 2-D array; :mod:`tokenbom_xl.excel.convert` describes the shapes
+and the error rules. The checks each function adds:
 
 - utilization and yield must be in (0, 1], except in :func:`token_cost`, where 0
   means no good tokens and gives ``#DIV/0!`` as C(U) / G does in a native formula;

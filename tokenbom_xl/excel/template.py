@@ -119,14 +119,32 @@ def _write_figures(ctx: BuildContext, ws: Worksheet, row: int) -> tuple[int, dic
 
     Returns the last row and the absolute reference of each figure's Value cell.
     """
+    style.write_header(ws, row, ["Figure", "Formula", "Value", "Expected", "Check"])
+    first = row + 1
+    at = {name: f"$C${first + index}" for index, name in enumerate(_FIGURE_ORDER)}
+    figures = _figures(ctx, at)
+    for name in _FIGURE_ORDER:
+        label, formula, expected, number_format = figures[name]
+        row += 1
+        ws[f"A{row}"] = label
+        ws[f"B{row}"] = formula[1:]
+        ws[f"C{row}"] = formula
+        ws[f"D{row}"] = expected
+        _write_check(ws, row)
+        for column in "CD":
+            ws[f"{column}{row}"].number_format = number_format
+    return row, at
+
+
+def _figures(ctx: BuildContext, at: dict[str, str]) -> dict[str, tuple[str, str, Any, str]]:
+    """Return each figure's label, formula, expected value and number format.
+
+    ``at`` gives the Value cell of each figure, for the formulas that use another
+    figure. The expected values come from the Python functions on the same inputs.
+    """
     scenario = ctx.scenario
     costs = engine.component_costs(scenario)
     money, per_million = ctx.money, ctx.per_million
-    style.write_header(ws, row, ["Figure", "Formula", "Value", "Expected", "Check"])
-
-    # The cells each later formula refers to, by figure.
-    first = row + 1
-    at = {name: f"$C${first + index}" for index, name in enumerate(_FIGURE_ORDER)}
     silicon_args = "accelerators,silicon_unit_price,silicon_life_months,silicon_salvage"
     utilization, yield_rate = scenario.utilization, scenario.yield_rate
     capacity = excel.token_capacity(scenario.accelerators, scenario.tokens_per_second, scenario.hours_per_period)
@@ -141,8 +159,8 @@ def _write_figures(ctx: BuildContext, ws: Worksheet, row: int) -> tuple[int, dic
     full_energy = costs.energy_full
     total = ctx.result.total
     full_cost = ctx.result.full_cost
-    # figure, formula, expected value, number format
-    figures: dict[str, tuple[str, str, Any, str]] = {
+    # figure: label, formula, expected value, number format
+    return {
         "capacity": (
             "Capacity K, tokens per month",
             "=TOKEN_CAPACITY(accelerators,tokens_per_second,hours_per_period)",
@@ -225,17 +243,6 @@ def _write_figures(ctx: BuildContext, ws: Worksheet, row: int) -> tuple[int, dic
             money,
         ),
     }
-    for name in _FIGURE_ORDER:
-        label, formula, expected, number_format = figures[name]
-        row += 1
-        ws[f"A{row}"] = label
-        ws[f"B{row}"] = formula[1:]
-        ws[f"C{row}"] = formula
-        ws[f"D{row}"] = expected
-        _write_check(ws, row)
-        for column in "CD":
-            ws[f"{column}{row}"].number_format = number_format
-    return row, at
 
 
 _FIGURE_ORDER = (
@@ -261,18 +268,21 @@ def _write_check(ws: Worksheet, row: int) -> None:
 
 def _write_sensitivity(ctx: BuildContext, ws: Worksheet, row: int, cells: dict[str, str]) -> int:
     """Write TOKEN_COST over a column of utilizations as one array formula; return the last row."""
-    costs = engine.component_costs(ctx.scenario)
-    capacity_cell, fixed_cell, energy_cell = cells["capacity"], cells["fixed"], cells["full_energy"]
     ws[f"A{row}"] = "Cost per million good tokens by utilization: one TOKEN_COST formula over the whole column"
     ws[f"A{row}"].font = style.SECTION_FONT
     row += 1
     style.write_header(ws, row, ["Utilization U", "Total cost C(U)", "Value", "Expected", "Check"])
     first, last = row + 1, row + len(SENSITIVITY_UTILIZATIONS)
+
+    # What TOKEN_COST returns for the reference inputs, computed once over the column.
+    costs = engine.component_costs(ctx.scenario)
     utilizations = list(SENSITIVITY_UTILIZATIONS)
     totals = engine.total_cost(costs.fixed, costs.energy_full, utilizations, costs.idle_fraction)
     expected = excel.token_cost(
         [[total] for total in totals], ctx.result.capacity, [[u] for u in utilizations], ctx.scenario.yield_rate
     )
+
+    fixed_cell, energy_cell = cells["fixed"], cells["full_energy"]
     for offset, utilization in enumerate(utilizations):
         current = first + offset
         ws[f"A{current}"] = utilization
@@ -280,17 +290,15 @@ def _write_sensitivity(ctx: BuildContext, ws: Worksheet, row: int, cells: dict[s
         ws[f"A{current}"].fill = style.INPUT_FILL
         ws[f"A{current}"].font = style.INPUT_FONT
         ws[f"A{current}"].protection = style.UNLOCKED
-        ws[f"B{current}"] = (
-            f"={fixed_cell}+{energy_cell}*(energy_idle_fraction+(1-energy_idle_fraction)*A{current})"
-        )
+        ws[f"B{current}"] = f"={fixed_cell}+{energy_cell}*(energy_idle_fraction+(1-energy_idle_fraction)*A{current})"
         ws[f"B{current}"].number_format = ctx.money
         ws[f"D{current}"] = float(expected[offset, 0])
         _write_check(ws, current)
         for column in "CD":
             ws[f"{column}{current}"].number_format = ctx.per_million
-    ws[f"C{first}"] = ArrayFormula(
-        f"C{first}:C{last}", f"=TOKEN_COST(B{first}:B{last},{capacity_cell},A{first}:A{last},yield_rate)"
-    )
+
+    formula = f"=TOKEN_COST(B{first}:B{last},{cells['capacity']},A{first}:A{last},yield_rate)"
+    ws[f"C{first}"] = ArrayFormula(f"C{first}:C{last}", formula)
     return last
 
 
