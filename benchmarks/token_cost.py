@@ -1,7 +1,7 @@
 """Time TOKEN_COST over a 100,000-cell range: the Python layer against the bare engine.
 
 The range is a column of 100,000 utilizations with a matching column of total costs
-C(U); capacity, yield and per_tokens are single values, as in a sensitivity table.
+C(U). Capacity, yield and per_tokens are single values, as in a sensitivity table.
 Each case is timed REPEATS times (each a batch of calls) and the median time per call
 is printed, with its ratio to the bare engine.
 

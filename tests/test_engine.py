@@ -96,7 +96,7 @@ def test_bom_lines_labels(reference_lines):
 
 def test_bom_lines_reference_figures(reference_lines):
     by_label = {line.label: line for line in reference_lines}
-    # label, monthly cost, $ per million good tokens (SPEC reference factory)
+    # label, monthly cost, $ per million good tokens as published for the reference factory
     cases = [
         ("Silicon", 5_000.0, None),
         ("Fabric", 1_250.0, None),

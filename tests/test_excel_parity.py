@@ -1,9 +1,13 @@
 """Parity of the worksheet functions with the engine and with native Excel formulas.
 
-Every function runs on a grid of input combinations, edge values included. Each
-combination is computed four ways: the Python function on single values (one cell
-each), the same function once over whole columns (a spilled range), the bare engine
-kernels on arrays, and a native formula in a workbook that LibreOffice recalculates.
+Every function runs on a grid of input combinations, edge values included, and each
+combination is computed four ways:
+
+- the Python function on single values, one cell each;
+- the same function once over whole columns, a spilled range;
+- the bare engine kernels on arrays;
+- a native formula in a workbook that LibreOffice recalculates.
+
 All combinations of all functions sit in one workbook, so LibreOffice starts once.
 Where the native formula gives an error value (#DIV/0!, #N/A), the function must
 give the same one and the engine a NaN or infinity.
@@ -186,6 +190,8 @@ def bom_formulas(names: list[str], row: int) -> list[str]:
     cell = {name: f"{get_column_letter(index + 1)}{row}" for index, name in enumerate(names)}
     first = len(names) + 1
     cost = [f"{get_column_letter(first + index)}{row}" for index in range(11)]
+
+    # Parts shared by several formulas: one accelerator's charge, C(1) and G.
     silicon_unit = (
         f'IF({cell["silicon_method"]}="declining-balance",'
         f'VDB({cell["silicon_unit_price"]},{cell["silicon_salvage"]},{cell["silicon_life_months"]},'
@@ -195,6 +201,7 @@ def bom_formulas(names: list[str], row: int) -> list[str]:
     full_cost = f'({cost[7]}-{cost[3]}+{cell["energy_full_load_cost"]})'
     u, y, idle = cell["utilization"], cell["yield_rate"], cell["energy_idle_fraction"]
     good = f'({cell["accelerators"]}*{cell["tokens_per_second"]}*3600*{cell["hours_per_period"]}*{u}*{y})'
+
     costs = [
         f'=IF({cell["silicon_age_months"]}<{cell["silicon_life_months"]},{cell["accelerators"]}*{silicon_unit},0)',
         f'={cost[0]}*{cell["fabric_share_of_silicon"]}',

@@ -81,7 +81,7 @@ def _size(reference):
 def test_expected_values_are_reference_figures(template):
     ws = template["Functions"]
     expected = {ws[f"A{row}"].value: ws[f"D{row}"].value for row in range(1, ws.max_row + 1)}
-    # figure label, SPEC reference value
+    # figure label, published value for the reference factory
     cases = [
         ("Capacity K, tokens per month", 4_204_800_000.0),
         ("Silicon, per month", 5_000.0),
