@@ -43,7 +43,8 @@ HOW_TO_USE = (
     "Windows: install tokenbom_xl into the Python that xlwings uses and run xlwings addin install "
     "(see the README). This workbook's xlwings.conf sheet already sets UDF Modules to "
     "tokenbom_xl.udfs: on the xlwings tab click Import Functions, then save the workbook as .xlsm.",
-    "Until the functions are imported their cells show #NAME?. Once they are, every Check is TRUE.",
+    "Until the functions are imported their cells show #NAME?. Once they are, every Check is TRUE; "
+    "if a cell still shows #NAME?, press Ctrl+Alt+F9 to recalculate every formula.",
     "Change a yellow cell on the Inputs sheet and every function recalculates; Expected stays at "
     "the reference factory.",
 )
