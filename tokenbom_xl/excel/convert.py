@@ -282,10 +282,8 @@ class ChoiceArgument:
 
     def read(self) -> Cells:
         indexes = {_normalize_choice(option): index for index, option in enumerate(self.options)}
-        if isinstance(self.value, list | tuple | np.ndarray) and len(self.value) > 0:
-            rows: list[list[Any]] = _rows(list(self.value))
-        else:
-            rows = [[self.value]]
+        value = self.value.tolist() if isinstance(self.value, np.ndarray) else self.value
+        rows = _rows(value) if isinstance(value, list | tuple) else [[value]]
         width = max(len(row) for row in rows)
         if width == 0:
             rows, width = [[None]], 1
