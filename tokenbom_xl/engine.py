@@ -47,9 +47,11 @@ from tokenbom_xl.scenario import (
 __all__ = [
     "SECONDS_PER_HOUR",
     "TOKENS_PER_MILLION",
+    "BomLine",
     "BomResult",
     "ComponentCosts",
     "absorbed_cost",
+    "bom_lines",
     "capacity_variance",
     "component_costs",
     "cost_floor",
@@ -60,10 +62,14 @@ __all__ = [
     "energy_full_cost",
     "evaluate",
     "good_tokens",
+    "per_block",
+    "per_single_token",
+    "silicon_charge",
     "silicon_cost",
     "straight_line_charge",
     "token_capacity",
     "total_cost",
+    "wall_power",
     "yield_loss",
 ]
 
@@ -110,13 +116,14 @@ def declining_balance_charge(
     """
     cost, salvage, life, age = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (cost, salvage, life_months, age_months)))
     out = np.zeros(cost.shape)
-    # Ages are whole months; the loop runs once per month of the longest age asked for,
-    # vectorized over every element.
+    # Ages are whole months. The loop runs once per month, vectorized over every element,
+    # up to the oldest age inside its life: older assets charge nothing.
     book = cost.copy()
     rate = factor / life
     switched = np.zeros(cost.shape, dtype=bool)
     sl_charge = np.zeros(cost.shape)
-    last = int(np.max(age, initial=0))
+    # A NaN age compares false here, so it charges nothing.
+    last = int(np.max(np.where((age >= 0) & (age < life), age, -1.0), initial=-1.0))
     for month in range(last + 1):
         remaining = life - month
         alive = remaining > 0
@@ -214,6 +221,43 @@ def crossover_utilization(
     with np.errstate(divide="ignore", invalid="ignore"):
         crossover = numerator / denominator
     return _scalar_or_array(np.where((denominator > 0) & (crossover <= 1.0), crossover, np.nan))
+
+
+def wall_power(it_kw: ArrayLike, pue: ArrayLike) -> Number:
+    """Return full-load power at the wall in kW: IT power * PUE."""
+    return np.multiply(it_kw, pue)
+
+
+def silicon_charge(
+    accelerators: ArrayLike,
+    unit_price: ArrayLike,
+    life_months: ArrayLike,
+    salvage: ArrayLike = 0.0,
+    age_months: ArrayLike = 0,
+    declining: ArrayLike = False,
+) -> Number:
+    """Return one month's Silicon charge for ``accelerators`` identical accelerators.
+
+    ``unit_price`` and ``salvage`` are per accelerator. Where ``declining`` is true the
+    unit charge is :func:`declining_balance_charge`, elsewhere
+    :func:`straight_line_charge`; every argument broadcasts.
+    """
+    unit = straight_line_charge(unit_price, salvage, life_months, age_months)
+    if np.any(declining):
+        double = declining_balance_charge(unit_price, salvage, life_months, age_months)
+        unit = np.where(declining, double, unit)
+    return _unwrap(np.multiply(accelerators, unit))
+
+
+def per_block(value_per_token: ArrayLike, block_tokens: ArrayLike) -> Number:
+    """Return a per-token figure for a block of tokens (per million: 1,000,000)."""
+    return np.multiply(value_per_token, block_tokens)
+
+
+def per_single_token(value_per_block: ArrayLike, block_tokens: ArrayLike) -> Number:
+    """Return the per-token figure of a price quoted per block of tokens."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.divide(value_per_block, block_tokens)
 
 
 def _scalar_or_array(values: NDArray[np.float64]) -> Number:
@@ -411,6 +455,41 @@ def evaluate(scenario: Scenario, utilization: ArrayLike | None = None, yield_rat
         ),
         api_price_per_token=api_price_per_token,
     )
+
+
+@dataclass(frozen=True)
+class BomLine:
+    """One line of the BOM table: a component, the total, or one part of the total."""
+
+    label: str
+    cost: float  # per period
+    per_good_token: float  # cost / G
+    share: float  # cost / C(U)
+
+
+def bom_lines(result: BomResult) -> list[BomLine]:
+    """Lay out ``result`` as table lines at its single U and Y.
+
+    The lines are the seven components, the total C(U), then the total split into
+    floor (A, the cost absorbed by good tokens, whose per-token figure is the floor
+    C(1) / K), yield loss (L) and capacity variance (V). The three parts add up to
+    the total, in money and per good token.
+
+    Raises:
+        ValueError: ``result`` holds arrays of utilization or yield.
+    """
+    if np.ndim(result.utilization) or np.ndim(result.yield_rate):
+        raise ValueError("bom_lines needs a result at one utilization and one yield, not arrays")
+    total = float(result.total)
+    good = float(result.good_tokens)
+    amounts = [(label, cost) for _, label, cost in result.component_lines()]
+    amounts += [
+        ("Total", total),
+        ("Floor", float(result.absorbed)),
+        ("Yield loss", float(result.yield_loss)),
+        ("Capacity variance", float(result.capacity_variance)),
+    ]
+    return [BomLine(label, cost, cost / good, cost / total) for label, cost in amounts]
 
 
 def _unwrap(value: Any) -> Number:
