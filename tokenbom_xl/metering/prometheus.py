@@ -31,15 +31,29 @@ class ExpositionSample:
 
 
 def looks_like_exposition(first_lines: list[str]) -> bool:
-    """Return whether the opening lines look like Prometheus text exposition."""
+    """Return whether the opening lines look like Prometheus text exposition.
+
+    True at the first HELP or TYPE line, or at a first sample line of the form
+    ``name{labels} value`` or ``name value`` with a number as the value.
+    """
     for line in first_lines:
         if line.startswith(("# HELP ", "# TYPE ")):
             return True
-        if line and not line.startswith("#"):
-            head = line.split("{", 1)[0].split(" ", 1)[0]
-            return bool(head) and (head[0].isalpha() or head[0] in "_:") and all(
-                c.isalnum() or c in "_:" for c in head
-            )
+        if not line.strip() or line.startswith("#"):
+            continue
+        name, _, rest = line.partition("{")
+        if rest:
+            rest = rest.rpartition("}")[2]
+        else:
+            name, _, rest = line.partition(" ")
+        if not name or not (name[0].isalpha() or name[0] in "_:") or not all(c.isalnum() or c in "_:" for c in name):
+            return False
+        value = rest.split()[0] if rest.split() else ""
+        try:
+            float(value)
+        except ValueError:
+            return False
+        return True
     return False
 
 

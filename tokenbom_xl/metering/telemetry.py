@@ -326,7 +326,9 @@ def summarize_telemetry(results: list[TelemetryResult]) -> TelemetrySummary | No
                 "point readings not used: timed telemetry from another source was available",
                 key="not_selected",
             )
-    points = [point for _, figure in figures for point in figure.fit_points]
+    # Power is fitted on the chosen readings only, so an idle reading of one board
+    # type never pairs with a load reading of another from a source not used.
+    points = [point for _, figure in chosen for point in figure.fit_points]
     return TelemetrySummary(
         accelerators=tuple(sorted({figure.gpu for _, figure in chosen})),
         timed=bool(timed),
