@@ -23,6 +23,7 @@ looked up in the record, its wrapper, then the request.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -73,7 +74,7 @@ class _NoAliasLoader(yaml.SafeLoader):
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
-            raise yaml.YAMLError(f"YAML aliases are not accepted (line {event.start_mark.line + 1})")
+            raise yaml.composer.ComposerError(None, None, "YAML aliases are not accepted", event.start_mark)
         return super().compose_node(parent, index)
 
 
@@ -92,7 +93,7 @@ class _Reader:
         for item in items:
             self.read_record(item, context)
 
-    def read_lines(self, lines: list[tuple[int, str]]) -> None:
+    def read_lines(self, lines: Iterable[tuple[int, str]]) -> None:
         for number, line in lines:
             text = line.strip()
             if not text or text.startswith((":", "event:", "id:", "retry:")):
@@ -115,7 +116,8 @@ class _Reader:
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f"line {mark.line + 1}: " if mark is not None else ""
-            raise InputError(f"{self.report.file}: {where}invalid YAML cassette ({exc}); record it again") from None
+            problem = getattr(exc, "problem", None) or str(exc)
+            raise InputError(f"{self.report.file}: {where}invalid YAML cassette ({problem}); record it again") from None
         interactions = cassette.get("interactions") if isinstance(cassette, dict) else None
         if not isinstance(interactions, list):
             raise InputError(f"{self.report.file}: a cassette needs an 'interactions' list")
@@ -251,28 +253,25 @@ def read_openai_usage(path: str, options: ReadOptions) -> ServingResult:
     """
     reader = _Reader(path, options)
     with open_input(path, options.limits) as source:
-        first_lines: list[tuple[int, str]] = []
+        lines = source.lines()
+        opening: list[tuple[int, str]] = []
         head = ""
-        for number, line in source.lines():
-            first_lines.append((number, line))
+        for number, line in lines:
+            opening.append((number, line))
             if line.strip():
                 head = line.strip()
                 break
-        if head.startswith(("[", "{")) and not _is_json_line(head):
-            text = "\n".join(line for _, line in first_lines) + "\n" + source.read_text()
+        if head.startswith(("data:", "event:", ":")) or _is_json_line(head):
+            reader.read_lines(opening)
+            reader.read_lines(lines)
+        elif head.startswith(("[", "{")):
+            text = "\n".join(line for _, line in opening) + "\n" + source.read_text()
             reader.read_document(parse_json_text(text, path), _Context(None, {}, {}))
-        elif head.startswith(("interactions:", "version:", "---")) or head.startswith("- request"):
-            text = "\n".join(line for _, line in first_lines) + "\n" + source.read_text()
+        elif head:
+            text = "\n".join(line for _, line in opening) + "\n" + source.read_text()
             reader.read_cassette(text)
-        else:
-            reader.read_lines(first_lines)
-            reader.read_lines(_stream(source))
     reader.finish_streams()
     return ServingResult(reader.report, reader.counts)
-
-
-def _stream(source: Any) -> Any:
-    yield from source.lines()
 
 
 def _is_json_line(text: str) -> bool:

@@ -17,6 +17,7 @@ The business unit is the span or resource attribute named by
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -70,14 +71,16 @@ def read_otlp(path: str, options: ReadOptions) -> ServingResult:
     report = SourceReport("serving", FORMAT, path)
     spans = _Spans()
     with open_input(path, options.limits) as source:
+        lines = source.lines()
         first: list[tuple[int, str]] = []
-        for number, line in source.lines():
+        for number, line in lines:
             first.append((number, line))
             if line.strip():
                 break
         head = first[-1][1].strip() if first else ""
         if head.startswith("{") and _complete(head):
-            for number, line in first + list(_rest(source)):
+            # JSON Lines, one export request per line, as the collector's file exporter writes.
+            for number, line in itertools.chain(first, lines):
                 if line.strip():
                     _collect(parse_json_text(line, f"{path}: line {number}"), number, spans, report)
         else:
@@ -85,10 +88,6 @@ def read_otlp(path: str, options: ReadOptions) -> ServingResult:
             _collect(parse_json_text(text, path), None, spans, report)
     counts = _count(spans, report, options)
     return ServingResult(report, counts)
-
-
-def _rest(source: Any) -> Any:
-    yield from source.lines()
 
 
 def _complete(text: str) -> bool:

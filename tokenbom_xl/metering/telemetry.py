@@ -28,6 +28,7 @@ from tokenbom_xl.metering.series import counter_increase, integrate_gauge, order
 __all__ = [
     "MAX_POWER_W",
     "GpuFigures",
+    "GpuReading",
     "GpuSamples",
     "PowerFit",
     "TelemetryResult",
@@ -50,7 +51,9 @@ MIN_FIT_SPREAD = 0.2
 
 
 @dataclass
-class _Sample:
+class GpuReading:
+    """One accelerator's readings at one time; NaN where a metric was not read."""
+
     time: float | None
     line: int
     utilization: float = math.nan
@@ -64,7 +67,7 @@ class GpuSamples:
 
     report: SourceReport
     options: ReadOptions
-    series: dict[str, dict[float | None, _Sample]] = field(default_factory=dict)
+    series: dict[str, dict[float | None, GpuReading]] = field(default_factory=dict)
     hosts: dict[str, str] = field(default_factory=dict)
 
     def add(
@@ -109,7 +112,7 @@ class GpuSamples:
             self.hosts.setdefault(gpu, host)
         sample = samples.get(time)
         if sample is None:
-            sample = samples[time] = _Sample(time, line)
+            sample = samples[time] = GpuReading(time, line)
         for name in readings:
             if not math.isnan(getattr(sample, name)):
                 where = "at the same timestamp" if time is not None else "in one untimed scrape"
@@ -171,6 +174,7 @@ class TelemetryResult:
 
     report: SourceReport
     gpus: list[GpuFigures]
+    readings: dict[str, list[GpuReading]] = field(default_factory=dict)  # per accelerator, in file order
 
 
 def summarize_gpus(samples: GpuSamples) -> TelemetryResult:
@@ -182,10 +186,11 @@ def summarize_gpus(samples: GpuSamples) -> TelemetryResult:
     _flag_missing_gpus(figures, report)
     if not figures:
         report.flag("missing_field", "no accelerator utilization, power or energy readings found", key="no_gpus")
-    return TelemetryResult(report, figures)
+    readings = {gpu: list(by_time.values()) for gpu, by_time in samples.series.items()}
+    return TelemetryResult(report, figures, readings)
 
 
-def _figures(gpu: str, host: str, samples: list[_Sample], options: ReadOptions, report: SourceReport) -> GpuFigures:
+def _figures(gpu: str, host: str, samples: list[GpuReading], options: ReadOptions, report: SourceReport) -> GpuFigures:
     lines = np.array([s.line for s in samples], dtype=np.int64)
     utilization = np.array([s.utilization for s in samples])
     power = np.array([s.power_w for s in samples])
