@@ -280,6 +280,19 @@ def fit_power(points: list[tuple[float, float]]) -> PowerFit | None:
     return PowerFit(full_load_w=float(intercept + slope), idle_w=idle, points=len(points))
 
 
+def _mean_fit(fits: list[PowerFit | None]) -> PowerFit | None:
+    """Average per-accelerator fits, weighted by their readings; None if none fitted."""
+    fitted = [fit for fit in fits if fit is not None]
+    if not fitted:
+        return None
+    points = sum(fit.points for fit in fitted)
+    return PowerFit(
+        full_load_w=sum(fit.full_load_w * fit.points for fit in fitted) / points,
+        idle_w=sum(fit.idle_w * fit.points for fit in fitted) / points,
+        points=points,
+    )
+
+
 @dataclass(frozen=True)
 class TelemetrySummary:
     """Utilization and energy over every telemetry source that had readings."""
@@ -331,9 +344,12 @@ def summarize_telemetry(results: list[TelemetryResult]) -> TelemetrySummary | No
                 "point readings not used: timed telemetry from another source was available",
                 key="not_selected",
             )
-    # Power is fitted on the chosen readings only, so an idle reading of one board
-    # type never pairs with a load reading of another from a source not used.
-    points = [point for _, figure in chosen for point in figure.fit_points]
+    # Each accelerator is fitted on its own readings (pooled across the chosen sources
+    # that report it), so an idle reading of one board never pairs with a load reading
+    # of another.
+    points: dict[str, list[tuple[float, float]]] = {}
+    for _, figure in chosen:
+        points.setdefault(figure.gpu, []).extend(figure.fit_points)
     return TelemetrySummary(
         accelerators=tuple(sorted({figure.gpu for _, figure in chosen})),
         timed=bool(timed),
@@ -341,6 +357,6 @@ def summarize_telemetry(results: list[TelemetryResult]) -> TelemetrySummary | No
         utilization_seconds=sum(figure.utilization_seconds for _, figure in chosen),
         energy_joules=sum(figure.energy_joules for _, figure in chosen),
         energy_seconds=sum(figure.energy_seconds for _, figure in chosen),
-        fit=fit_power(points),
+        fit=_mean_fit([fit_power(gpu_points) for gpu_points in points.values()]),
         sources=tuple(dict.fromkeys(result.report.file for result, _ in chosen)),
     )
