@@ -1,8 +1,8 @@
 """Applying one period's metered inputs to a scenario.
 
-:func:`apply_metered` overrides what was measured and keeps the rest, and returns a
-note for each decision, so the workbook and the command line can say what was
-metered and what was taken from the scenario:
+:func:`apply_metered` overrides what was measured and keeps the rest. It returns a
+note for each decision, which the workbook and the command line print to show what
+was metered and what was taken from the scenario:
 
 - ``utilization`` from telemetry (busy over observed accelerator-seconds);
 - ``yield_rate`` from evaluation results;
@@ -106,11 +106,11 @@ def _apply_energy(scenario: Scenario, metered: Metered, data: dict[str, Any], no
     if energy.full_load_power_w is not None and energy.idle_power_w is not None:
         full_load_w = energy.full_load_power_w
         idle_fraction = min(energy.idle_power_w / full_load_w, 1.0)
-        how = f"fitted from utilization and power readings (idle {energy.idle_power_w:.1f} W)"
+        source_text = f"fitted from utilization and power readings (idle {energy.idle_power_w:.1f} W)"
     elif energy.mean_power_w is not None:
         # Mean power at utilization U is full-load power x (i + (1 - i) x U).
         full_load_w = energy.mean_power_w / (idle_fraction + (1 - idle_fraction) * utilization)
-        how = f"from mean power {energy.mean_power_w:.1f} W at utilization {utilization:.4g}"
+        source_text = f"from mean power {energy.mean_power_w:.1f} W at utilization {utilization:.4g}"
     if full_load_w is not None:
         it_kw = full_load_w * scenario.accelerators / 1000.0
         pue = energy.pue if energy.pue is not None else section.get("pue")
@@ -121,10 +121,10 @@ def _apply_energy(scenario: Scenario, metered: Metered, data: dict[str, Any], no
             )
             return
         section.update(wall_kw=None, it_kw=it_kw, pue=pue, idle_fraction=idle_fraction)
-        pue_how = "metered" if energy.pue is not None else "from the scenario"
+        pue_source = "metered" if energy.pue is not None else "from the scenario"
         notes.append(
-            f"energy: full-load IT power {full_load_w:.1f} W per accelerator {how}, so it_kw = {it_kw:.4g} "
-            f"for {scenario.accelerators} accelerators; idle_fraction {idle_fraction:.4g}; PUE {pue:.4g} {pue_how}."
+            f"energy: full-load IT power {full_load_w:.1f} W per accelerator {source_text}, so it_kw = {it_kw:.4g} "
+            f"for {scenario.accelerators} accelerators; idle_fraction {idle_fraction:.4g}; PUE {pue:.4g} {pue_source}."
         )
     else:
         if section.get("it_kw") is None:
@@ -136,14 +136,14 @@ def _apply_energy(scenario: Scenario, metered: Metered, data: dict[str, Any], no
 
 
 def _note_tokens(scenario: Scenario, metered: Metered, data: dict[str, Any], notes: list[str]) -> None:
-    made = sum(entry.output_tokens for entry in metered.tokens)
+    output_tokens = sum(entry.output_tokens for entry in metered.tokens)
     if not metered.tokens:
         notes.append("tokens: none metered; good tokens are capacity x utilization x yield from the scenario.")
         return
     capacity = float(token_capacity(scenario.accelerators, scenario.tokens_per_second, scenario.hours_per_period))
-    share = made / capacity if capacity else 0.0
+    share = output_tokens / capacity if capacity else 0.0
     notes.append(
-        f"tokens: {made:,} output tokens metered for {len(metered.tokens)} business unit and model pair(s), "
+        f"tokens: {output_tokens:,} output tokens metered for {len(metered.tokens)} business unit and model pair(s), "
         f"{share:.3%} of capacity; they feed chargeback and do not change the model."
     )
 

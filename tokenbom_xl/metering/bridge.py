@@ -6,8 +6,8 @@ prefix on the path), runs it, and combines the results:
 - utilization: busy over observed accelerator-seconds across telemetry sources
   (timed sources win over single scrapes);
 - energy: mean accelerator power, full-load and idle power fitted from (U, W)
-  readings, and PUE (time-weighted over facility series; a published table only
-  when no series is given);
+  readings, and PUE. PUE is time-weighted over facility series, and a published
+  table is used only when no series is given;
 - tokens by business unit and model from serving sources, split into good and
   scrapped by the yield of their model from evaluation sources;
 - booked costs and depreciation profiles from the ledger.
@@ -229,18 +229,18 @@ def _flat_log(head: str) -> bool:
 
 def _combine(collected: _Collected, options: ReadOptions) -> Metered:
     period = options.period.label  # type: ignore[union-attr]
-    taken: list[str] = []
+    unmeasured: list[str] = []
 
     utilization, energy = _telemetry_entries(collected.telemetry)
     pue, pue_sources = _pue(collected.facility)
     if pue is not None:
         energy = (energy or EnergyEntry()).model_copy(update={"pue": pue, "pue_sources": pue_sources})
     if utilization is None:
-        taken.append("utilization")
+        unmeasured.append("utilization")
     if energy is None or energy.mean_power_w is None:
-        taken.append("accelerator power")
+        unmeasured.append("accelerator power")
     if pue is None:
-        taken.append("PUE")
+        unmeasured.append("PUE")
 
     yields = _yield_entries(collected.evals)
     counts = TokenCounts()
@@ -249,13 +249,13 @@ def _combine(collected: _Collected, options: ReadOptions) -> Metered:
     tokens = _token_entries(counts, {entry.model: entry for entry in yields})
     yield_rate, basis = _overall_yield(tokens, yields)
     if not tokens:
-        taken.append("tokens")
+        unmeasured.append("tokens")
     if yield_rate is None:
-        taken.append("yield")
+        unmeasured.append("yield")
 
     booked, profiles = _ledger_entries(collected.ledgers)
     if not booked:
-        taken.append("booked costs")
+        unmeasured.append("booked costs")
 
     return Metered(
         period=period,
@@ -268,7 +268,7 @@ def _combine(collected: _Collected, options: ReadOptions) -> Metered:
         yields=yields,
         booked=booked,
         depreciation_profiles=profiles,
-        taken_from_scenario=taken,
+        taken_from_scenario=unmeasured,
         sources=[_source_entry(report) for report in collected.reports],
     )
 
@@ -371,10 +371,10 @@ def round_half_up(value: float) -> int:
 def _overall_yield(tokens: list[TokenEntry], yields: list[YieldEntry]) -> tuple[float | None, str]:
     """Return the factory's yield: served tokens weighted by their model's yield, if any."""
     served = [entry for entry in tokens if entry.good_tokens is not None]
-    made = sum(entry.output_tokens for entry in served)
-    if made > 0:
+    served_tokens = sum(entry.output_tokens for entry in served)
+    if served_tokens > 0:
         good = sum(entry.good_tokens or 0 for entry in served)
-        return good / made, "served output tokens of the evaluated models, weighted by model yield"
+        return good / served_tokens, "served output tokens of the evaluated models, weighted by model yield"
     scored = sum(entry.output_tokens for entry in yields)
     if scored > 0:
         return sum(entry.good_output_tokens for entry in yields) / scored, "output tokens of the evaluated samples"

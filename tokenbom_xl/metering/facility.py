@@ -91,7 +91,11 @@ def _csv_rows(text: str, path: str) -> list[tuple[int, dict[str, Any]]]:
     lines = text.splitlines()
     if not lines:
         raise InputError(f"{path}: the file is empty")
-    delimiter = "\t" if "\t" in lines[0] else (";" if lines[0].count(";") > lines[0].count(",") else ",")
+    delimiter = ","
+    if "\t" in lines[0]:
+        delimiter = "\t"
+    elif lines[0].count(";") > lines[0].count(","):
+        delimiter = ";"
     reader = csv.reader(lines, delimiter=delimiter)
     header = [name.strip().lower() for name in next(reader)]
     rows = []

@@ -6,7 +6,7 @@ as they come out, so a zip or gzip bomb is stopped at
 ``ReadLimits.max_decompressed_bytes`` instead of filling memory or disk. Lines are
 read with a size bound, so a file with one 2 GB line is rejected after reading
 ``max_line_bytes + 1`` bytes of it. Text is UTF-8, or UTF-16 when the file starts with
-a UTF-16 byte-order mark (PowerShell's ``>`` writes that); anything else is rejected
+a UTF-16 byte-order mark, which PowerShell's ``>`` writes. Anything else is rejected
 with the line and byte where decoding failed.
 """
 
@@ -39,9 +39,9 @@ _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 class ReadLimits:
     """Size limits for one input file; each is settable from ``tokenbom meter``.
 
-    The defaults allow any real export seen so far with a wide margin: a JSONL record
-    of 16 MiB, a whole JSON or YAML document of 256 MiB (parsed in memory), and
-    64 GiB of decompressed data (streamed, never held in memory).
+    The defaults are an estimate, sized far above the exports seen so far. A JSON
+    Lines record may be 16 MiB and a whole JSON or YAML document 256 MiB, which is
+    parsed in memory. A compressed file may expand to 64 GiB, which is streamed.
     """
 
     max_line_bytes: int = 16 * MIB
@@ -52,11 +52,11 @@ class ReadLimits:
 class _CappedReader(io.RawIOBase):
     """A raw stream over a decompressor that raises once too many bytes came out."""
 
-    def __init__(self, source: BinaryIO, limit: int, path: str, what: str) -> None:
+    def __init__(self, source: BinaryIO, limit: int, path: str, compression: str) -> None:
         self._source = source
         self._limit = limit
         self._path = path
-        self._what = what
+        self._compression = compression
         self.produced = 0
 
     def readable(self) -> bool:
@@ -67,10 +67,10 @@ class _CappedReader(io.RawIOBase):
             data = self._source.read(len(buffer))
         except EOFError:
             raise InputError(
-                f"{self._path}: the {self._what} data ends early (truncated file); copy the file again"
+                f"{self._path}: the {self._compression} data ends early (truncated file); copy the file again"
             ) from None
         except (gzip.BadGzipFile, zlib.error, zipfile.BadZipFile, OSError) as exc:
-            raise InputError(f"{self._path}: the {self._what} data is damaged ({exc}); copy the file again") from None
+            raise InputError(f"{self._path}: the {self._compression} data is damaged ({exc}); copy the file again") from None
         self.produced += len(data)
         if self.produced > self._limit:
             raise InputError(

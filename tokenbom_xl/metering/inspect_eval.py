@@ -1,6 +1,6 @@
 """Reader for Inspect AI evaluation logs: yield by model.
 
-An Inspect log holds the evaluated model (``eval.model``, such as
+An Inspect log contains the evaluated model (``eval.model``, such as
 ``openai/gpt-4o-mini``), the run's ``status`` and one entry per sample and epoch with
 its ``scores`` and its token usage (``model_usage`` per model, or ``output.usage``).
 Both log formats are read: the ``.json`` log, and the ``.eval`` zip archive
@@ -90,7 +90,7 @@ def read_inspect_log(path: str, options: ReadOptions) -> EvalResult:
 
 
 def _is_archive(path: str) -> bool:
-    """Return whether a zip file is an .eval archive (it holds header.json)."""
+    """Return whether a zip file is an .eval archive, which contains header.json."""
     try:
         with zipfile.ZipFile(path) as archive:
             return "header.json" in archive.namelist()

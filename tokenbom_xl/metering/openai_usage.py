@@ -55,7 +55,7 @@ class _Context:
 
 
 def looks_like_usage_document(document: Any) -> bool:
-    """Return whether a parsed JSON document holds OpenAI-style usage or TGI details."""
+    """Return whether a parsed JSON document contains OpenAI-style usage or TGI details."""
     items = document if isinstance(document, list) else [document]
     return any(
         isinstance(item, dict)

@@ -9,7 +9,7 @@ integers as strings (``{"intValue": "42"}``) and some exporters put numbers in
 ``stringValue``; both are read as whole numbers.
 
 Agent and workflow spans often carry the sum of their children's usage. A span is
-counted only when no span below it carries usage, so each token is counted once; a
+counted only when no span below it carries usage, so each token is counted once. A
 skipped parent is reported, and flagged when its total differs from its children's.
 The business unit is the span or resource attribute named by
 ``ReadOptions.consumer_attribute``.
@@ -149,8 +149,8 @@ def _ancestors(key: SpanKey, parents: dict[SpanKey, SpanKey]) -> list[SpanKey]:
 
 
 def _count(spans: _Spans, report: SourceReport, options: ReadOptions) -> TokenCounts:
-    # A usage span with another usage span anywhere below it (even through spans
-    # without usage) is a parent that repeats usage; only the others are counted.
+    # A usage span with another usage span anywhere below it, even through spans
+    # without usage, is a parent that repeats usage. Only the others are counted.
     has_usage_below: set[SpanKey] = set()
     chains = {key: _ancestors(key, spans.parents) for key in spans.usage}
     for chain in chains.values():

@@ -96,7 +96,7 @@ def iter_exposition(source: InputFile) -> Iterator[ExpositionSample]:
                 f"{source.path}: line {counter.number}: not valid Prometheus text exposition ({exc}); "
                 "check that the file is a /metrics scrape"
             ) from None
-        # The parser may have read the first line of the next family already; the
+        # The parser may have read the first line of the next family already, so the
         # samples of this family are the oldest sample lines not yet matched.
         lines = counter.take(len(family.samples))
         for sample, line in zip(family.samples, lines, strict=True):

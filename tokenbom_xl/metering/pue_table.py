@@ -4,8 +4,8 @@ Operators publish one row per campus with a recent PUE and, where a campus has a
 year of data, a trailing twelve-month (TTM) PUE; new campuses leave TTM blank, and
 the table may end with a footnote line. The first column names the site; columns
 whose header contains "PUE" hold values. The row is chosen with
-``ReadOptions.site`` (exact name, case-insensitive, or a unique part of it), and its
-TTM value is preferred because it smooths out seasons; a blank TTM falls back to the
+``ReadOptions.site`` (exact name, case-insensitive, or a unique part of it). Its TTM
+value is preferred because it smooths out seasons, and a blank TTM falls back to the
 recent value with a flag.
 """
 

@@ -59,7 +59,9 @@ def _read_series(samples: GpuSamples, series: Any, index: int, kind: str) -> Non
     """
     report = samples.report
     labels = series.get("metric", {}) if isinstance(series, dict) else {}
-    points = series.get("values" if kind == "matrix" else "value") if isinstance(series, dict) else None
+    points = None
+    if isinstance(series, dict):
+        points = series.get("values") if kind == "matrix" else series.get("value")
     if kind == "vector" and points is not None:
         points = [points]
     if not isinstance(points, list):

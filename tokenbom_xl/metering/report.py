@@ -1,10 +1,9 @@
 """The source report: what one reader made of one file.
 
-Every reader fills a :class:`SourceReport` while it reads. The report is what the
-Metering sheet and ``tokenbom meter`` show: the file, the time it covers, how many
-rows were read, used, outside the period or rejected (with the reason and the first
-line of each kind), and quality flags such as gaps, impossible values or counter
-resets. A number that a reader could not trust is either rejected here or flagged
+Every reader fills a :class:`SourceReport` while it reads, and the Metering sheet and
+``tokenbom meter`` print it. It names the file and the time it covers. It counts the
+rows read, used, outside the period and rejected, with each reason and its first
+lines. It lists quality flags such as gaps, impossible values or counter resets. A number that a reader could not trust is either rejected here or flagged
 here, never dropped silently.
 """
 

@@ -1,8 +1,8 @@
 """Time arithmetic on sampled series: ordering, gaps, gauges and counters.
 
-A gauge sample (utilization, power, PUE) stands for the interval from its timestamp
-to the next sample, but never for longer than the series' usual interval (its
-median spacing), so a hole in the data is a gap, not a stretched reading. A counter
+A gauge sample (utilization, power, PUE) covers the interval from its timestamp to
+the next sample. It never covers more than the series' usual interval, its median
+spacing, so a hole in the data is a gap and not a stretched reading. A counter
 (energy in mJ since boot, tokens since start) contributes its increases; a decrease
 means the counter was reset (a restart or a driver reload), and the value after the
 reset counts as the increase since it, as Prometheus' ``increase()`` does.

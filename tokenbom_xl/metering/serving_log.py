@@ -94,8 +94,8 @@ def aggregate_serving_log(path: str, options: ReadOptions) -> PeriodCounts:
         columns = _columns(connection, source_sql, path, options.consumer_column)
         if "consumer" not in columns:
             report.flag("unattributed", f"no {options.consumer_column} column: tokens counted under 'unassigned'", key="unattributed")
-        query = _aggregate_query(source_sql, columns, options)
-        rows = _run(connection, query, options)
+        query = _aggregate_query(source_sql, columns)
+        rows = _classify_groups(_run(connection, query, options), options)
         _fill(report, rows, options)
         if report.rows_rejected:
             _examples(connection, source_sql, columns, options, report)
@@ -234,7 +234,7 @@ def _quote(name: str) -> str:
 
 
 def _epoch_expression(value: str) -> str:
-    """Return SQL turning an epoch number in s, ms, us or ns (told apart by size) into a TIMESTAMP."""
+    """Return SQL that converts an epoch number in s, ms, us or ns (by its size) to a TIMESTAMP."""
     return (
         f"CASE WHEN {value} < 0 THEN NULL "
         f"WHEN {value} >= 1e17 THEN to_timestamp({value} / 1e9) "
@@ -290,32 +290,60 @@ def _status_sql(options: ReadOptions) -> str:
                 END"""
 
 
-def _aggregate_query(source_sql: str, columns: dict[str, tuple[str, str]], options: ReadOptions) -> str:
+def _aggregate_query(source_sql: str, columns: dict[str, tuple[str, str]]) -> str:
+    """Return the GROUP BY over (period, business unit, model).
+
+    Invalid token counts are counted per group rather than filtered row by row, and
+    unreadable times and blank models become groups of their own that
+    :func:`_classify_groups` rejects, so the query costs little more than a bare
+    GROUP BY.
+    """
+    invalid = "output_tokens IS NULL OR output_tokens < 0"
+    if not columns["output"][1].upper().startswith(_INTEGER_TYPES):
+        invalid += " OR output_number <> output_tokens"
     return f"""
         WITH records AS ({_records_sql(source_sql, columns)}
-        ),
-        classified AS (
-            SELECT
-                strftime(ts, '%Y-%m') AS period,
-                business_unit,
-                model,
-                output_tokens,
-                input_tokens,
-                {_status_sql(options)} AS status
-            FROM records
         )
         SELECT
-            CASE WHEN status = 'ok' THEN period END,
-            CASE WHEN status = 'ok' THEN business_unit END,
-            CASE WHEN status = 'ok' THEN model END,
-            status,
+            strftime(ts, '%Y-%m') AS period,
+            business_unit,
+            model,
             count(*),
-            sum(output_tokens),
-            sum(input_tokens)
-        FROM classified
+            count(*) FILTER (WHERE {invalid}),
+            sum(output_tokens) FILTER (WHERE NOT ({invalid})),
+            sum(input_tokens) FILTER (WHERE NOT ({invalid}))
+        FROM records
         GROUP BY ALL
         ORDER BY ALL
     """
+
+
+_INTEGER_TYPES = ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "UBIGINT", "UINTEGER", "USMALLINT", "UTINYINT", "HUGEINT")
+
+
+def _classify_groups(groups: list[tuple], options: ReadOptions) -> list[tuple]:
+    """Split aggregated groups into (period, unit, model, status, count, output, input) rows.
+
+    The order of reasons matches the row-level classification of
+    :func:`_status_sql`: unreadable time, then blank model, then invalid tokens,
+    then outside the period.
+    """
+    rows = []
+    label = options.period.label if options.period is not None and not options.include_outside_period else None
+    for period, business_unit, model, count, invalid, output, prompt in groups:
+        if period is None:
+            rows.append((None, None, None, "bad_time", count, 0, 0))
+            continue
+        if model is None or not model.strip():
+            rows.append((None, None, None, "bad_model", count, 0, 0))
+            continue
+        if invalid:
+            rows.append((None, None, None, "bad_tokens", invalid, 0, 0))
+        valid = count - invalid
+        if valid:
+            status = "outside" if label is not None and period != label else "ok"
+            rows.append((period, business_unit, model, status, valid, output or 0, prompt or 0))
+    return rows
 
 
 def _run(connection: object, query: str, options: ReadOptions) -> list[tuple]:
@@ -376,9 +404,9 @@ def _examples(connection: object, source_sql: str, columns: dict[str, tuple[str,
     record's line is its row number. For Parquet the number is the row, counted
     from 1.
     """
-    # NOTE: row_number() OVER () follows DuckDB's scan order, which is the file's
-    # order for a single-threaded scan; with several threads the numbers name real
-    # rejected records but may not be the first ones.
+    # NOTE: row_number() OVER () follows DuckDB's scan order. That is the file's
+    # order for a single-threaded scan, but with several threads the numbers name
+    # real rejected records that may not be the first ones.
     header_lines = 1 if "read_csv(" in source_sql else 0
     query = f"""
         WITH records AS ({_records_sql(source_sql, columns)}),

@@ -65,7 +65,7 @@ def parse_zone(name: str) -> tzinfo:
     """Return the zone for naive timestamps: 'UTC', an offset like '+02:00', or an IANA name.
 
     Raises:
-        InputError: the name is none of these.
+        InputError: the name is not one of these forms.
     """
     if name.upper() in ("UTC", "Z"):
         return UTC
@@ -86,7 +86,7 @@ def _fixed(minutes: int) -> tzinfo:
 
 
 def parse_epoch(value: float) -> float | None:
-    """Convert an epoch number in s, ms, us or ns (told apart by size) to seconds."""
+    """Convert an epoch number in s, ms, us or ns (recognised by its size) to seconds."""
     if not math.isfinite(value) or value < 0:
         return None
     if value >= _NANOSECONDS_FROM:

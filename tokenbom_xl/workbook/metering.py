@@ -1,9 +1,10 @@
 """The Metering sheet: what was measured, from which files, and what the model used.
 
-One section per kind of figure: the notes of :func:`apply_metered` (metered or taken
-from the scenario), the measured figures, one row per source file (coverage, rows
-read, used, outside the period and rejected, with the reasons and quality flags),
-tokens by business unit and model, yield by model, and booked costs. Every string
+The sheet has one section per kind of figure. First come the notes of
+:func:`apply_metered`, which say what was metered and what was taken from the
+scenario, then the measured figures. Each source file gets a row with its coverage,
+its rows read, used, outside the period and rejected, the reasons and the quality
+flags. Tokens by business unit and model, yield by model and booked costs follow. Every string
 that came from an input file goes through ``write_text``; every computed cell is a
 formula whose engine value is recorded. A check confirms that each source accounts
 for every row it read.
