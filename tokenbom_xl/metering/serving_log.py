@@ -91,6 +91,10 @@ def aggregate_serving_log(path: str, options: ReadOptions) -> PeriodCounts:
     connection = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
     try:
         connection.execute("SET TimeZone = 'UTC'")
+        # Progress is tracked for query_progress() but never printed by DuckDB itself,
+        # which would write it into the command's standard output.
+        connection.execute("SET enable_progress_bar = true")
+        connection.execute("SET enable_progress_bar_print = false")
         columns = _columns(connection, source_sql, path, options.consumer_column)
         if "consumer" not in columns:
             report.flag("unattributed", f"no {options.consumer_column} column: tokens counted under 'unassigned'", key="unattributed")

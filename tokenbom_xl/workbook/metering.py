@@ -57,9 +57,15 @@ def write_metering(ctx: BuildContext, applied: AppliedMetering) -> None:
     row = _write_booked(ctx, ws, row + 1, metered)
     _write_profiles(ws, row + 1, metered)
 
-    widths = {"A": 18, "B": 24, "C": 48, "D": 22, "E": 22, "F": 12, "G": 12, "H": 12, "I": 12, "J": 12, "K": 60, "L": 80, "M": 60}
+    widths = {"A": 18, "B": 24, "C": 70, "D": 22, "E": 22, "F": 12, "G": 12, "H": 12, "I": 12, "J": 12, "K": 60, "L": 80, "M": 60}
     style.set_column_widths(ws, widths)
     style.finish_sheet(ws, freeze="A4")
+
+
+def _header(ws: Worksheet, row: int, labels: list[str]) -> None:
+    """Write a table header tall enough for two-line labels."""
+    style.write_header(ws, row, labels)
+    ws.row_dimensions[row].height = 30
 
 
 def _section(ws: Worksheet, row: int, title: str) -> int:
@@ -123,7 +129,7 @@ def _label(ws: Worksheet, row: int, label: str, value: float, unit: str) -> None
 
 def _write_sources(ctx: BuildContext, ws: Worksheet, row: int, metered: Metered) -> int:
     row = _section(ws, row, "Sources")
-    style.write_header(ws, row, _SOURCE_HEADER)
+    _header(ws, row, _SOURCE_HEADER)
     first = row + 1
     for offset, source in enumerate(metered.sources):
         current = first + offset
@@ -137,8 +143,6 @@ def _write_sources(ctx: BuildContext, ws: Worksheet, row: int, metered: Metered)
         write_text(ws, f"K{current}", source.rejection_text() or "none")
         write_text(ws, f"L{current}", source.flag_text() or "none")
         write_text(ws, f"M{current}", "; ".join(source.notes))
-        for column in "KLM":
-            ws[f"{column}{current}"].alignment = style.WRAP
     last = first + len(metered.sources) - 1
     total = last + 1
     ws[f"A{total}"] = "Total"
@@ -160,7 +164,7 @@ def _write_tokens(ctx: BuildContext, ws: Worksheet, row: int, metered: Metered) 
     if not metered.tokens:
         return row
     row = _section(ws, row, "Tokens by business unit and model")
-    style.write_header(ws, row, ["Business unit", "Model", "Output tokens", "Input tokens", "Requests", "Yield", "Good tokens", "Scrapped tokens"])
+    _header(ws, row, ["Business unit", "Model", "Output tokens", "Input tokens", "Requests", "Yield", "Good tokens", "Scrapped tokens"])
     first = row + 1
     for offset, entry in enumerate(metered.tokens):
         current = first + offset
@@ -196,7 +200,7 @@ def _write_yields(ctx: BuildContext, ws: Worksheet, row: int, metered: Metered) 
     if not metered.yields:
         return row
     row = _section(ws, row, "Yield by model (evaluation)")
-    style.write_header(ws, row, ["Model", "Samples", "Good samples", "Output tokens", "Good output tokens", "Yield"])
+    _header(ws, row, ["Model", "Samples", "Good samples", "Output tokens", "Good output tokens", "Yield"])
     for offset, entry in enumerate(metered.yields, start=1):
         current = row + offset
         write_text(ws, f"A{current}", entry.model)
