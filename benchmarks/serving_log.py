@@ -73,11 +73,18 @@ def generate(path: Path, records: int) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     duckdb.connect().execute(GENERATE.format(records=records, path=path))
-    print(f"generated {records:,} records in {time.perf_counter() - started:.1f} s: {path} ({path.stat().st_size / 1e6:.0f} MB)")
+    print(
+        f"generated {records:,} records in {time.perf_counter() - started:.1f} s: {path} ({path.stat().st_size / 1e6:.0f} MB)"
+    )
 
 
 def measure(code: str, path: Path) -> dict[str, float]:
-    completed = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True)
+    completed = subprocess.run(
+        [sys.executable, "-c", code, str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     lines = [line for line in completed.stdout.splitlines() if line.startswith("{")]
     return json.loads(lines[-1])
 
@@ -86,13 +93,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=20_000_000)
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--file", type=Path, default=None, help="Parquet file to use or create")
+    parser.add_argument(
+        "--file", type=Path, default=None, help="Parquet file to use or create"
+    )
     arguments = parser.parse_args()
     path = arguments.file or OUT / f"serving_log_{arguments.records}.parquet"
     if not path.exists():
         generate(path, arguments.records)
 
-    results: dict[str, list[dict[str, float]]] = {"tokenbom_xl reader": [], "bare DuckDB GROUP BY": []}
+    results: dict[str, list[dict[str, float]]] = {
+        "tokenbom_xl reader": [],
+        "bare DuckDB GROUP BY": [],
+    }
     for _ in range(arguments.runs):
         # Alternate, so a slow moment on a shared machine hits both alike.
         results["tokenbom_xl reader"].append(measure(READER, path))
@@ -103,7 +115,9 @@ def main() -> None:
         seconds = statistics.median(run["seconds"] for run in runs)
         peak = max(run["rss_kib"] for run in runs) / 1024
         medians[name] = seconds
-        print(f"{name:22s} median {seconds:.2f} s over {len(runs)} runs, peak RSS {peak:.0f} MiB, {int(runs[0]['groups'])} groups, {int(runs[0]['rows']):,} rows")
+        print(
+            f"{name:22s} median {seconds:.2f} s over {len(runs)} runs, peak RSS {peak:.0f} MiB, {int(runs[0]['groups'])} groups, {int(runs[0]['rows']):,} rows"
+        )
     ratio = medians["tokenbom_xl reader"] / medians["bare DuckDB GROUP BY"]
     print(f"ratio {ratio:.2f}x (target: within 1.5x)")
 

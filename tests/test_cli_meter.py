@@ -23,7 +23,10 @@ TELEMETRY = [
     "telemetry/prom_nvidia_gpu_exporter_h100_load.metrics",
     "telemetry/dcgm-exporter_scrape_L4_kops.prom",
 ]
-FACILITY = ["facility/facebook_dc_pue_wue_24h_5min.json", "facility/google_campus_pue_q-and-ttm_2025.tsv"]
+FACILITY = [
+    "facility/facebook_dc_pue_wue_24h_5min.json",
+    "facility/google_campus_pue_q-and-ttm_2025.tsv",
+]
 SERVING = [
     "tokens/vllm-v1_metrics_scrape_qwen2.5-0.5b_kops.prom",
     "tokens/tgi_chat_stream_usage_llama3.1-8b.json",
@@ -37,7 +40,13 @@ LEDGER = ["ledger/odoo_l10n_uk_depreciation_profiles.csv"]
 
 def meter_arguments(realdata, output, *extra):
     arguments = ["meter", "--period", "2026-11", "-o", str(output), *extra]
-    for option, files in (("--telemetry", TELEMETRY), ("--facility", FACILITY), ("--serving", SERVING), ("--eval", EVAL), ("--ledger", LEDGER)):
+    for option, files in (
+        ("--telemetry", TELEMETRY),
+        ("--facility", FACILITY),
+        ("--serving", SERVING),
+        ("--eval", EVAL),
+        ("--ledger", LEDGER),
+    ):
         for name in files:
             arguments += [option, str(realdata / name)]
     return arguments
@@ -77,14 +86,17 @@ def test_meter_real_files(metered_run):
     assert data["taken_from_scenario"] == ["booked costs"]
     assert len(data["sources"]) == 13
     assert "not metered, taken from the scenario: booked costs" in printed
-    assert usage.read_text(encoding="utf-8").splitlines() == [
-        "period,business_unit,model,good_tokens,reserved_share",
-        "2026-11,unassigned,Qwen/Qwen2.5-0.5B-Instruct,0,",
-        "2026-11,unassigned,gpt-4-0613,5,",  # no metered yield: 5 x 0.9 from the scenario, rounded
-        "2026-11,unassigned,gpt-4o-mini,4,",  # 6 x 4/6
-        "2026-11,unassigned,meta-llama/Llama-3.1-8B-Instruct,3,",
-        "2026-11,unassigned,unknown,9,",
-    ]
+    assert (
+        usage.read_text(encoding="utf-8").splitlines()
+        == [
+            "period,business_unit,model,good_tokens,reserved_share",
+            "2026-11,unassigned,Qwen/Qwen2.5-0.5B-Instruct,0,",
+            "2026-11,unassigned,gpt-4-0613,5,",  # no metered yield: 5 x 0.9 from the scenario, rounded
+            "2026-11,unassigned,gpt-4o-mini,4,",  # 6 x 4/6
+            "2026-11,unassigned,meta-llama/Llama-3.1-8B-Instruct,3,",
+            "2026-11,unassigned,unknown,9,",
+        ]
+    )
 
 
 def test_meter_without_outside_period(realdata, tmp_path):
@@ -100,7 +112,9 @@ def test_meter_without_outside_period(realdata, tmp_path):
     # Only the untimed scrapes remain: an idle L4 and a loaded H100, as point readings.
     assert data["utilization"]["timed"] is False
     assert data["utilization"]["value"] == 0.5
-    assert "full_load_power_w" not in data["energy"]  # two boards, one reading each: no fit
+    assert (
+        "full_load_power_w" not in data["energy"]
+    )  # two boards, one reading each: no fit
     assert data["taken_from_scenario"] == ["PUE", "yield", "booked costs"]
 
 
@@ -108,7 +122,17 @@ def test_meter_without_outside_period(realdata, tmp_path):
 def test_build_with_metered_real_files(metered_run, recalc):
     folder, output, _, _ = metered_run
     workbook_path = folder / "metered.xlsx"
-    result = CliRunner().invoke(main, ["build", str(PHYSICAL_SCENARIO), "--metered", str(output), "-o", str(workbook_path)])
+    result = CliRunner().invoke(
+        main,
+        [
+            "build",
+            str(PHYSICAL_SCENARIO),
+            "--metered",
+            str(output),
+            "-o",
+            str(workbook_path),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "metered: utilization 0.5 metered" in result.output
 
@@ -130,7 +154,11 @@ def test_build_with_metered_real_files(metered_run, recalc):
 
     # The Metering sheet lists each file with its rows and flags.
     sheet = load_workbook(workbook_path)["Metering"]
-    rows = {row[2].value: row for row in sheet.iter_rows() if isinstance(row[2].value, str) and row[2].value.startswith("/")}
+    rows = {
+        row[2].value: row
+        for row in sheet.iter_rows()
+        if isinstance(row[2].value, str) and row[2].value.startswith("/")
+    }
     for source in metered.sources:
         row = rows[source.file]
         assert row[5].value == source.rows_read, source.file
@@ -144,19 +172,55 @@ def test_build_with_metered_real_files(metered_run, recalc):
 def test_names_from_files_stay_text(tmp_path, recalc):
     usage = tmp_path / "usage.jsonl"
     records = [
-        {"id": "1", "created": 1793700000, "model": "+cmd|'/C calc'!A0", "team": '=HYPERLINK("http://x","y")', "usage": {"prompt_tokens": 1, "completion_tokens": 4}},
+        {
+            "id": "1",
+            "created": 1793700000,
+            "model": "+cmd|'/C calc'!A0",
+            "team": '=HYPERLINK("http://x","y")',
+            "usage": {"prompt_tokens": 1, "completion_tokens": 4},
+        },
     ]
-    usage.write_text("".join(json.dumps(record) + "\n" for record in records), encoding="utf-8")
+    usage.write_text(
+        "".join(json.dumps(record) + "\n" for record in records), encoding="utf-8"
+    )
     output = tmp_path / "metered.toml"
     workbook_path = tmp_path / "book.xlsx"
     runner = CliRunner()
-    result = runner.invoke(main, ["meter", "--period", "2026-11", "--serving", str(usage), "--consumer-field", "team", "-o", str(output)])
+    result = runner.invoke(
+        main,
+        [
+            "meter",
+            "--period",
+            "2026-11",
+            "--serving",
+            str(usage),
+            "--consumer-field",
+            "team",
+            "-o",
+            str(output),
+        ],
+    )
     assert result.exit_code == 0, result.output
-    result = runner.invoke(main, ["build", str(PHYSICAL_SCENARIO), "--metered", str(output), "-o", str(workbook_path)])
+    result = runner.invoke(
+        main,
+        [
+            "build",
+            str(PHYSICAL_SCENARIO),
+            "--metered",
+            str(output),
+            "-o",
+            str(workbook_path),
+        ],
+    )
     assert result.exit_code == 0, result.output
 
     sheet = load_workbook(workbook_path)["Metering"]
-    cells = {cell.value: cell for row in sheet.iter_rows() for cell in row if isinstance(cell.value, str)}
+    cells = {
+        cell.value: cell
+        for row in sheet.iter_rows()
+        for cell in row
+        if isinstance(cell.value, str)
+    }
     assert cells['=HYPERLINK("http://x","y")'].data_type == "s"
     assert cells["+cmd|'/C calc'!A0"].data_type == "s"
     assert recalc(workbook_path).named("checks_all_pass") is True
@@ -164,9 +228,14 @@ def test_names_from_files_stay_text(tmp_path, recalc):
 
 def test_build_rejects_bad_metered_file(tmp_path):
     bad = tmp_path / "metered.toml"
-    bad.write_text('period = "2026-11"\n[utilization]\nvalue = "high"\n', encoding="utf-8")
+    bad.write_text(
+        'period = "2026-11"\n[utilization]\nvalue = "high"\n', encoding="utf-8"
+    )
     target = tmp_path / "book.xlsx"
-    result = CliRunner().invoke(main, ["build", str(PHYSICAL_SCENARIO), "--metered", str(bad), "-o", str(target)])
+    result = CliRunner().invoke(
+        main,
+        ["build", str(PHYSICAL_SCENARIO), "--metered", str(bad), "-o", str(target)],
+    )
 
     assert result.exit_code == 2
     assert "metered.toml: utilization.value" in result.output
@@ -181,15 +250,31 @@ def test_meter_requires_period(tmp_path):
 
 
 def test_meter_bad_period(tmp_path):
-    result = CliRunner().invoke(main, ["meter", "--period", "November", "-o", str(tmp_path / "m.toml")])
+    result = CliRunner().invoke(
+        main, ["meter", "--period", "November", "-o", str(tmp_path / "m.toml")]
+    )
 
     assert result.exit_code == 2
-    assert "period 'November' is invalid; give a year and month such as 2026-11" in result.output
+    assert (
+        "period 'November' is invalid; give a year and month such as 2026-11"
+        in result.output
+    )
 
 
 def test_usage_csv_needs_yield(realdata, tmp_path):
     output = tmp_path / "metered.toml"
-    arguments = ["meter", "--period", "2026-11", "--include-outside-period", "--serving", str(realdata / SERVING[1]), "-o", str(output), "--usage-csv", str(tmp_path / "u.csv")]
+    arguments = [
+        "meter",
+        "--period",
+        "2026-11",
+        "--include-outside-period",
+        "--serving",
+        str(realdata / SERVING[1]),
+        "-o",
+        str(output),
+        "--usage-csv",
+        str(tmp_path / "u.csv"),
+    ]
     result = CliRunner().invoke(main, arguments)
 
     assert result.exit_code == 2
@@ -200,7 +285,20 @@ def test_usage_csv_needs_yield(realdata, tmp_path):
 def test_format_prefix_overrides_detection(realdata, tmp_path):
     output = tmp_path / "metered.toml"
     path = realdata / "facility/google_campus_pue_q-and-ttm_2025.tsv"
-    result = CliRunner().invoke(main, ["meter", "--period", "2026-11", "--facility", f"pue-table:{path}", "--site", "The Dalles, Oregon (2nd facility)", "-o", str(output)])
+    result = CliRunner().invoke(
+        main,
+        [
+            "meter",
+            "--period",
+            "2026-11",
+            "--facility",
+            f"pue-table:{path}",
+            "--site",
+            "The Dalles, Oregon (2nd facility)",
+            "-o",
+            str(output),
+        ],
+    )
 
     assert result.exit_code == 0, result.output
     assert tomllib.loads(output.read_text(encoding="utf-8"))["energy"]["pue"] == 1.07

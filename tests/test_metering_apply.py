@@ -6,13 +6,25 @@ import pytest
 
 from tokenbom_xl.errors import InputError
 from tokenbom_xl.metering.apply import apply_metered
-from tokenbom_xl.metering.metered import EnergyEntry, Metered, TokenEntry, UtilizationEntry, load_metered, metered_toml, usage_csv
+from tokenbom_xl.metering.metered import (
+    EnergyEntry,
+    Metered,
+    TokenEntry,
+    UtilizationEntry,
+    load_metered,
+    metered_toml,
+    usage_csv,
+)
 from tokenbom_xl.scenario import EnergyPhysical, EnergyStated, load_scenario
 
 from conftest import PHYSICAL_SCENARIO, REFERENCE_SCENARIO
 
 UTILIZATION = UtilizationEntry(
-    value=0.5, busy_accelerator_seconds=14.657, observed_accelerator_seconds=29.314, accelerators_seen=8, timed=True
+    value=0.5,
+    busy_accelerator_seconds=14.657,
+    observed_accelerator_seconds=29.314,
+    accelerators_seen=8,
+    timed=True,
 )
 
 
@@ -22,13 +34,18 @@ def test_nothing_metered_keeps_scenario():
 
     assert applied == scenario
     assert "utilization 0.6 taken from the scenario: no telemetry metered it." in notes
-    assert "yield_rate 0.9 taken from the scenario: no evaluation results metered it." in notes
+    assert (
+        "yield_rate 0.9 taken from the scenario: no evaluation results metered it."
+        in notes
+    )
     assert "energy taken from the scenario: no power or PUE metered." in notes
 
 
 def test_utilization_and_yield_override():
     scenario = load_scenario(REFERENCE_SCENARIO)
-    metered = Metered(period="2026-11", utilization=UTILIZATION, yield_rate=0.75, yield_basis="test")
+    metered = Metered(
+        period="2026-11", utilization=UTILIZATION, yield_rate=0.75, yield_basis="test"
+    )
     applied, notes = apply_metered(scenario, metered)
 
     assert applied.utilization == 0.5
@@ -48,8 +65,12 @@ def test_stated_energy_kept():
 
 def test_physical_energy_from_fit():
     scenario = load_scenario(PHYSICAL_SCENARIO)
-    energy = EnergyEntry(mean_power_w=350.9, full_load_power_w=631.95, idle_power_w=69.85, pue=1.064)
-    applied, notes = apply_metered(scenario, Metered(period="2026-11", utilization=UTILIZATION, energy=energy))
+    energy = EnergyEntry(
+        mean_power_w=350.9, full_load_power_w=631.95, idle_power_w=69.85, pue=1.064
+    )
+    applied, notes = apply_metered(
+        scenario, Metered(period="2026-11", utilization=UTILIZATION, energy=energy)
+    )
 
     assert isinstance(applied.energy, EnergyPhysical)
     assert applied.energy.wall_kw is None
@@ -62,7 +83,9 @@ def test_physical_energy_from_fit():
 def test_physical_energy_from_mean_power():
     scenario = load_scenario(PHYSICAL_SCENARIO)  # idle_fraction 0
     energy = EnergyEntry(mean_power_w=300.0, pue=1.5)
-    applied, _ = apply_metered(scenario, Metered(period="2026-11", utilization=UTILIZATION, energy=energy))
+    applied, _ = apply_metered(
+        scenario, Metered(period="2026-11", utilization=UTILIZATION, energy=energy)
+    )
 
     # Mean power 300 W at U = 0.5 with no idle draw: 600 W at full load.
     assert applied.energy.it_kw == pytest.approx(0.6 * 8)
@@ -70,7 +93,9 @@ def test_physical_energy_from_mean_power():
 
 def test_power_without_pue_on_wall_scenario():
     scenario = load_scenario(PHYSICAL_SCENARIO)  # states wall_kw
-    applied, notes = apply_metered(scenario, Metered(period="2026-11", energy=EnergyEntry(mean_power_w=300.0)))
+    applied, notes = apply_metered(
+        scenario, Metered(period="2026-11", energy=EnergyEntry(mean_power_w=300.0))
+    )
 
     assert applied.energy == scenario.energy
     assert any("no PUE, and the scenario states wall power" in note for note in notes)
@@ -78,8 +103,12 @@ def test_power_without_pue_on_wall_scenario():
 
 def test_zero_utilization_kept():
     scenario = load_scenario(REFERENCE_SCENARIO)
-    zero = UTILIZATION.model_copy(update={"value": 0.0, "busy_accelerator_seconds": 0.0})
-    applied, notes = apply_metered(scenario, Metered(period="2026-11", utilization=zero))
+    zero = UTILIZATION.model_copy(
+        update={"value": 0.0, "busy_accelerator_seconds": 0.0}
+    )
+    applied, notes = apply_metered(
+        scenario, Metered(period="2026-11", utilization=zero)
+    )
 
     assert applied.utilization == 0.6
     assert any("telemetry measured 0" in note for note in notes)
@@ -89,7 +118,15 @@ def test_toml_round_trip(tmp_path):
     metered = Metered(
         period="2026-11",
         utilization=UTILIZATION,
-        tokens=[TokenEntry(business_unit='=HYPERLINK("http://x","y")', model="m", output_tokens=10, input_tokens=1, requests=1)],
+        tokens=[
+            TokenEntry(
+                business_unit='=HYPERLINK("http://x","y")',
+                model="m",
+                output_tokens=10,
+                input_tokens=1,
+                requests=1,
+            )
+        ],
         taken_from_scenario=["yield"],
     )
     path = tmp_path / "metered.toml"
@@ -101,18 +138,40 @@ def test_toml_round_trip(tmp_path):
 def test_load_metered_errors(tmp_path):
     path = tmp_path / "metered.toml"
     path.write_text('period = "2026-13"\n', encoding="utf-8")
-    with pytest.raises(InputError, match=r"metered.toml: period: string should match pattern"):
+    with pytest.raises(
+        InputError, match=r"metered.toml: period: string should match pattern"
+    ):
         load_metered(path)
 
-    path.write_text('period = "2026-11"\n[utilization]\nvalue = 1.5\n', encoding="utf-8")
-    with pytest.raises(InputError, match=r"utilization.value: input should be less than or equal to 1 \(value 1.5\)"):
+    path.write_text(
+        'period = "2026-11"\n[utilization]\nvalue = 1.5\n', encoding="utf-8"
+    )
+    with pytest.raises(
+        InputError,
+        match=r"utilization.value: input should be less than or equal to 1 \(value 1.5\)",
+    ):
         load_metered(path)
 
 
 def test_usage_csv():
     tokens = [
-        TokenEntry(business_unit="ads", model="m8", output_tokens=10, input_tokens=0, requests=1, yield_rate=0.5, good_tokens=5, scrapped_tokens=5),
-        TokenEntry(business_unit="=cmd", model="m70", output_tokens=3, input_tokens=0, requests=1),
+        TokenEntry(
+            business_unit="ads",
+            model="m8",
+            output_tokens=10,
+            input_tokens=0,
+            requests=1,
+            yield_rate=0.5,
+            good_tokens=5,
+            scrapped_tokens=5,
+        ),
+        TokenEntry(
+            business_unit="=cmd",
+            model="m70",
+            output_tokens=3,
+            input_tokens=0,
+            requests=1,
+        ),
     ]
     metered = Metered(period="2026-11", tokens=tokens)
 

@@ -39,7 +39,12 @@ def test_detects_real_formats(realdata, kind, name, expected):
 
 def test_detects_written_formats(tmp_path):
     query_range = tmp_path / "util.json"
-    query_range.write_text(json.dumps({"status": "success", "data": {"resultType": "matrix", "result": []}}), encoding="utf-8")
+    query_range.write_text(
+        json.dumps(
+            {"status": "success", "data": {"resultType": "matrix", "result": []}}
+        ),
+        encoding="utf-8",
+    )
     otlp = tmp_path / "spans.json"
     otlp.write_text(json.dumps({"resourceSpans": []}), encoding="utf-8")
     log = tmp_path / "log.csv"
@@ -54,7 +59,10 @@ def test_unknown_telemetry_format(tmp_path):
     path = tmp_path / "notes.txt"
     path.write_text("hello world\n", encoding="utf-8")
 
-    with pytest.raises(InputError, match=r"notes.txt: not a recognised telemetry format; name it with a prefix"):
+    with pytest.raises(
+        InputError,
+        match=r"notes.txt: not a recognised telemetry format; name it with a prefix",
+    ):
         _detect("telemetry", str(path), NOVEMBER)
 
 
@@ -68,26 +76,58 @@ def test_nothing_given_all_from_scenario():
     metered = meter(MeterInputs(), NOVEMBER)
 
     assert metered.sources == []
-    assert metered.taken_from_scenario == ["utilization", "accelerator power", "PUE", "tokens", "yield", "booked costs"]
+    assert metered.taken_from_scenario == [
+        "utilization",
+        "accelerator power",
+        "PUE",
+        "tokens",
+        "yield",
+        "booked costs",
+    ]
 
 
 def test_tokens_split_by_model_yield(tmp_path):
     usage = tmp_path / "usage.jsonl"
     records = [
-        {"id": "1", "created": 1793700000, "model": "m", "usage": {"prompt_tokens": 1, "completion_tokens": 100}},
-        {"id": "2", "created": 1793700000, "model": "other", "usage": {"prompt_tokens": 1, "completion_tokens": 50}},
+        {
+            "id": "1",
+            "created": 1793700000,
+            "model": "m",
+            "usage": {"prompt_tokens": 1, "completion_tokens": 100},
+        },
+        {
+            "id": "2",
+            "created": 1793700000,
+            "model": "other",
+            "usage": {"prompt_tokens": 1, "completion_tokens": 50},
+        },
     ]
-    usage.write_text("".join(json.dumps(record) + "\n" for record in records), encoding="utf-8")
+    usage.write_text(
+        "".join(json.dumps(record) + "\n" for record in records), encoding="utf-8"
+    )
     log = tmp_path / "eval.json"
     samples = [
-        {"id": i, "epoch": 1, "scores": {"s": {"value": "C" if i < 3 else "I"}}, "model_usage": {"p/m": {"output_tokens": 10}}}
+        {
+            "id": i,
+            "epoch": 1,
+            "scores": {"s": {"value": "C" if i < 3 else "I"}},
+            "model_usage": {"p/m": {"output_tokens": 10}},
+        }
         for i in range(4)
     ]
-    log.write_text(json.dumps({"status": "success", "eval": {"model": "p/m"}, "samples": samples}), encoding="utf-8")
-    metered = meter(MeterInputs(serving=[str(usage)], eval=[str(log)]), ReadOptions(period=parse_period("2026-11"), include_outside_period=True))
+    log.write_text(
+        json.dumps({"status": "success", "eval": {"model": "p/m"}, "samples": samples}),
+        encoding="utf-8",
+    )
+    metered = meter(
+        MeterInputs(serving=[str(usage)], eval=[str(log)]),
+        ReadOptions(period=parse_period("2026-11"), include_outside_period=True),
+    )
     by_model = {entry.model: entry for entry in metered.tokens}
 
     assert by_model["m"].good_tokens == 75  # 100 x 3/4
     assert by_model["m"].scrapped_tokens == 25
     assert by_model["other"].good_tokens is None
-    assert metered.yield_rate == 0.75  # only the evaluated model's served tokens weigh in
+    assert (
+        metered.yield_rate == 0.75
+    )  # only the evaluated model's served tokens weigh in

@@ -37,14 +37,19 @@ def test_google_table_site(realdata):
     assert result.pue == 1.08  # trailing twelve months
     assert result.site == "Dublin, Ireland"
     assert result.report.rows_read == 31
-    assert result.report.notes[0].startswith("line 33 skipped (a note, not a row): *We report individual campus TTM PUE")
+    assert result.report.notes[0].startswith(
+        "line 33 skipped (a note, not a row): *We report individual campus TTM PUE"
+    )
 
 
 def test_google_table_blank_ttm(realdata):
     result = read_pue_table(str(realdata / GOOGLE), ReadOptions(site="Inzai"))
 
     assert result.pue == 1.12  # quarterly, because TTM is blank for this campus
-    assert "no trailing twelve-month PUE" in next(iter(result.report.flags.values())).message
+    assert (
+        "no trailing twelve-month PUE"
+        in next(iter(result.report.flags.values())).message
+    )
 
 
 def test_google_table_without_site(realdata):
@@ -100,7 +105,11 @@ def test_power_columns_give_pue(tmp_path):
 
 def test_missing_pue_column(tmp_path):
     path = tmp_path / "temps.csv"
-    path.write_text("timestamp,temperature\n2026-11-01T00:00:00Z,20\n", encoding="utf-8")
+    path.write_text(
+        "timestamp,temperature\n2026-11-01T00:00:00Z,20\n", encoding="utf-8"
+    )
 
-    with pytest.raises(InputError, match="no PUE column and no facility_kw and it_kw columns"):
+    with pytest.raises(
+        InputError, match="no PUE column and no facility_kw and it_kw columns"
+    ):
         read_facility_series(str(path), ReadOptions())

@@ -17,12 +17,16 @@ L4 = "c2f76b33-7953-256e-8f33-1343419b1a1c"
 
 
 def test_dcgm_scrape_values(realdata):
-    result = read_gpu_exposition(str(realdata / "telemetry/dcgm-exporter_scrape_L4_kops.prom"), ReadOptions())
+    result = read_gpu_exposition(
+        str(realdata / "telemetry/dcgm-exporter_scrape_L4_kops.prom"), ReadOptions()
+    )
     reading = result.readings[L4][0]
 
     assert reading.utilization == 0.0  # DCGM_FI_DEV_GPU_UTIL 0
     assert reading.power_w == 16.365  # DCGM_FI_DEV_POWER_USAGE 16.365000
-    assert reading.energy_mj == 4742776.0  # DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION, mJ since boot
+    assert (
+        reading.energy_mj == 4742776.0
+    )  # DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION, mJ since boot
     assert reading.time is None
     assert reading.line == 15  # the first of the three metric lines, POWER_USAGE
     assert result.gpus[0].host == "i-030791dc5a37cd257"
@@ -32,7 +36,10 @@ def test_dcgm_scrape_values(realdata):
 
 
 def test_nvidia_gpu_exporter_values(realdata):
-    result = read_gpu_exposition(str(realdata / "telemetry/prom_nvidia_gpu_exporter_h100_load.metrics"), ReadOptions())
+    result = read_gpu_exposition(
+        str(realdata / "telemetry/prom_nvidia_gpu_exporter_h100_load.metrics"),
+        ReadOptions(),
+    )
     reading = result.readings["00000000-0000-0000-0000-000000000000"][0]
 
     assert reading.utilization == 1.0  # nvidia_smi_utilization_gpu_ratio 1
@@ -46,7 +53,8 @@ DCGM_LINE = 'DCGM_FI_DEV_{metric}{{gpu="{gpu}",UUID="GPU-{gpu}",Hostname="node-1
 
 def dcgm(tmp_path, rows):
     text = "# TYPE DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION counter\n" + "".join(
-        DCGM_LINE.format(metric=metric, gpu=gpu, value=value, ms=ms) for metric, gpu, value, ms in rows
+        DCGM_LINE.format(metric=metric, gpu=gpu, value=value, ms=ms)
+        for metric, gpu, value, ms in rows
     )
     path = tmp_path / "dcgm.prom"
     path.write_text(text, encoding="utf-8")
@@ -66,7 +74,9 @@ def test_energy_counter_reset(tmp_path):
 
     assert figures.energy_joules == pytest.approx(85.0)  # 60 + 5 + 20
     assert figures.energy_seconds == pytest.approx(90.0)
-    resets = [flag for flag in result.report.flags.values() if flag.code == "counter_reset"]
+    resets = [
+        flag for flag in result.report.flags.values() if flag.code == "counter_reset"
+    ]
     assert len(resets) == 1
     assert resets[0].line == 4  # the line with 5000
 
@@ -84,27 +94,48 @@ def test_sentinel_and_missing_gpu(tmp_path):
 
     assert "sentinel" in codes
     assert "missing_gpu" in codes
-    assert result.report.rejections["no usable utilization, power or energy reading"].lines == [3]
+    assert result.report.rejections[
+        "no usable utilization, power or energy reading"
+    ].lines == [3]
 
 
 def test_invalid_exposition_names_line(tmp_path):
     path = tmp_path / "bad.prom"
     path.write_text('# TYPE x gauge\nx{gpu="0} 1\n', encoding="utf-8")
 
-    with pytest.raises(InputError, match=r"bad.prom: line 2: not valid Prometheus text exposition"):
+    with pytest.raises(
+        InputError, match=r"bad.prom: line 2: not valid Prometheus text exposition"
+    ):
         read_gpu_exposition(str(path), ReadOptions())
 
 
 def query_range_file(tmp_path, series):
     path = tmp_path / "range.json"
-    path.write_text(json.dumps({"status": "success", "data": {"resultType": "matrix", "result": series}}), encoding="utf-8")
+    path.write_text(
+        json.dumps(
+            {"status": "success", "data": {"resultType": "matrix", "result": series}}
+        ),
+        encoding="utf-8",
+    )
     return str(path)
 
 
 def test_query_range_gaps_and_nan(tmp_path):
     start = 1_790_000_000
-    values = [[start + 15 * i, "100"] for i in range(4)] + [[start + 15 * 20, "0"], [start + 15 * 21, "NaN"]]
-    series = [{"metric": {"__name__": "DCGM_FI_DEV_GPU_UTIL", "UUID": "GPU-a", "Hostname": "n1"}, "values": values}]
+    values = [[start + 15 * i, "100"] for i in range(4)] + [
+        [start + 15 * 20, "0"],
+        [start + 15 * 21, "NaN"],
+    ]
+    series = [
+        {
+            "metric": {
+                "__name__": "DCGM_FI_DEV_GPU_UTIL",
+                "UUID": "GPU-a",
+                "Hostname": "n1",
+            },
+            "values": values,
+        }
+    ]
     result = read_query_range(query_range_file(tmp_path, series), ReadOptions())
     summary = summarize_telemetry([result])
 
@@ -125,7 +156,12 @@ def test_query_range_expression_without_name(tmp_path):
 
 def test_query_range_error_status(tmp_path):
     path = tmp_path / "error.json"
-    path.write_text(json.dumps({"status": "error", "error": "bad query", "data": {"resultType": "matrix"}}), encoding="utf-8")
+    path.write_text(
+        json.dumps(
+            {"status": "error", "error": "bad query", "data": {"resultType": "matrix"}}
+        ),
+        encoding="utf-8",
+    )
 
     with pytest.raises(InputError, match="status 'error': bad query"):
         read_query_range(str(path), ReadOptions())

@@ -27,7 +27,9 @@ from tokenbom_xl.metering.query_range import read_query_range
 from tokenbom_xl.metering.serving_log import read_serving_log
 
 TWO_GIB = 2 * 1024**3
-SMALL = ReadLimits(max_line_bytes=1 << 20, max_document_bytes=4 << 20, max_decompressed_bytes=8 << 20)
+SMALL = ReadLimits(
+    max_line_bytes=1 << 20, max_document_bytes=4 << 20, max_decompressed_bytes=8 << 20
+)
 HEADER = b"timestamp, uuid, utilization.gpu [%], power.draw [W]\n"
 ROW = b"2026/11/02 10:00:00.000, GPU-a, 40 %, 300 W\n"
 
@@ -92,7 +94,10 @@ def latin1_csv(tmp_path: Path) -> Path:
 
 def truncated_json(tmp_path: Path) -> Path:
     path = tmp_path / "cut.json"
-    path.write_text('[{"timestamp": 1793700000000, "pue": 1.1},\n {"timestamp": 17937', encoding="utf-8")
+    path.write_text(
+        '[{"timestamp": 1793700000000, "pue": 1.1},\n {"timestamp": 17937',
+        encoding="utf-8",
+    )
     return path
 
 
@@ -120,7 +125,9 @@ def counter_reset(tmp_path: Path) -> Path:
 
 def inspect_truncated(tmp_path: Path) -> Path:
     path = tmp_path / "cut_eval.json"
-    path.write_text(json.dumps({"eval": {"model": "m"}, "samples": []})[:-5], encoding="utf-8")
+    path.write_text(
+        json.dumps({"eval": {"model": "m"}, "samples": []})[:-5], encoding="utf-8"
+    )
     return path
 
 
@@ -135,29 +142,140 @@ def document_2gib(tmp_path: Path) -> Path:
 # Columns: case, builder, reader, limits, outcome ("error" regex, or ("flag", code),
 # or ("reject", reason, first line)).
 CASES = [
-    ("2 GiB line, nvidia-smi", huge_line, read_nvidia_smi, ReadLimits(), r"huge.csv: line 2 is longer than 16,777,216 bytes"),
-    ("2 GiB line, exposition", lambda p: huge_line(p, b"# TYPE x gauge\n"), read_gpu_exposition, SMALL, r"huge.csv: line 2 is longer than 1,048,576 bytes"),
-    ("2 GiB line, usage JSONL", lambda p: huge_line(p, b'{"usage": {}}\n'), read_openai_usage, SMALL, r"huge.csv: line 2 is longer than"),
-    ("2 GiB JSON document", document_2gib, read_query_range, SMALL, r"huge.json: larger than 4,194,304 bytes"),
-    ("2 GiB JSON document, facility", document_2gib, read_facility_series, SMALL, r"huge.json: larger than 4,194,304 bytes"),
-    ("gzip bomb", gzip_bomb, read_nvidia_smi, SMALL, r"bomb.csv.gz: decompresses to more than 8,388,608 bytes"),
-    ("zip bomb", zip_bomb, read_nvidia_smi, SMALL, r"bomb.zip: decompresses to more than 8,388,608 bytes"),
-    ("zip with two files", two_member_zip, read_nvidia_smi, SMALL, r"two.zip: a zip file must hold exactly one file, this one holds 2"),
-    ("truncated gzip", truncated_gzip, read_nvidia_smi, SMALL, r"cut.csv.gz: the gzip data ends early \(truncated file\)"),
-    ("latin-1 bytes", latin1_csv, read_nvidia_smi, SMALL, r"latin1.csv: line 2: not UTF-8 text \(byte 33 of the line is 0xe9\)"),
-    ("truncated JSON", truncated_json, read_facility_series, SMALL, r"cut.json: line 2, column 21: invalid JSON: the file ends early"),
-    ("truncated Inspect log", inspect_truncated, read_inspect_log, SMALL, r"cut_eval.json: line 1, column \d+: invalid JSON"),
-    ("binary exposition", binary_exposition, read_gpu_exposition, SMALL, r"binary.prom: line 2: not valid Prometheus text exposition"),
-    ("truncated last row", lambda p: rows(p, ROW, b"2026/11/02 10:00:10.000, GPU-a, 4"), read_nvidia_smi, SMALL,
-     ("reject", "3 fields where the header has 4 (truncated line?)", 3)),
-    ("impossible reading", lambda p: rows(p, b"2026/11/02 10:00:00.000, GPU-a, 40 %, -300 W\n"), read_nvidia_smi, SMALL, ("flag", "impossible_value")),
-    ("duplicate timestamp", lambda p: rows(p, ROW, ROW), read_nvidia_smi, SMALL, ("flag", "duplicate_timestamp")),
-    ("clock backwards", lambda p: rows(p, ROW.replace(b":00.000", b":30.000"), ROW), read_nvidia_smi, SMALL, ("flag", "clock_backwards")),
-    ("counter reset", counter_reset, read_gpu_exposition, SMALL, ("flag", "counter_reset")),
+    (
+        "2 GiB line, nvidia-smi",
+        huge_line,
+        read_nvidia_smi,
+        ReadLimits(),
+        r"huge.csv: line 2 is longer than 16,777,216 bytes",
+    ),
+    (
+        "2 GiB line, exposition",
+        lambda p: huge_line(p, b"# TYPE x gauge\n"),
+        read_gpu_exposition,
+        SMALL,
+        r"huge.csv: line 2 is longer than 1,048,576 bytes",
+    ),
+    (
+        "2 GiB line, usage JSONL",
+        lambda p: huge_line(p, b'{"usage": {}}\n'),
+        read_openai_usage,
+        SMALL,
+        r"huge.csv: line 2 is longer than",
+    ),
+    (
+        "2 GiB JSON document",
+        document_2gib,
+        read_query_range,
+        SMALL,
+        r"huge.json: larger than 4,194,304 bytes",
+    ),
+    (
+        "2 GiB JSON document, facility",
+        document_2gib,
+        read_facility_series,
+        SMALL,
+        r"huge.json: larger than 4,194,304 bytes",
+    ),
+    (
+        "gzip bomb",
+        gzip_bomb,
+        read_nvidia_smi,
+        SMALL,
+        r"bomb.csv.gz: decompresses to more than 8,388,608 bytes",
+    ),
+    (
+        "zip bomb",
+        zip_bomb,
+        read_nvidia_smi,
+        SMALL,
+        r"bomb.zip: decompresses to more than 8,388,608 bytes",
+    ),
+    (
+        "zip with two files",
+        two_member_zip,
+        read_nvidia_smi,
+        SMALL,
+        r"two.zip: a zip file must hold exactly one file, this one holds 2",
+    ),
+    (
+        "truncated gzip",
+        truncated_gzip,
+        read_nvidia_smi,
+        SMALL,
+        r"cut.csv.gz: the gzip data ends early \(truncated file\)",
+    ),
+    (
+        "latin-1 bytes",
+        latin1_csv,
+        read_nvidia_smi,
+        SMALL,
+        r"latin1.csv: line 2: not UTF-8 text \(byte 33 of the line is 0xe9\)",
+    ),
+    (
+        "truncated JSON",
+        truncated_json,
+        read_facility_series,
+        SMALL,
+        r"cut.json: line 2, column 21: invalid JSON: the file ends early",
+    ),
+    (
+        "truncated Inspect log",
+        inspect_truncated,
+        read_inspect_log,
+        SMALL,
+        r"cut_eval.json: line 1, column \d+: invalid JSON",
+    ),
+    (
+        "binary exposition",
+        binary_exposition,
+        read_gpu_exposition,
+        SMALL,
+        r"binary.prom: line 2: not valid Prometheus text exposition",
+    ),
+    (
+        "truncated last row",
+        lambda p: rows(p, ROW, b"2026/11/02 10:00:10.000, GPU-a, 4"),
+        read_nvidia_smi,
+        SMALL,
+        ("reject", "3 fields where the header has 4 (truncated line?)", 3),
+    ),
+    (
+        "impossible reading",
+        lambda p: rows(p, b"2026/11/02 10:00:00.000, GPU-a, 40 %, -300 W\n"),
+        read_nvidia_smi,
+        SMALL,
+        ("flag", "impossible_value"),
+    ),
+    (
+        "duplicate timestamp",
+        lambda p: rows(p, ROW, ROW),
+        read_nvidia_smi,
+        SMALL,
+        ("flag", "duplicate_timestamp"),
+    ),
+    (
+        "clock backwards",
+        lambda p: rows(p, ROW.replace(b":00.000", b":30.000"), ROW),
+        read_nvidia_smi,
+        SMALL,
+        ("flag", "clock_backwards"),
+    ),
+    (
+        "counter reset",
+        counter_reset,
+        read_gpu_exposition,
+        SMALL,
+        ("flag", "counter_reset"),
+    ),
 ]
 
 
-@pytest.mark.parametrize(("builder", "reader", "limits", "outcome"), [case[1:] for case in CASES], ids=[case[0] for case in CASES])
+@pytest.mark.parametrize(
+    ("builder", "reader", "limits", "outcome"),
+    [case[1:] for case in CASES],
+    ids=[case[0] for case in CASES],
+)
 def test_hostile_input(tmp_path, builder, reader, limits, outcome):
     path = str(builder(tmp_path))
     options = ReadOptions(limits=limits)
@@ -174,15 +292,23 @@ def test_hostile_input(tmp_path, builder, reader, limits, outcome):
 
 def test_huge_line_in_serving_log(tmp_path):
     path = huge_line(tmp_path, b"timestamp,business_unit,model,output_tokens\n")
-    with pytest.raises(InputError, match=r"huge.csv: line 2 is longer than 1,048,576 bytes"):
+    with pytest.raises(
+        InputError, match=r"huge.csv: line 2 is longer than 1,048,576 bytes"
+    ):
         read_serving_log(str(path), ReadOptions(limits=SMALL))
 
 
 def test_long_line_after_many_short_ones(tmp_path):
     path = tmp_path / "log.jsonl"
-    record = b'{"timestamp": "2026-11-01T00:00:00Z", "model": "m", "output_tokens": 1}\n'
-    path.write_bytes(record * 200_000 + b'{"model": "' + b"x" * (2 << 20) + b'"}\n' + record)
-    with pytest.raises(InputError, match=r"log.jsonl: line 200001 is longer than 1,048,576 bytes"):
+    record = (
+        b'{"timestamp": "2026-11-01T00:00:00Z", "model": "m", "output_tokens": 1}\n'
+    )
+    path.write_bytes(
+        record * 200_000 + b'{"model": "' + b"x" * (2 << 20) + b'"}\n' + record
+    )
+    with pytest.raises(
+        InputError, match=r"log.jsonl: line 200001 is longer than 1,048,576 bytes"
+    ):
         read_serving_log(str(path), ReadOptions(limits=SMALL))
 
 
@@ -223,7 +349,17 @@ CLI_CASES = [
 def test_cli_rejects_hostile_file(tmp_path, option, builder, message):
     path = builder(tmp_path)
     output = tmp_path / "metered.toml"
-    arguments = ["meter", "--period", "2026-11", option, str(path), "-o", str(output), "--max-decompressed-bytes", str(8 << 20)]
+    arguments = [
+        "meter",
+        "--period",
+        "2026-11",
+        option,
+        str(path),
+        "-o",
+        str(output),
+        "--max-decompressed-bytes",
+        str(8 << 20),
+    ]
     result = CliRunner().invoke(main, arguments)
 
     assert result.exit_code == 2, result.output

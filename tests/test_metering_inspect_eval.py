@@ -22,7 +22,10 @@ def test_popularity_scores(realdata):
     assert result.scores == [(1, 1, "C", True), (2, 1, "C", True), (3, 1, "I", False)]
     counts = result.models["gpt-4o-mini"]  # "openai/gpt-4o-mini" without its provider
     assert (counts.samples, counts.good_samples) == (2 + 1, 2)
-    assert (counts.output_tokens, counts.good_output_tokens) == (6, 4)  # 2 output tokens per sample
+    assert (counts.output_tokens, counts.good_output_tokens) == (
+        6,
+        4,
+    )  # 2 output tokens per sample
     assert counts.yield_rate == pytest.approx(4 / 6)
     flags = {flag.code: flag.message for flag in result.report.flags.values()}
     assert flags["partial"] == "the eval run's status is 'cancelled', not 'success'"
@@ -50,7 +53,9 @@ def sample(sample_id, scores, output_tokens=10, **extra):
         "id": sample_id,
         "epoch": 1,
         "scores": scores,
-        "model_usage": {"vllm/org/model-8b": {"input_tokens": 5, "output_tokens": output_tokens}},
+        "model_usage": {
+            "vllm/org/model-8b": {"input_tokens": 5, "output_tokens": output_tokens}
+        },
         **extra,
     }
 
@@ -65,10 +70,17 @@ def test_numeric_scores_and_rule(tmp_path):
     ]
     path = tmp_path / "log.json"
     path.write_text(json.dumps(log(samples)), encoding="utf-8")
-    result = read_inspect_log(str(path), ReadOptions(good_rule=GoodTokenRule(scorer="grader", min_score=0.5)))
+    result = read_inspect_log(
+        str(path), ReadOptions(good_rule=GoodTokenRule(scorer="grader", min_score=0.5))
+    )
     counts = result.models["org/model-8b"]
 
-    assert (counts.samples, counts.good_samples, counts.output_tokens, counts.good_output_tokens) == (2, 1, 40, 10)
+    assert (
+        counts.samples,
+        counts.good_samples,
+        counts.output_tokens,
+        counts.good_output_tokens,
+    ) == (2, 1, 40, 10)
     assert counts.yield_rate == pytest.approx(0.25)
     reasons = set(result.report.rejections)
     assert reasons == {
@@ -84,8 +96,12 @@ def test_eval_archive(tmp_path):
     del header["samples"]
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("header.json", json.dumps(header))
-        archive.writestr("samples/1_epoch_1.json", json.dumps(sample(1, {"match": {"value": "C"}})))
-        archive.writestr("samples/2_epoch_1.json", json.dumps(sample(2, {"match": {"value": "I"}})))
+        archive.writestr(
+            "samples/1_epoch_1.json", json.dumps(sample(1, {"match": {"value": "C"}}))
+        )
+        archive.writestr(
+            "samples/2_epoch_1.json", json.dumps(sample(2, {"match": {"value": "I"}}))
+        )
     result = read_inspect_log(str(path), ReadOptions())
 
     assert result.models["org/model-8b"].yield_rate == 0.5
@@ -94,10 +110,14 @@ def test_eval_archive(tmp_path):
 def test_eval_archive_bomb(tmp_path):
     path = tmp_path / "bomb.eval"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("header.json", json.dumps({"eval": {"model": "m"}}) + " " * 4_000_000)
+        archive.writestr(
+            "header.json", json.dumps({"eval": {"model": "m"}}) + " " * 4_000_000
+        )
 
     with pytest.raises(InputError, match="decompresses to more than 1,000,000 bytes"):
-        read_inspect_log(str(path), ReadOptions(limits=ReadLimits(max_decompressed_bytes=1_000_000)))
+        read_inspect_log(
+            str(path), ReadOptions(limits=ReadLimits(max_decompressed_bytes=1_000_000))
+        )
 
 
 def test_not_an_inspect_log(tmp_path):

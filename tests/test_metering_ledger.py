@@ -13,7 +13,9 @@ from tokenbom_xl.metering.times import parse_period
 
 
 def test_odoo_depreciation_profiles(realdata):
-    result = read_ledger(str(realdata / "ledger/odoo_l10n_uk_depreciation_profiles.csv"), ReadOptions())
+    result = read_ledger(
+        str(realdata / "ledger/odoo_l10n_uk_depreciation_profiles.csv"), ReadOptions()
+    )
 
     assert result.report.format == "depreciation profiles CSV"
     assert result.report.rows_read == 9
@@ -30,11 +32,11 @@ def test_gl_export(tmp_path):
     path.write_text(
         "period,account,cost_centre,amount,description\n"
         "2026-11,001000,CC-01,1000.10,GPU depreciation\n"
-        "2026-11,001000,CC-01,\"1,000.20\",GPU depreciation\n"
+        '2026-11,001000,CC-01,"1,000.20",GPU depreciation\n'
         "2026-11,751000,CC-02,,blank amount\n"
         "2026-10,751000,CC-02,50,last month\n"
         "Nov 2026,751000,CC-02,50,bad period\n"
-        "2026-11-30,=HYPERLINK(\"http://x\"),CC-03,-5.5,credit\n",
+        '2026-11-30,=HYPERLINK("http://x"),CC-03,-5.5,credit\n',
         encoding="utf-8",
     )
     result = read_ledger(str(path), ReadOptions(period=parse_period("2026-11")))
@@ -46,12 +48,17 @@ def test_gl_export(tmp_path):
     assert report.rejections["amount '' is not a number"].lines == [4]
     assert report.rejections["period 'Nov 2026' is not YYYY-MM or a date"].lines == [6]
     assert report.rows_outside_period == 1
-    assert report.rows_read == report.rows_used + report.rows_outside_period + report.rows_rejected
+    assert (
+        report.rows_read
+        == report.rows_used + report.rows_outside_period + report.rows_rejected
+    )
 
 
 def test_gl_missing_column(tmp_path):
     path = tmp_path / "gl.csv"
     path.write_text("account,amount\n001000,5\n", encoding="utf-8")
 
-    with pytest.raises(InputError, match=r"line 1: missing column period \(found account, amount\)"):
+    with pytest.raises(
+        InputError, match=r"line 1: missing column period \(found account, amount\)"
+    ):
         read_ledger(str(path), ReadOptions())

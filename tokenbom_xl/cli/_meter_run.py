@@ -58,10 +58,16 @@ def _read_options(options: dict[str, Any]) -> ReadOptions:
     for item in options["model_map"]:
         source, sep, target = item.partition("=")
         if not sep or not source.strip() or not target.strip():
-            raise InputError(f"--model-map {item!r} is invalid; give FROM=TO, e.g. gpt-4o-mini-2024-07-18=gpt-4o-mini")
+            raise InputError(
+                f"--model-map {item!r} is invalid; give FROM=TO, e.g. gpt-4o-mini-2024-07-18=gpt-4o-mini"
+            )
         model_map[source.strip()] = target.strip()
     good_values = frozenset(options["good_scores"]) or GoodTokenRule().good_values
-    fields = tuple(field.strip() for field in (options["nvidia_smi_fields"] or "").split(",") if field.strip())
+    fields = tuple(
+        field.strip()
+        for field in (options["nvidia_smi_fields"] or "").split(",")
+        if field.strip()
+    )
     return ReadOptions(
         period=parse_period(str(options["period"])),
         include_outside_period=bool(options["include_outside_period"]),
@@ -72,7 +78,11 @@ def _read_options(options: dict[str, Any]) -> ReadOptions:
         consumer_attribute=options["consumer_attribute"],
         consumer_column=str(options["consumer_column"]),
         model_map=model_map,
-        good_rule=GoodTokenRule(scorer=options["scorer"], good_values=good_values, min_score=float(options["min_score"])),
+        good_rule=GoodTokenRule(
+            scorer=options["scorer"],
+            good_values=good_values,
+            min_score=float(options["min_score"]),
+        ),
         site=options["site"],
         nvidia_smi_fields=fields,
         progress=True,
@@ -82,7 +92,9 @@ def _read_options(options: dict[str, Any]) -> ReadOptions:
 def _print_summary(metered: Metered, written: Path, usage_path: Path | None) -> None:
     click.echo(f"Wrote {written} (period {metered.period})")
     if usage_path is not None:
-        click.echo(f"Wrote {usage_path} ({len(metered.tokens)} business unit and model rows)")
+        click.echo(
+            f"Wrote {usage_path} ({len(metered.tokens)} business unit and model rows)"
+        )
     for source in metered.sources:
         click.echo(f"  {source.kind}: {source.file} [{source.format}]")
         click.echo(
@@ -93,7 +105,10 @@ def _print_summary(metered: Metered, written: Path, usage_path: Path | None) -> 
         if source.rejections:
             click.echo(f"    rejected: {source.rejection_text()}")
         for flag in source.flags:
-            click.echo(f"    flag {flag.code}: {flag.message}" + (f" (x {flag.count})" if flag.count > 1 else ""))
+            click.echo(
+                f"    flag {flag.code}: {flag.message}"
+                + (f" (x {flag.count})" if flag.count > 1 else "")
+            )
     if metered.utilization is not None:
         click.echo(f"  utilization {metered.utilization.value:.4f}")
     if metered.energy is not None and metered.energy.mean_power_w is not None:
@@ -103,7 +118,12 @@ def _print_summary(metered: Metered, written: Path, usage_path: Path | None) -> 
     if metered.yield_rate is not None:
         click.echo(f"  yield {metered.yield_rate:.4f}")
     if metered.tokens:
-        click.echo(f"  output tokens {sum(entry.output_tokens for entry in metered.tokens):,}")
+        click.echo(
+            f"  output tokens {sum(entry.output_tokens for entry in metered.tokens):,}"
+        )
     if metered.taken_from_scenario:
-        click.echo("  not metered, taken from the scenario: " + ", ".join(metered.taken_from_scenario))
+        click.echo(
+            "  not metered, taken from the scenario: "
+            + ", ".join(metered.taken_from_scenario)
+        )
     sys.stdout.flush()

@@ -53,10 +53,14 @@ def apply_metered(scenario: Scenario, metered: Metered) -> tuple[Scenario, list[
     return parse_scenario(data, source=f"scenario with metered {metered.period}"), notes
 
 
-def _apply_utilization(scenario: Scenario, metered: Metered, data: dict[str, Any], notes: list[str]) -> None:
+def _apply_utilization(
+    scenario: Scenario, metered: Metered, data: dict[str, Any], notes: list[str]
+) -> None:
     entry = metered.utilization
     if entry is None:
-        notes.append(f"utilization {scenario.utilization:g} taken from the scenario: no telemetry metered it.")
+        notes.append(
+            f"utilization {scenario.utilization:g} taken from the scenario: no telemetry metered it."
+        )
         return
     if entry.value <= 0:
         notes.append(
@@ -65,7 +69,11 @@ def _apply_utilization(scenario: Scenario, metered: Metered, data: dict[str, Any
         )
         return
     data["utilization"] = entry.value
-    basis = "busy over observed accelerator-seconds" if entry.timed else "mean of point readings (no timestamps)"
+    basis = (
+        "busy over observed accelerator-seconds"
+        if entry.timed
+        else "mean of point readings (no timestamps)"
+    )
     notes.append(
         f"utilization {entry.value:.4g} metered ({basis}, {entry.accelerators_seen} accelerator(s) seen); "
         f"the scenario had {scenario.utilization:g}."
@@ -77,18 +85,28 @@ def _apply_utilization(scenario: Scenario, metered: Metered, data: dict[str, Any
         )
 
 
-def _apply_yield(scenario: Scenario, metered: Metered, data: dict[str, Any], notes: list[str]) -> None:
+def _apply_yield(
+    scenario: Scenario, metered: Metered, data: dict[str, Any], notes: list[str]
+) -> None:
     if metered.yield_rate is None:
-        notes.append(f"yield_rate {scenario.yield_rate:g} taken from the scenario: no evaluation results metered it.")
+        notes.append(
+            f"yield_rate {scenario.yield_rate:g} taken from the scenario: no evaluation results metered it."
+        )
         return
     if metered.yield_rate <= 0:
-        notes.append(f"yield_rate {scenario.yield_rate:g} taken from the scenario: the metered yield is 0.")
+        notes.append(
+            f"yield_rate {scenario.yield_rate:g} taken from the scenario: the metered yield is 0."
+        )
         return
     data["yield_rate"] = metered.yield_rate
-    notes.append(f"yield_rate {metered.yield_rate:.4g} metered ({metered.yield_basis}); the scenario had {scenario.yield_rate:g}.")
+    notes.append(
+        f"yield_rate {metered.yield_rate:.4g} metered ({metered.yield_basis}); the scenario had {scenario.yield_rate:g}."
+    )
 
 
-def _apply_energy(scenario: Scenario, metered: Metered, data: dict[str, Any], notes: list[str]) -> None:
+def _apply_energy(
+    scenario: Scenario, metered: Metered, data: dict[str, Any], notes: list[str]
+) -> None:
     energy = metered.energy or EnergyEntry()
     if energy.mean_power_w is None and energy.pue is None:
         notes.append("energy taken from the scenario: no power or PUE metered.")
@@ -96,7 +114,7 @@ def _apply_energy(scenario: Scenario, metered: Metered, data: dict[str, Any], no
     if not isinstance(scenario.energy, EnergyPhysical):
         notes.append(
             "energy taken from the scenario: its basis is a stated amount, with no price per kWh to apply "
-            "metered power or PUE to; use basis = \"physical\" to apply them."
+            'metered power or PUE to; use basis = "physical" to apply them.'
         )
         return
     section = dict(data["energy"])
@@ -109,7 +127,9 @@ def _apply_energy(scenario: Scenario, metered: Metered, data: dict[str, Any], no
         source_text = f"fitted from utilization and power readings (idle {energy.idle_power_w:.1f} W)"
     elif energy.mean_power_w is not None:
         # Mean power at utilization U is full-load power x (i + (1 - i) x U).
-        full_load_w = energy.mean_power_w / (idle_fraction + (1 - idle_fraction) * utilization)
+        full_load_w = energy.mean_power_w / (
+            idle_fraction + (1 - idle_fraction) * utilization
+        )
         source_text = f"from mean power {energy.mean_power_w:.1f} W at utilization {utilization:.4g}"
     if full_load_w is not None:
         it_kw = full_load_w * scenario.accelerators / 1000.0
@@ -128,19 +148,31 @@ def _apply_energy(scenario: Scenario, metered: Metered, data: dict[str, Any], no
         )
     else:
         if section.get("it_kw") is None:
-            notes.append("energy taken from the scenario: it states wall power (PUE included), so a metered PUE does not apply.")
+            notes.append(
+                "energy taken from the scenario: it states wall power (PUE included), so a metered PUE does not apply."
+            )
             return
         section["pue"] = energy.pue
-        notes.append(f"energy: PUE {energy.pue:.4g} metered; IT power taken from the scenario.")
+        notes.append(
+            f"energy: PUE {energy.pue:.4g} metered; IT power taken from the scenario."
+        )
     data["energy"] = {key: value for key, value in section.items() if value is not None}
 
 
-def _note_tokens(scenario: Scenario, metered: Metered, data: dict[str, Any], notes: list[str]) -> None:
+def _note_tokens(
+    scenario: Scenario, metered: Metered, data: dict[str, Any], notes: list[str]
+) -> None:
     output_tokens = sum(entry.output_tokens for entry in metered.tokens)
     if not metered.tokens:
-        notes.append("tokens: none metered; good tokens are capacity x utilization x yield from the scenario.")
+        notes.append(
+            "tokens: none metered; good tokens are capacity x utilization x yield from the scenario."
+        )
         return
-    capacity = float(token_capacity(scenario.accelerators, scenario.tokens_per_second, scenario.hours_per_period))
+    capacity = float(
+        token_capacity(
+            scenario.accelerators, scenario.tokens_per_second, scenario.hours_per_period
+        )
+    )
     share = output_tokens / capacity if capacity else 0.0
     notes.append(
         f"tokens: {output_tokens:,} output tokens metered for {len(metered.tokens)} business unit and model pair(s), "
@@ -158,7 +190,11 @@ def _note_ledger(scenario: Scenario, metered: Metered, notes: list[str]) -> None
     else:
         notes.append("booked costs: none metered.")
     for profile in metered.depreciation_profiles:
-        if profile.life_months != scenario.silicon.life_months and profile.name.lower() in ("technology", "computer equipment", "it equipment"):
+        if (
+            profile.life_months != scenario.silicon.life_months
+            and profile.name.lower()
+            in ("technology", "computer equipment", "it equipment")
+        ):
             notes.append(
                 f"the ledger depreciates {profile.name} over {profile.life_months} months; "
                 f"silicon.life_months stays {scenario.silicon.life_months} from the scenario."

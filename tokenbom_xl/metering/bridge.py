@@ -94,7 +94,12 @@ def split_format(kind: str, argument: str) -> tuple[str | None, str]:
     return None, argument
 
 
-def meter(inputs: MeterInputs, options: ReadOptions, *, on_file: Callable[[str, str], None] | None = None) -> Metered:
+def meter(
+    inputs: MeterInputs,
+    options: ReadOptions,
+    *,
+    on_file: Callable[[str, str], None] | None = None,
+) -> Metered:
     """Read every input file and combine them into one period's metered inputs.
 
     ``on_file(kind, path)`` is called before each file is read, for progress output.
@@ -129,7 +134,9 @@ def meter(inputs: MeterInputs, options: ReadOptions, *, on_file: Callable[[str, 
     return _combine(collected, options)
 
 
-def _read(kind: str, chosen: str, path: str, options: ReadOptions, collected: _Collected) -> None:
+def _read(
+    kind: str, chosen: str, path: str, options: ReadOptions, collected: _Collected
+) -> None:
     readers: dict[str, Callable[[str, ReadOptions], Any]] = {
         "nvidia-smi": nvidia_smi.read_nvidia_smi,
         "prometheus": gpu_exposition.read_gpu_exposition,
@@ -182,7 +189,9 @@ def _detect(kind: str, path: str, options: ReadOptions) -> str:
     elif kind == "facility":
         if head.startswith(("[", "{")):
             return "facility-series"
-        return "pue-table" if pue_table.looks_like_pue_table(head) else "facility-series"
+        return (
+            "pue-table" if pue_table.looks_like_pue_table(head) else "facility-series"
+        )
     elif kind == "serving":
         if otel.looks_like_otlp(text):
             return "otlp"
@@ -217,9 +226,17 @@ def _first_lines(path: str, options: ReadOptions) -> list[str]:
 def _flat_log(head: str) -> bool:
     """Return whether the first line is a flat serving-log record or CSV header."""
     lowered = head.lower()
-    has_tokens = any(name in lowered for name in ("output_tokens", "completion_tokens", "generated_tokens"))
+    has_tokens = any(
+        name in lowered
+        for name in ("output_tokens", "completion_tokens", "generated_tokens")
+    )
     if head.startswith("{"):
-        return has_tokens and '"usage"' not in lowered and '"response"' not in lowered and '"object"' not in lowered
+        return (
+            has_tokens
+            and '"usage"' not in lowered
+            and '"response"' not in lowered
+            and '"object"' not in lowered
+        )
     return has_tokens and "," in head
 
 
@@ -234,7 +251,9 @@ def _combine(collected: _Collected, options: ReadOptions) -> Metered:
     utilization, energy = _telemetry_entries(collected.telemetry)
     pue, pue_sources = _pue(collected.facility)
     if pue is not None:
-        energy = (energy or EnergyEntry()).model_copy(update={"pue": pue, "pue_sources": pue_sources})
+        energy = (energy or EnergyEntry()).model_copy(
+            update={"pue": pue, "pue_sources": pue_sources}
+        )
     if utilization is None:
         unmeasured.append("utilization")
     if energy is None or energy.mean_power_w is None:
@@ -273,7 +292,9 @@ def _combine(collected: _Collected, options: ReadOptions) -> Metered:
     )
 
 
-def _telemetry_entries(results: list[TelemetryResult]) -> tuple[UtilizationEntry | None, EnergyEntry | None]:
+def _telemetry_entries(
+    results: list[TelemetryResult],
+) -> tuple[UtilizationEntry | None, EnergyEntry | None]:
     summary = summarize_telemetry(results)
     if summary is None:
         return None, None
@@ -301,12 +322,18 @@ def _telemetry_entries(results: list[TelemetryResult]) -> tuple[UtilizationEntry
 
 
 def _pue(results: list[facility.FacilityResult]) -> tuple[float | None, list[str]]:
-    series = [result for result in results if not result.table and result.pue is not None]
+    series = [
+        result for result in results if not result.table and result.pue is not None
+    ]
     tables = [result for result in results if result.table and result.pue is not None]
     chosen = series or tables
     if series:
         for result in tables:
-            result.report.flag("not_selected", "PUE not used: a measured facility series was given", key="not_selected")
+            result.report.flag(
+                "not_selected",
+                "PUE not used: a measured facility series was given",
+                key="not_selected",
+            )
     if not chosen:
         return None, []
     weight = sum(result.weight_seconds for result in chosen)
@@ -340,7 +367,9 @@ def _yield_entries(results: list[inspect_eval.EvalResult]) -> list[YieldEntry]:
     return entries
 
 
-def _token_entries(counts: TokenCounts, yields: dict[str, YieldEntry]) -> list[TokenEntry]:
+def _token_entries(
+    counts: TokenCounts, yields: dict[str, YieldEntry]
+) -> list[TokenEntry]:
     entries = []
     for (business_unit, model), totals in sorted(counts.totals.items()):
         entry = yields.get(model)
@@ -368,23 +397,34 @@ def round_half_up(value: float) -> int:
     return int(value + 0.5)
 
 
-def _overall_yield(tokens: list[TokenEntry], yields: list[YieldEntry]) -> tuple[float | None, str]:
+def _overall_yield(
+    tokens: list[TokenEntry], yields: list[YieldEntry]
+) -> tuple[float | None, str]:
     """Return the factory's yield: served tokens weighted by their model's yield, if any."""
     served = [entry for entry in tokens if entry.good_tokens is not None]
     served_tokens = sum(entry.output_tokens for entry in served)
     if served_tokens > 0:
         good = sum(entry.good_tokens or 0 for entry in served)
-        return good / served_tokens, "served output tokens of the evaluated models, weighted by model yield"
+        return (
+            good / served_tokens,
+            "served output tokens of the evaluated models, weighted by model yield",
+        )
     scored = sum(entry.output_tokens for entry in yields)
     if scored > 0:
-        return sum(entry.good_output_tokens for entry in yields) / scored, "output tokens of the evaluated samples"
+        return sum(
+            entry.good_output_tokens for entry in yields
+        ) / scored, "output tokens of the evaluated samples"
     samples = sum(entry.samples for entry in yields)
     if samples > 0:
-        return sum(entry.good_samples for entry in yields) / samples, "share of evaluated samples that passed"
+        return sum(
+            entry.good_samples for entry in yields
+        ) / samples, "share of evaluated samples that passed"
     return None, ""
 
 
-def _ledger_entries(results: list[ledger.LedgerResult]) -> tuple[list[BookedEntry], list[ProfileEntry]]:
+def _ledger_entries(
+    results: list[ledger.LedgerResult],
+) -> tuple[list[BookedEntry], list[ProfileEntry]]:
     totals: dict[tuple[str, str], tuple[Decimal, int]] = {}
     profiles = []
     for result in results:
@@ -392,11 +432,18 @@ def _ledger_entries(results: list[ledger.LedgerResult]) -> tuple[list[BookedEntr
             amount, lines = totals.get(key, (Decimal(0), 0))
             totals[key] = (amount + booked.amount, lines + booked.lines)
         profiles.extend(
-            ProfileEntry(name=p.name, asset_account=p.asset_account, expense_account=p.expense_account, life_months=p.life_months)
+            ProfileEntry(
+                name=p.name,
+                asset_account=p.asset_account,
+                expense_account=p.expense_account,
+                life_months=p.life_months,
+            )
             for p in result.profiles
         )
     booked_entries = [
-        BookedEntry(account=account, cost_centre=cost_centre, amount=str(amount), lines=lines)
+        BookedEntry(
+            account=account, cost_centre=cost_centre, amount=str(amount), lines=lines
+        )
         for (account, cost_centre), (amount, lines) in sorted(totals.items())
     ]
     return booked_entries, profiles
@@ -413,7 +460,13 @@ def _source_entry(report: SourceReport) -> SourceEntry:
         rows_used=report.rows_used,
         rows_outside_period=report.rows_outside_period,
         rows_rejected=report.rows_rejected,
-        rejections=[RejectionEntry(reason=r.reason, count=r.count, lines=r.lines) for r in report.rejections.values()],
-        flags=[FlagEntry(code=f.code, message=f.message, count=f.count, line=f.line) for f in report.flags.values()],
+        rejections=[
+            RejectionEntry(reason=r.reason, count=r.count, lines=r.lines)
+            for r in report.rejections.values()
+        ],
+        flags=[
+            FlagEntry(code=f.code, message=f.message, count=f.count, line=f.line)
+            for f in report.flags.values()
+        ],
         notes=report.notes,
     )

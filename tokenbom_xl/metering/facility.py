@@ -41,7 +41,13 @@ MIN_PUE = 1.0
 MAX_PUE = 5.0
 
 _TIME_KEYS = ("timestamp", "time", "ts", "datetime", "date")
-_FACILITY_KEYS = {"facility_kw": 1.0, "total_kw": 1.0, "facility_power_kw": 1.0, "facility_w": 1e-3, "total_w": 1e-3}
+_FACILITY_KEYS = {
+    "facility_kw": 1.0,
+    "total_kw": 1.0,
+    "facility_power_kw": 1.0,
+    "facility_w": 1e-3,
+    "total_w": 1e-3,
+}
 _IT_KEYS = {"it_kw": 1.0, "it_power_kw": 1.0, "it_w": 1e-3, "it_power_w": 1e-3}
 
 
@@ -82,9 +88,14 @@ def _json_rows(document: Any, path: str) -> list[tuple[int, dict[str, Any]]]:
                 document = document[key]
                 break
     if not isinstance(document, list):
-        raise InputError(f"{path}: expected a JSON list of readings (or an object with a 'data' list)")
+        raise InputError(
+            f"{path}: expected a JSON list of readings (or an object with a 'data' list)"
+        )
     # JSON has no line per row; rows are numbered from 1 in the list's order.
-    return [(index, item if isinstance(item, dict) else {}) for index, item in enumerate(document, start=1)]
+    return [
+        (index, item if isinstance(item, dict) else {})
+        for index, item in enumerate(document, start=1)
+    ]
 
 
 def _csv_rows(text: str, path: str) -> list[tuple[int, dict[str, Any]]]:
@@ -109,7 +120,9 @@ def _csv_rows(text: str, path: str) -> list[tuple[int, dict[str, Any]]]:
     return rows
 
 
-def _summarize(rows: list[tuple[int, dict[str, Any]]], report: SourceReport, options: ReadOptions) -> FacilityResult:
+def _summarize(
+    rows: list[tuple[int, dict[str, Any]]], report: SourceReport, options: ReadOptions
+) -> FacilityResult:
     keys = {str(key).lower() for _, row in rows for key in row}
     time_key = next((key for key in _TIME_KEYS if key in keys), None)
     has_power = bool(keys & set(_FACILITY_KEYS)) and bool(keys & set(_IT_KEYS))
@@ -119,7 +132,11 @@ def _summarize(rows: list[tuple[int, dict[str, Any]]], report: SourceReport, opt
             "export the PUE series or both power series"
         )
     if time_key is None:
-        report.flag("no_timestamps", "no timestamp column: readings weigh equally", key="no_timestamps")
+        report.flag(
+            "no_timestamps",
+            "no timestamp column: readings weigh equally",
+            key="no_timestamps",
+        )
 
     times, values, lines = [], [], []
     for line, row in rows:
@@ -150,8 +167,12 @@ def _summarize(rows: list[tuple[int, dict[str, Any]]], report: SourceReport, opt
     values_array = np.array(values)
     if time_key is None or len(values) < 2:
         if time_key is not None:
-            report.flag("single_sample", "one reading: used as it is", key="single_sample")
-        return FacilityResult(report, float(values_array.mean()), float(len(values)), False)
+            report.flag(
+                "single_sample", "one reading: used as it is", key="single_sample"
+            )
+        return FacilityResult(
+            report, float(values_array.mean()), float(len(values)), False
+        )
 
     times_array = np.array(times)
     lines_array = np.array(lines, dtype=np.int64)
@@ -159,11 +180,24 @@ def _summarize(rows: list[tuple[int, dict[str, Any]]], report: SourceReport, opt
     times_array, values_array = times_array[keep], values_array[keep]
     report.rows_used -= len(values) - len(keep)
     step = typical_step(times_array) or 0.0
-    end = options.period.end if options.period and not options.include_outside_period else None
-    integral = integrate_gauge(times_array, values_array, step, end=end, report=report, series="PUE")
+    end = (
+        options.period.end
+        if options.period and not options.include_outside_period
+        else None
+    )
+    integral = integrate_gauge(
+        times_array, values_array, step, end=end, report=report, series="PUE"
+    )
     if integral.covered_seconds <= 0:
-        return FacilityResult(report, float(values_array.mean()), float(len(values_array)), False)
-    return FacilityResult(report, integral.integral / integral.covered_seconds, integral.covered_seconds, True)
+        return FacilityResult(
+            report, float(values_array.mean()), float(len(values_array)), False
+        )
+    return FacilityResult(
+        report,
+        integral.integral / integral.covered_seconds,
+        integral.covered_seconds,
+        True,
+    )
 
 
 def _time(value: Any, options: ReadOptions) -> float | None:
@@ -199,17 +233,37 @@ def _pue(row: dict[str, Any], line: int, report: SourceReport) -> float | None:
             report.reject(line, "no PUE and no facility and IT power")
             return None
         if math.isnan(facility) or math.isnan(it) or facility < 0 or it <= 0:
-            report.reject(line, f"impossible power reading (facility {facility:g} kW, IT {it:g} kW)")
-            report.flag("impossible_value", "negative, zero or unreadable power excluded", line=line, key="impossible_power")
+            report.reject(
+                line,
+                f"impossible power reading (facility {facility:g} kW, IT {it:g} kW)",
+            )
+            report.flag(
+                "impossible_value",
+                "negative, zero or unreadable power excluded",
+                line=line,
+                key="impossible_power",
+            )
             return None
         pue = facility / it
     if math.isnan(pue) or not MIN_PUE <= pue <= MAX_PUE:
-        report.reject(line, f"impossible PUE {pue:g} (outside {MIN_PUE:g} to {MAX_PUE:g})")
-        report.flag("impossible_value", f"PUE outside {MIN_PUE:g} to {MAX_PUE:g} excluded", line=line, key="impossible_pue")
+        report.reject(
+            line, f"impossible PUE {pue:g} (outside {MIN_PUE:g} to {MAX_PUE:g})"
+        )
+        report.flag(
+            "impossible_value",
+            f"PUE outside {MIN_PUE:g} to {MAX_PUE:g} excluded",
+            line=line,
+            key="impossible_pue",
+        )
         return None
     low, high = _number(row.get("min_pue")), _number(row.get("max_pue"))
     if low is not None and high is not None and not low <= pue <= high:
-        report.flag("inconsistent", f"PUE {pue:g} outside its own min {low:g} and max {high:g}", line=line, key="minmax")
+        report.flag(
+            "inconsistent",
+            f"PUE {pue:g} outside its own min {low:g} and max {high:g}",
+            line=line,
+            key="minmax",
+        )
     return pue
 
 

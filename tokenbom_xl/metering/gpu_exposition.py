@@ -70,9 +70,14 @@ def read_gpu_exposition(path: str, options: ReadOptions) -> TelemetryResult:
             report.rows_read += 1
             gpu, host = gpu_identity(sample.labels)
             if gpu is None:
-                report.reject(sample.line, f"{sample.name} has no GPU label ({', '.join(_GPU_LABELS)})")
+                report.reject(
+                    sample.line,
+                    f"{sample.name} has no GPU label ({', '.join(_GPU_LABELS)})",
+                )
                 continue
-            if samples.add(gpu, sample.timestamp, sample.line, host=host, **{reading: sample.value}):
+            if samples.add(
+                gpu, sample.timestamp, sample.line, host=host, **{reading: sample.value}
+            ):
                 report.rows_used += 1
     report.notes.append(f"{skipped} samples of other metrics skipped")
     return summarize_gpus(samples)

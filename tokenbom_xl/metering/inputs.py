@@ -24,7 +24,14 @@ from typing import Any, BinaryIO
 
 from tokenbom_xl.errors import InputError
 
-__all__ = ["InputFile", "ReadLimits", "file_magic", "open_input", "parse_json_text", "read_archive_member"]
+__all__ = [
+    "InputFile",
+    "ReadLimits",
+    "file_magic",
+    "open_input",
+    "parse_json_text",
+    "read_archive_member",
+]
 
 MIB = 1024 * 1024
 GIB = 1024 * MIB
@@ -52,7 +59,9 @@ class ReadLimits:
 class _CappedReader(io.RawIOBase):
     """A raw stream over a decompressor that raises once too many bytes came out."""
 
-    def __init__(self, source: BinaryIO, limit: int, path: str, compression: str) -> None:
+    def __init__(
+        self, source: BinaryIO, limit: int, path: str, compression: str
+    ) -> None:
         self._source = source
         self._limit = limit
         self._path = path
@@ -70,7 +79,9 @@ class _CappedReader(io.RawIOBase):
                 f"{self._path}: the {self._compression} data ends early (truncated file); copy the file again"
             ) from None
         except (gzip.BadGzipFile, zlib.error, zipfile.BadZipFile, OSError) as exc:
-            raise InputError(f"{self._path}: the {self._compression} data is damaged ({exc}); copy the file again") from None
+            raise InputError(
+                f"{self._path}: the {self._compression} data is damaged ({exc}); copy the file again"
+            ) from None
         self.produced += len(data)
         if self.produced > self._limit:
             raise InputError(
@@ -88,7 +99,9 @@ class _CappedReader(io.RawIOBase):
 class InputFile:
     """A readable input: a binary stream after decompression, plus its encoding."""
 
-    def __init__(self, path: str, stream: BinaryIO, limits: ReadLimits, compression: str) -> None:
+    def __init__(
+        self, path: str, stream: BinaryIO, limits: ReadLimits, compression: str
+    ) -> None:
         self.path = path
         self.limits = limits
         self.compression = compression  # "", "gzip" or "zip"
@@ -205,11 +218,15 @@ def open_input(path: str | Path, limits: ReadLimits | None = None) -> InputFile:
     if head.startswith(_GZIP_MAGIC):
         inner: BinaryIO = gzip.GzipFile(fileobj=handle, mode="rb")
         capped = _CappedReader(inner, limits.max_decompressed_bytes, shown, "gzip")
-        return InputFile(shown, io.BufferedReader(capped, buffer_size=1 << 20), limits, "gzip")
+        return InputFile(
+            shown, io.BufferedReader(capped, buffer_size=1 << 20), limits, "gzip"
+        )
     if head.startswith(_ZIP_MAGIC):
         member = _single_zip_member(handle, shown)
         capped = _CappedReader(member, limits.max_decompressed_bytes, shown, "zip")
-        return InputFile(shown, io.BufferedReader(capped, buffer_size=1 << 20), limits, "zip")
+        return InputFile(
+            shown, io.BufferedReader(capped, buffer_size=1 << 20), limits, "zip"
+        )
     return InputFile(shown, handle, limits, "")
 
 
@@ -238,15 +255,25 @@ def _single_zip_member(handle: io.BufferedReader, path: str) -> BinaryIO:
     try:
         archive = zipfile.ZipFile(handle)
     except (zipfile.BadZipFile, OSError) as exc:
-        raise InputError(f"{path}: not a readable zip file ({exc}); copy the file again") from None
+        raise InputError(
+            f"{path}: not a readable zip file ({exc}); copy the file again"
+        ) from None
     members = [info for info in archive.infolist() if not info.is_dir()]
     if len(members) != 1:
         names = ", ".join(info.filename for info in members[:5]) or "none"
-        raise InputError(f"{path}: a zip file must hold exactly one file, this one holds {len(members)} ({names}); unzip it first")
+        raise InputError(
+            f"{path}: a zip file must hold exactly one file, this one holds {len(members)} ({names}); unzip it first"
+        )
     return archive.open(members[0])
 
 
-def read_archive_member(archive: zipfile.ZipFile, name: str, path: str, limits: ReadLimits, budget: list[int]) -> bytes:
+def read_archive_member(
+    archive: zipfile.ZipFile,
+    name: str,
+    path: str,
+    limits: ReadLimits,
+    budget: list[int],
+) -> bytes:
     """Read one member of a zip archive, counting against a shared decompression budget.
 
     ``budget`` is a one-element list holding the bytes still allowed for the whole
@@ -261,14 +288,18 @@ def read_archive_member(archive: zipfile.ZipFile, name: str, path: str, limits: 
         with archive.open(name) as member:
             data = member.read(allowed + 1)
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
-        raise InputError(f"{path}: member {name} is damaged ({exc}); copy the file again") from None
+        raise InputError(
+            f"{path}: member {name} is damaged ({exc}); copy the file again"
+        ) from None
     if len(data) > allowed:
         if allowed == budget[0]:
             raise InputError(
                 f"{path}: decompresses to more than {limits.max_decompressed_bytes:,} bytes (a zip bomb?); "
                 "raise --max-decompressed-bytes if the file is genuine"
             )
-        raise InputError(f"{path}: member {name} is larger than {limits.max_document_bytes:,} bytes; raise --max-document-bytes")
+        raise InputError(
+            f"{path}: member {name} is larger than {limits.max_document_bytes:,} bytes; raise --max-document-bytes"
+        )
     budget[0] -= len(data)
     return data
 
@@ -285,6 +316,10 @@ def parse_json_text(text: str, path: str) -> Any:
     except json.JSONDecodeError as exc:
         truncated = exc.pos >= len(text.rstrip()) - 1
         hint = "the file ends early (truncated?)" if truncated else exc.msg
-        raise InputError(f"{path}: line {exc.lineno}, column {exc.colno}: invalid JSON: {hint}; fix or export the file again") from None
+        raise InputError(
+            f"{path}: line {exc.lineno}, column {exc.colno}: invalid JSON: {hint}; fix or export the file again"
+        ) from None
     except RecursionError:
-        raise InputError(f"{path}: JSON nested too deeply to read; check that the file is a genuine export") from None
+        raise InputError(
+            f"{path}: JSON nested too deeply to read; check that the file is a genuine export"
+        ) from None

@@ -25,7 +25,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tokenbom_xl.errors import InputError
-from tokenbom_xl.metering.inputs import ReadLimits, file_magic, open_input, parse_json_text, read_archive_member
+from tokenbom_xl.metering.inputs import (
+    ReadLimits,
+    file_magic,
+    open_input,
+    parse_json_text,
+    read_archive_member,
+)
 from tokenbom_xl.metering.options import ReadOptions
 from tokenbom_xl.metering.report import SourceReport
 from tokenbom_xl.metering.times import parse_timestamp
@@ -60,7 +66,9 @@ class EvalResult:
 
     report: SourceReport
     models: dict[str, ModelYield] = field(default_factory=dict)
-    scores: list[tuple[Any, int, Any, bool]] = field(default_factory=list)  # (sample id, epoch, score, good)
+    scores: list[tuple[Any, int, Any, bool]] = field(
+        default_factory=list
+    )  # (sample id, epoch, score, good)
 
 
 def read_inspect_log(path: str, options: ReadOptions) -> EvalResult:
@@ -76,7 +84,9 @@ def read_inspect_log(path: str, options: ReadOptions) -> EvalResult:
         with open_input(path, options.limits) as source:
             header = parse_json_text(source.read_text(), path)
         if not isinstance(header, dict) or not isinstance(header.get("eval"), dict):
-            raise InputError(f"{path}: not an Inspect eval log (no 'eval' object); give the log written by inspect eval")
+            raise InputError(
+                f"{path}: not an Inspect eval log (no 'eval' object); give the log written by inspect eval"
+            )
         samples = header.get("samples") or []
     result = EvalResult(report)
     _read_header(header, result, options)
@@ -85,7 +95,11 @@ def read_inspect_log(path: str, options: ReadOptions) -> EvalResult:
     for sample in samples:
         _read_sample(sample, model, header, result, options, seen)
     if not samples:
-        report.flag("missing_field", "the log holds no samples (written with log_samples off?)", key="no_samples")
+        report.flag(
+            "missing_field",
+            "the log holds no samples (written with log_samples off?)",
+            key="no_samples",
+        )
     return result
 
 
@@ -98,34 +112,65 @@ def _is_archive(path: str) -> bool:
         return False
 
 
-def _read_eval_archive(path: str, limits: ReadLimits) -> tuple[dict[str, Any], list[Any]]:
+def _read_eval_archive(
+    path: str, limits: ReadLimits
+) -> tuple[dict[str, Any], list[Any]]:
     budget = [limits.max_decompressed_bytes]
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
-        raise InputError(f"{path}: not a readable .eval archive ({exc}); copy the file again") from None
+        raise InputError(
+            f"{path}: not a readable .eval archive ({exc}); copy the file again"
+        ) from None
     with archive:
         names = archive.namelist()
         if "header.json" not in names:
-            raise InputError(f"{path}: .eval archive without header.json; give a complete Inspect log")
-        header = parse_json_text(read_archive_member(archive, "header.json", path, limits, budget).decode("utf-8", "replace"), f"{path}: header.json")
+            raise InputError(
+                f"{path}: .eval archive without header.json; give a complete Inspect log"
+            )
+        header = parse_json_text(
+            read_archive_member(archive, "header.json", path, limits, budget).decode(
+                "utf-8", "replace"
+            ),
+            f"{path}: header.json",
+        )
         if not isinstance(header, dict) or not isinstance(header.get("eval"), dict):
             raise InputError(f"{path}: header.json has no 'eval' object")
         samples = []
-        for name in sorted(name for name in names if name.startswith("samples/") and name.endswith(".json")):
+        for name in sorted(
+            name
+            for name in names
+            if name.startswith("samples/") and name.endswith(".json")
+        ):
             data = read_archive_member(archive, name, path, limits, budget)
-            samples.append(parse_json_text(data.decode("utf-8", "replace"), f"{path}: {name}"))
+            samples.append(
+                parse_json_text(data.decode("utf-8", "replace"), f"{path}: {name}")
+            )
     return header, samples
 
 
-def _read_header(header: dict[str, Any], result: EvalResult, options: ReadOptions) -> None:
+def _read_header(
+    header: dict[str, Any], result: EvalResult, options: ReadOptions
+) -> None:
     report = result.report
     status = header.get("status")
     if status != "success":
-        report.flag("partial", f"the eval run's status is {status!r}, not 'success'", key="status")
+        report.flag(
+            "partial",
+            f"the eval run's status is {status!r}, not 'success'",
+            key="status",
+        )
     stats = header.get("stats") if isinstance(header.get("stats"), dict) else {}
-    for value in (stats.get("started_at"), stats.get("completed_at"), header["eval"].get("created")):
-        parsed = parse_timestamp(value, options.naive_zone) if isinstance(value, str) else None
+    for value in (
+        stats.get("started_at"),
+        stats.get("completed_at"),
+        header["eval"].get("created"),
+    ):
+        parsed = (
+            parse_timestamp(value, options.naive_zone)
+            if isinstance(value, str)
+            else None
+        )
         if parsed is not None:
             report.see_time(parsed[0])
 
@@ -153,7 +198,11 @@ def _read_sample(
     key = (str(sample.get("id")), str(sample.get("epoch", 1)))
     if key in seen:
         report.reject(None, "duplicate sample id and epoch")
-        report.flag("duplicate_record", f"sample {key[0]} epoch {key[1]} appears more than once", key="duplicate_sample")
+        report.flag(
+            "duplicate_record",
+            f"sample {key[0]} epoch {key[1]} appears more than once",
+            key="duplicate_sample",
+        )
         return
     seen.add(key)
     if sample.get("error"):
@@ -165,7 +214,10 @@ def _read_sample(
         return
     good = options.good_rule.is_good(score)
     if good is None:
-        report.reject(None, f"score {score!r} is not a single value; choose the scorer with --scorer")
+        report.reject(
+            None,
+            f"score {score!r} is not a single value; choose the scorer with --scorer",
+        )
         return
     tokens = _output_tokens(sample, header)
     if tokens is None:
@@ -179,7 +231,9 @@ def _read_sample(
     if good:
         counts.good_samples += 1
         counts.good_output_tokens += tokens
-    result.scores.append((sample.get("id"), int(key[1]) if key[1].isdigit() else 1, score, good))
+    result.scores.append(
+        (sample.get("id"), int(key[1]) if key[1].isdigit() else 1, score, good)
+    )
     report.rows_used += 1
 
 
@@ -199,7 +253,11 @@ def _output_tokens(sample: dict[str, Any], header: dict[str, Any]) -> int | None
         value = usage[evaluated].get("output_tokens")
     else:
         output = sample.get("output")
-        value = output.get("usage", {}).get("output_tokens") if isinstance(output, dict) and isinstance(output.get("usage"), dict) else None
+        value = (
+            output.get("usage", {}).get("output_tokens")
+            if isinstance(output, dict) and isinstance(output.get("usage"), dict)
+            else None
+        )
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return value
     return None

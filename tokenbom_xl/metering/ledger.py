@@ -29,7 +29,14 @@ from tokenbom_xl.metering.inputs import open_input
 from tokenbom_xl.metering.options import ReadOptions
 from tokenbom_xl.metering.report import SourceReport
 
-__all__ = ["FORMAT", "PROFILE_FORMAT", "BookedTotal", "DepreciationProfile", "LedgerResult", "read_ledger"]
+__all__ = [
+    "FORMAT",
+    "PROFILE_FORMAT",
+    "BookedTotal",
+    "DepreciationProfile",
+    "LedgerResult",
+    "read_ledger",
+]
 
 FORMAT = "GL CSV"
 PROFILE_FORMAT = "depreciation profiles CSV"
@@ -37,7 +44,14 @@ PROFILE_FORMAT = "depreciation profiles CSV"
 _COLUMNS = {
     "period": ("period", "posting_period", "fiscal_period", "date", "posting_date"),
     "account": ("account", "gl_account", "account_code", "account_id"),
-    "cost_centre": ("cost_centre", "cost_center", "cost centre", "cost center", "costcentre", "cost_centre_code"),
+    "cost_centre": (
+        "cost_centre",
+        "cost_center",
+        "cost centre",
+        "cost center",
+        "costcentre",
+        "cost_centre_code",
+    ),
     "amount": ("amount", "net_amount", "value", "balance"),
     "description": ("description", "memo", "text", "narrative"),
 }
@@ -90,7 +104,9 @@ def read_ledger(path: str, options: ReadOptions) -> LedgerResult:
         try:
             _, header_line = next(lines)
         except StopIteration:
-            raise InputError(f"{path}: the file is empty; export the GL with a header row") from None
+            raise InputError(
+                f"{path}: the file is empty; export the GL with a header row"
+            ) from None
         header = [name.strip().lower() for name in next(csv.reader([header_line]))]
         if "depreciation_duration" in header:
             return _read_profiles(path, header, lines)
@@ -120,11 +136,21 @@ def _locate(header: list[str], path: str) -> dict[str, int]:
     return columns
 
 
-def _read_line(result: LedgerResult, columns: dict[str, int], values: list[str], number: int, width: int, options: ReadOptions) -> None:
+def _read_line(
+    result: LedgerResult,
+    columns: dict[str, int],
+    values: list[str],
+    number: int,
+    width: int,
+    options: ReadOptions,
+) -> None:
     report = result.report
     report.rows_read += 1
     if len(values) != width:
-        report.reject(number, f"{len(values)} fields where the header has {width} (truncated line?)")
+        report.reject(
+            number,
+            f"{len(values)} fields where the header has {width} (truncated line?)",
+        )
         return
     period_text = values[columns["period"]].strip()
     match = _PERIOD.fullmatch(period_text)
@@ -144,12 +170,24 @@ def _read_line(result: LedgerResult, columns: dict[str, int], values: list[str],
     if amount is None or not amount.is_finite():
         report.reject(number, f"amount {amount_text!r} is not a number")
         return
-    if options.period is not None and period != options.period.label and not options.include_outside_period:
+    if (
+        options.period is not None
+        and period != options.period.label
+        and not options.include_outside_period
+    ):
         report.rows_outside_period += 1
-        report.flag("outside_period", f"lines of other periods than {options.period.label} were left out", key="outside_period")
+        report.flag(
+            "outside_period",
+            f"lines of other periods than {options.period.label} were left out",
+            key="outside_period",
+        )
         return
-    cost_centre = values[columns["cost_centre"]].strip() if "cost_centre" in columns else ""
-    booked = result.booked.setdefault((account, cost_centre), BookedTotal(account, cost_centre))
+    cost_centre = (
+        values[columns["cost_centre"]].strip() if "cost_centre" in columns else ""
+    )
+    booked = result.booked.setdefault(
+        (account, cost_centre), BookedTotal(account, cost_centre)
+    )
     booked.amount += amount
     booked.lines += 1
     report.rows_used += 1
@@ -165,18 +203,45 @@ def _read_profiles(path: str, header: list[str], lines: object) -> LedgerResult:
         report.rows_read += 1
         values = next(csv.reader([line]))
         if len(values) != len(header):
-            report.reject(number, f"{len(values)} fields where the header has {len(header)} (truncated line?)")
+            report.reject(
+                number,
+                f"{len(values)} fields where the header has {len(header)} (truncated line?)",
+            )
             continue
         duration = values[index["depreciation_duration"]].strip()
-        per = values[index["depreciation_period"]].strip() if "depreciation_period" in index else "12"
-        if not (duration.isdigit() and per.isdigit()) or int(duration) == 0 or int(per) == 0:
-            report.reject(number, f"depreciation_duration {duration!r} or depreciation_period {per!r} is not a whole number > 0")
+        per = (
+            values[index["depreciation_period"]].strip()
+            if "depreciation_period" in index
+            else "12"
+        )
+        if (
+            not (duration.isdigit() and per.isdigit())
+            or int(duration) == 0
+            or int(per) == 0
+        ):
+            report.reject(
+                number,
+                f"depreciation_duration {duration!r} or depreciation_period {per!r} is not a whole number > 0",
+            )
             continue
         name = values[index["name"]].strip() if "name" in index else values[0]
-        asset = values[index["account_asset_id"]].strip() if "account_asset_id" in index else ""
-        expense = values[index["account_depreciation_expense_id"]].strip() if "account_depreciation_expense_id" in index else ""
+        asset = (
+            values[index["account_asset_id"]].strip()
+            if "account_asset_id" in index
+            else ""
+        )
+        expense = (
+            values[index["account_depreciation_expense_id"]].strip()
+            if "account_depreciation_expense_id" in index
+            else ""
+        )
         # Odoo's duration counts depreciations and its period is the months between them.
-        result.profiles.append(DepreciationProfile(name, asset, expense, int(duration) * int(per)))
+        result.profiles.append(
+            DepreciationProfile(name, asset, expense, int(duration) * int(per))
+        )
         report.rows_used += 1
-    report.notes.append("depreciation profiles: " + ", ".join(f"{p.name} {p.life_months} months" for p in result.profiles))
+    report.notes.append(
+        "depreciation profiles: "
+        + ", ".join(f"{p.name} {p.life_months} months" for p in result.profiles)
+    )
     return result

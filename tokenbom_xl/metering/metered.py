@@ -77,7 +77,10 @@ class SourceEntry(_Model):
         for rejection in self.rejections:
             where = ", ".join(str(line) for line in rejection.lines)
             more = ", ..." if rejection.count > len(rejection.lines) else ""
-            parts.append(f"{rejection.count} x {rejection.reason}" + (f" (line {where}{more})" if rejection.lines else ""))
+            parts.append(
+                f"{rejection.count} x {rejection.reason}"
+                + (f" (line {where}{more})" if rejection.lines else "")
+            )
         return "; ".join(parts)
 
     def flag_text(self) -> str:
@@ -191,20 +194,28 @@ def load_metered(path: str | Path) -> Metered:
     try:
         data = tomllib.loads(path.read_bytes().decode("utf-8"))
     except FileNotFoundError:
-        raise InputError(f"{path}: metered file not found; write it with tokenbom meter") from None
+        raise InputError(
+            f"{path}: metered file not found; write it with tokenbom meter"
+        ) from None
     except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text (byte {exc.start}); write it again with tokenbom meter") from None
+        raise InputError(
+            f"{path}: not UTF-8 text (byte {exc.start}); write it again with tokenbom meter"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{path}: not valid TOML: {exc}") from None
     except OSError as exc:
-        raise InputError(f"{path}: cannot read the metered file: {exc.strerror}") from None
+        raise InputError(
+            f"{path}: cannot read the metered file: {exc.strerror}"
+        ) from None
     try:
         return Metered.model_validate(data)
     except ValidationError as exc:
         lines = []
         for error in exc.errors():
             field = ".".join(str(part) for part in error["loc"])
-            lines.append(f"{path}: {field}: {error['msg'].lower()} (value {_shown(error.get('input'))})")
+            lines.append(
+                f"{path}: {field}: {error['msg'].lower()} (value {_shown(error.get('input'))})"
+            )
         raise InputError("\n".join(lines)) from None
 
 

@@ -99,19 +99,35 @@ def read_nvidia_smi(path: str, options: ReadOptions) -> TelemetryResult:
             if _read_row(samples, header, _split(line), number, options):
                 report.rows_used += 1
     if not seen_header:
-        raise InputError(f"{path}: no nvidia-smi --query-gpu header row found; export with --format=csv")
+        raise InputError(
+            f"{path}: no nvidia-smi --query-gpu header row found; export with --format=csv"
+        )
     if tables > 1:
-        report.notes.append(f"{tables} --query-gpu tables read; other sections of the capture skipped")
+        report.notes.append(
+            f"{tables} --query-gpu tables read; other sections of the capture skipped"
+        )
     _flag_missing_fields(report, columns)
     return summarize_gpus(samples)
 
 
-def _read_row(samples: GpuSamples, header: list[tuple[str, str]], values: list[str], line: int, options: ReadOptions) -> bool:
+def _read_row(
+    samples: GpuSamples,
+    header: list[tuple[str, str]],
+    values: list[str],
+    line: int,
+    options: ReadOptions,
+) -> bool:
     report = samples.report
     if len(values) != len(header):
-        report.reject(line, f"{len(values)} fields where the header has {len(header)} (truncated line?)")
+        report.reject(
+            line,
+            f"{len(values)} fields where the header has {len(header)} (truncated line?)",
+        )
         return False
-    row = {name: (value.strip(), unit) for (name, unit), value in zip(header, values, strict=True)}
+    row = {
+        name: (value.strip(), unit)
+        for (name, unit), value in zip(header, values, strict=True)
+    }
 
     gpu = _identity(row)
     if gpu is None:
@@ -125,11 +141,18 @@ def _read_row(samples: GpuSamples, header: list[tuple[str, str]], values: list[s
             return False
         time, had_zone = parsed
         if not had_zone:
-            report.flag("no_timezone", "nvidia-smi timestamps carry no time zone; read as "
-                        f"{options.naive_zone}", key="no_timezone")
+            report.flag(
+                "no_timezone",
+                "nvidia-smi timestamps carry no time zone; read as "
+                f"{options.naive_zone}",
+                key="no_timezone",
+            )
 
     readings: dict[str, float | None] = {}
-    for target, fields, unit in (("utilization_percent", (_UTILIZATION_FIELD,), "%"), ("power_w", _POWER_FIELDS, "W")):
+    for target, fields, unit in (
+        ("utilization_percent", (_UTILIZATION_FIELD,), "%"),
+        ("power_w", _POWER_FIELDS, "W"),
+    ):
         for field in fields:
             if field in row:
                 value = _number(row[field], unit, field, line, report)
@@ -150,11 +173,18 @@ def _identity(row: dict[str, tuple[str, str]]) -> str | None:
     return None
 
 
-def _number(cell: tuple[str, str], unit: str, field: str, line: int, report: SourceReport) -> float | None | bool:
+def _number(
+    cell: tuple[str, str], unit: str, field: str, line: int, report: SourceReport
+) -> float | None | bool:
     """Return the number in a cell, None for a placeholder, or False after rejecting the row."""
     text, header_unit = cell
     if text.startswith("[") or text in ("N/A", ""):
-        report.flag("placeholder", f"{field} read {text or 'blank'}", line=line, key=f"placeholder|{field}|{text}")
+        report.flag(
+            "placeholder",
+            f"{field} read {text or 'blank'}",
+            line=line,
+            key=f"placeholder|{field}|{text}",
+        )
         return None
     match = _VALUE.fullmatch(text)
     if not match:
@@ -162,15 +192,27 @@ def _number(cell: tuple[str, str], unit: str, field: str, line: int, report: Sou
         return False
     value_unit = match.group(2) or header_unit or unit
     if value_unit != unit:
-        report.reject(line, f"{field} value {text!r} is in {value_unit}, expected {unit}")
+        report.reject(
+            line, f"{field} value {text!r} is in {value_unit}, expected {unit}"
+        )
         return False
     return float(match.group(1))
 
 
 def _flag_missing_fields(report: SourceReport, names: set[str]) -> None:
     if _UTILIZATION_FIELD not in names:
-        report.flag("missing_field", "no utilization.gpu column: utilization not measured", key="no_utilization")
+        report.flag(
+            "missing_field",
+            "no utilization.gpu column: utilization not measured",
+            key="no_utilization",
+        )
     if not names & set(_POWER_FIELDS):
-        report.flag("missing_field", "no power.draw column: power not measured", key="no_power")
+        report.flag(
+            "missing_field", "no power.draw column: power not measured", key="no_power"
+        )
     if "timestamp" not in names:
-        report.flag("no_timestamps", "no timestamp column: time coverage unknown", key="no_timestamps")
+        report.flag(
+            "no_timestamps",
+            "no timestamp column: time coverage unknown",
+            key="no_timestamps",
+        )

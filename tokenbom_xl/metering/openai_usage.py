@@ -59,7 +59,12 @@ def looks_like_usage_document(document: Any) -> bool:
     items = document if isinstance(document, list) else [document]
     return any(
         isinstance(item, dict)
-        and ("usage" in item or "details" in item or item.get("object") == "chat.completion.chunk" or "response" in item)
+        and (
+            "usage" in item
+            or "details" in item
+            or item.get("object") == "chat.completion.chunk"
+            or "response" in item
+        )
         for item in items[:50]
     )
 
@@ -74,7 +79,9 @@ class _NoAliasLoader(yaml.SafeLoader):
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
-            raise yaml.composer.ComposerError(None, None, "YAML aliases are not accepted", event.start_mark)
+            raise yaml.composer.ComposerError(
+                None, None, "YAML aliases are not accepted", event.start_mark
+            )
         return super().compose_node(parent, index)
 
 
@@ -117,10 +124,16 @@ class _Reader:
             mark = getattr(exc, "problem_mark", None)
             where = f"line {mark.line + 1}: " if mark is not None else ""
             problem = getattr(exc, "problem", None) or str(exc)
-            raise InputError(f"{self.report.file}: {where}invalid YAML cassette ({problem}); record it again") from None
-        interactions = cassette.get("interactions") if isinstance(cassette, dict) else None
+            raise InputError(
+                f"{self.report.file}: {where}invalid YAML cassette ({problem}); record it again"
+            ) from None
+        interactions = (
+            cassette.get("interactions") if isinstance(cassette, dict) else None
+        )
         if not isinstance(interactions, list):
-            raise InputError(f"{self.report.file}: a cassette needs an 'interactions' list")
+            raise InputError(
+                f"{self.report.file}: a cassette needs an 'interactions' list"
+            )
         for interaction in interactions:
             self._read_interaction(interaction)
 
@@ -155,15 +168,22 @@ class _Reader:
         if not isinstance(record, dict):
             self.report.reject(context.line, "not a JSON object")
             return
-        if record.get("type") == "response.completed" and isinstance(record.get("response"), dict):
+        if record.get("type") == "response.completed" and isinstance(
+            record.get("response"), dict
+        ):
             record = record["response"]
         elif "usage" not in record and isinstance(record.get("response"), dict):
             context = _Context(context.line, context.request, record, context.time)
             record = record["response"]
         if record.get("object") == "chat.completion.chunk":
-            self.streams.setdefault(str(record.get("id", "")), []).append((record, context))
+            self.streams.setdefault(str(record.get("id", "")), []).append(
+                (record, context)
+            )
             return
-        if isinstance(record.get("details"), dict) and "generated_tokens" in record["details"]:
+        if (
+            isinstance(record.get("details"), dict)
+            and "generated_tokens" in record["details"]
+        ):
             self._count_generate(record, context)
             return
         if not isinstance(record.get("usage"), dict):
@@ -174,62 +194,120 @@ class _Reader:
     def finish_streams(self) -> None:
         """Count each chunk stream once, from the chunk that carries its usage."""
         for stream_id, chunks in self.streams.items():
-            with_usage = [(chunk, context) for chunk, context in chunks if isinstance(chunk.get("usage"), dict)]
+            with_usage = [
+                (chunk, context)
+                for chunk, context in chunks
+                if isinstance(chunk.get("usage"), dict)
+            ]
             if not with_usage:
                 for _, context in chunks:
-                    self.report.reject(context.line, "stream without usage (request it with stream_options.include_usage)")
+                    self.report.reject(
+                        context.line,
+                        "stream without usage (request it with stream_options.include_usage)",
+                    )
                 continue
             if len(with_usage) > 1:
-                self.report.flag("inconsistent", f"stream {stream_id!r} carries usage in {len(with_usage)} chunks; the last was used", key="multi_usage")
+                self.report.flag(
+                    "inconsistent",
+                    f"stream {stream_id!r} carries usage in {len(with_usage)} chunks; the last was used",
+                    key="multi_usage",
+                )
             chunk, context = with_usage[-1]
             if self._count(chunk, chunk["usage"], context, rows=0):
                 self.report.rows_used += len(chunks)
             else:
                 # The usage chunk was rejected; the stream's other chunks go with it.
                 for _, other in chunks[:-1]:
-                    self.report.reject(other.line, "chunk of a stream whose usage was rejected")
+                    self.report.reject(
+                        other.line, "chunk of a stream whose usage was rejected"
+                    )
 
     def _count_generate(self, record: dict[str, Any], context: _Context) -> None:
         details = record["details"]
         output = details.get("generated_tokens")
         prefill = details.get("prefill")
-        usage = {"output_tokens": output, "input_tokens": len(prefill) if isinstance(prefill, list) else 0}
+        usage = {
+            "output_tokens": output,
+            "input_tokens": len(prefill) if isinstance(prefill, list) else 0,
+        }
         self._count(record, usage, context)
 
-    def _count(self, record: dict[str, Any], usage: dict[str, Any], context: _Context, rows: int = 1) -> bool:
+    def _count(
+        self,
+        record: dict[str, Any],
+        usage: dict[str, Any],
+        context: _Context,
+        rows: int = 1,
+    ) -> bool:
         report = self.report
         output = _first(usage, "completion_tokens", "output_tokens")
         prompt = _first(usage, "prompt_tokens", "input_tokens")
         for name, value in (("output tokens", output), ("input tokens", prompt)):
             if value is not None and not _whole(value):
-                report.reject(context.line, f"usage {name} {value!r} is not a whole number >= 0")
+                report.reject(
+                    context.line, f"usage {name} {value!r} is not a whole number >= 0"
+                )
                 return False
         if output is None:
-            report.reject(context.line, "usage has no completion_tokens or output_tokens")
+            report.reject(
+                context.line, "usage has no completion_tokens or output_tokens"
+            )
             return False
         total = usage.get("total_tokens")
         if _whole(total) and total != output + (prompt or 0):
-            report.flag("inconsistent", "total_tokens differs from input plus output tokens", line=context.line, key="total")
+            report.flag(
+                "inconsistent",
+                "total_tokens differs from input plus output tokens",
+                line=context.line,
+                key="total",
+            )
 
         record_id = str(record.get("id") or "")
         if record_id:
             if record_id in self.seen_ids:
                 report.reject(context.line, "duplicate record id")
-                report.flag("duplicate_record", f"id {record_id} appears more than once", line=context.line, key="duplicate_id")
+                report.flag(
+                    "duplicate_record",
+                    f"id {record_id} appears more than once",
+                    line=context.line,
+                    key="duplicate_id",
+                )
                 return False
             self.seen_ids[record_id] = context.line
 
-        time = _record_time(record, self.options) or _record_time(context.wrapper, self.options) or context.time
+        time = (
+            _record_time(record, self.options)
+            or _record_time(context.wrapper, self.options)
+            or context.time
+        )
         if not self.options.in_period(report, time):
             return False
-        model = record.get("model") or context.wrapper.get("model") or context.request.get("model")
+        model = (
+            record.get("model")
+            or context.wrapper.get("model")
+            or context.request.get("model")
+        )
         if not model:
-            report.flag("missing_field", "no model name: counted under 'unknown'", key="no_model")
+            report.flag(
+                "missing_field",
+                "no model name: counted under 'unknown'",
+                key="no_model",
+            )
             model = "unknown"
         if str(record.get("status", "")).lower() in _FAILED_STATUSES:
-            report.flag("failed_requests", "responses with status failed, incomplete or cancelled", line=context.line, key="failed")
+            report.flag(
+                "failed_requests",
+                "responses with status failed, incomplete or cancelled",
+                line=context.line,
+                key="failed",
+            )
         business_unit = self._consumer(record, context)
-        self.counts.add(business_unit, self.options.model_name(str(model)), int(output), int(prompt or 0))
+        self.counts.add(
+            business_unit,
+            self.options.model_name(str(model)),
+            int(output),
+            int(prompt or 0),
+        )
         report.rows_used += rows
         return True
 
@@ -238,9 +316,17 @@ class _Reader:
         if path:
             for source in (record, context.wrapper, context.request):
                 value = _dig(source, *path.split("."))
-                if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value).strip():
+                if (
+                    isinstance(value, (str, int))
+                    and not isinstance(value, bool)
+                    and str(value).strip()
+                ):
                     return str(value).strip()
-        self.report.flag("unattributed", "records without a consumer counted under 'unassigned'", key="unattributed")
+        self.report.flag(
+            "unattributed",
+            "records without a consumer counted under 'unassigned'",
+            key="unattributed",
+        )
         return UNASSIGNED
 
 

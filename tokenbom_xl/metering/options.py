@@ -59,14 +59,18 @@ class ReadOptions:
     include_outside_period: bool = False
     naive_zone: tzinfo = UTC
     limits: ReadLimits = field(default_factory=ReadLimits)
-    consumer_field: str | None = None  # dotted path in a JSON usage record, e.g. metadata.team
+    consumer_field: str | None = (
+        None  # dotted path in a JSON usage record, e.g. metadata.team
+    )
     consumer_label: str | None = None  # Prometheus label, e.g. tenant
     consumer_attribute: str | None = None  # OpenTelemetry attribute, e.g. enduser.id
     consumer_column: str = "business_unit"  # column of a serving log
     model_map: dict[str, str] = field(default_factory=dict)
     good_rule: GoodTokenRule = field(default_factory=GoodTokenRule)
     site: str | None = None  # row of a published PUE table
-    nvidia_smi_fields: tuple[str, ...] = ()  # the --query-gpu list of a file without a header
+    nvidia_smi_fields: tuple[
+        str, ...
+    ] = ()  # the --query-gpu list of a file without a header
     progress: bool = False  # show a progress bar on long aggregations (terminal only)
 
     def model_name(self, name: str) -> str:
@@ -93,5 +97,9 @@ class ReadOptions:
             )
             return True
         report.rows_outside_period += 1
-        report.flag("outside_period", f"records outside {self.period.label} were left out", key="outside_period")
+        report.flag(
+            "outside_period",
+            f"records outside {self.period.label} were left out",
+            key="outside_period",
+        )
         return False

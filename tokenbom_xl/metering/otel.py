@@ -82,7 +82,12 @@ def read_otlp(path: str, options: ReadOptions) -> ServingResult:
             # JSON Lines, one export request per line, as the collector's file exporter writes.
             for number, line in itertools.chain(first, lines):
                 if line.strip():
-                    _collect(parse_json_text(line, f"{path}: line {number}"), number, spans, report)
+                    _collect(
+                        parse_json_text(line, f"{path}: line {number}"),
+                        number,
+                        spans,
+                        report,
+                    )
         else:
             text = "\n".join(line for _, line in first) + "\n" + source.read_text()
             _collect(parse_json_text(text, path), None, spans, report)
@@ -98,9 +103,15 @@ def _complete(text: str) -> bool:
     return True
 
 
-def _collect(document: Any, line: int | None, spans: _Spans, report: SourceReport) -> None:
-    if not isinstance(document, dict) or not isinstance(document.get("resourceSpans"), list):
-        raise InputError(f"{report.file}{f': line {line}' if line else ''}: not OTLP/JSON (no resourceSpans list)")
+def _collect(
+    document: Any, line: int | None, spans: _Spans, report: SourceReport
+) -> None:
+    if not isinstance(document, dict) or not isinstance(
+        document.get("resourceSpans"), list
+    ):
+        raise InputError(
+            f"{report.file}{f': line {line}' if line else ''}: not OTLP/JSON (no resourceSpans list)"
+        )
     for resource_spans in document["resourceSpans"]:
         resource = _attributes(_get(resource_spans, "resource", "attributes"))
         for scope_spans in _get(resource_spans, "scopeSpans") or []:
@@ -109,7 +120,13 @@ def _collect(document: Any, line: int | None, spans: _Spans, report: SourceRepor
                     _add_span(span, resource, line, spans, report)
 
 
-def _add_span(span: dict[str, Any], resource: dict[str, Any], line: int | None, spans: _Spans, report: SourceReport) -> None:
+def _add_span(
+    span: dict[str, Any],
+    resource: dict[str, Any],
+    line: int | None,
+    spans: _Spans,
+    report: SourceReport,
+) -> None:
     trace = str(span.get("traceId", ""))
     key = (trace, str(span.get("spanId", "")))
     parent_id = str(span.get("parentSpanId") or "")
@@ -122,14 +139,25 @@ def _add_span(span: dict[str, Any], resource: dict[str, Any], line: int | None, 
     output = _whole(attributes.get(OUTPUT_TOKENS))
     prompt = _whole(attributes.get(INPUT_TOKENS, 0))
     if output is None or prompt is None:
-        shown = attributes.get(OUTPUT_TOKENS) if output is None else attributes.get(INPUT_TOKENS)
+        shown = (
+            attributes.get(OUTPUT_TOKENS)
+            if output is None
+            else attributes.get(INPUT_TOKENS)
+        )
         report.reject(line, f"token count {shown!r} is not a whole number >= 0")
         return
     if key in spans.usage:
         report.reject(line, "duplicate span id")
-        report.flag("duplicate_record", f"span {key[1]} appears more than once", line=line, key="duplicate_span")
+        report.flag(
+            "duplicate_record",
+            f"span {key[1]} appears more than once",
+            line=line,
+            key="duplicate_span",
+        )
         return
-    spans.usage[key] = _Span(key, line, attributes, _nanos(span.get("startTimeUnixNano")), output, prompt)
+    spans.usage[key] = _Span(
+        key, line, attributes, _nanos(span.get("startTimeUnixNano")), output, prompt
+    )
 
 
 # A parent chain longer than this is treated as damaged (or a cycle) and cut there.
@@ -159,31 +187,58 @@ def _count(spans: _Spans, report: SourceReport, options: ReadOptions) -> TokenCo
     for key, chain in chains.items():
         if key not in has_usage_below:
             for ancestor in chain:
-                counted_below[ancestor] = counted_below.get(ancestor, 0) + spans.usage[key].output
+                counted_below[ancestor] = (
+                    counted_below.get(ancestor, 0) + spans.usage[key].output
+                )
 
     counts = TokenCounts()
     for key, span in spans.usage.items():
         if key in has_usage_below:
-            report.reject(span.line, "parent span repeats its children's usage (counted once, in the children)")
-            report.flag("double_count", "parent spans that repeat their children's usage were not counted", key="double_count")
+            report.reject(
+                span.line,
+                "parent span repeats its children's usage (counted once, in the children)",
+            )
+            report.flag(
+                "double_count",
+                "parent spans that repeat their children's usage were not counted",
+                key="double_count",
+            )
             below = counted_below.get(key, 0)
             if below != span.output:
                 report.flag(
-                    "inconsistent", f"span {key[1]} reports {span.output} output tokens, the spans below it {below}",
-                    line=span.line, key=f"parent|{key}",
+                    "inconsistent",
+                    f"span {key[1]} reports {span.output} output tokens, the spans below it {below}",
+                    line=span.line,
+                    key=f"parent|{key}",
                 )
             continue
         if not options.in_period(report, span.time):
             continue
-        model = span.attributes.get("gen_ai.response.model") or span.attributes.get("gen_ai.request.model")
+        model = span.attributes.get("gen_ai.response.model") or span.attributes.get(
+            "gen_ai.request.model"
+        )
         if not model:
-            report.flag("missing_field", "no gen_ai model attribute: counted under 'unknown'", key="no_model")
+            report.flag(
+                "missing_field",
+                "no gen_ai model attribute: counted under 'unknown'",
+                key="no_model",
+            )
             model = "unknown"
-        consumer = span.attributes.get(options.consumer_attribute) if options.consumer_attribute else None
+        consumer = (
+            span.attributes.get(options.consumer_attribute)
+            if options.consumer_attribute
+            else None
+        )
         if consumer in (None, ""):
-            report.flag("unattributed", "spans without a consumer attribute counted under 'unassigned'", key="unattributed")
+            report.flag(
+                "unattributed",
+                "spans without a consumer attribute counted under 'unassigned'",
+                key="unattributed",
+            )
             consumer = UNASSIGNED
-        counts.add(str(consumer), options.model_name(str(model)), span.output, span.input)
+        counts.add(
+            str(consumer), options.model_name(str(model)), span.output, span.input
+        )
         report.rows_used += 1
     return counts
 

@@ -46,7 +46,11 @@ def looks_like_exposition(first_lines: list[str]) -> bool:
             rest = rest.rpartition("}")[2]
         else:
             name, _, rest = line.partition(" ")
-        if not name or not (name[0].isalpha() or name[0] in "_:") or not all(c.isalnum() or c in "_:" for c in name):
+        if (
+            not name
+            or not (name[0].isalpha() or name[0] in "_:")
+            or not all(c.isalnum() or c in "_:" for c in name)
+        ):
             return False
         value = rest.split()[0] if rest.split() else ""
         try:
@@ -104,6 +108,8 @@ def iter_exposition(source: InputFile) -> Iterator[ExpositionSample]:
                 name=sample.name,
                 labels=dict(sample.labels),
                 value=float(sample.value),
-                timestamp=float(sample.timestamp) if sample.timestamp is not None else None,
+                timestamp=float(sample.timestamp)
+                if sample.timestamp is not None
+                else None,
                 line=line,
             )

@@ -31,7 +31,9 @@ def looks_like_pue_table(header_line: str) -> bool:
     """Return whether a header row names PUE columns but no time column."""
     names = [name.strip().lower() for name in header_line.replace("\t", ",").split(",")]
     has_pue = any("pue" in name for name in names[1:])
-    has_time = any(name in ("timestamp", "time", "ts", "datetime", "date") for name in names)
+    has_time = any(
+        name in ("timestamp", "time", "ts", "datetime", "date") for name in names
+    )
     return has_pue and not has_time
 
 
@@ -51,24 +53,49 @@ def read_pue_table(path: str, options: ReadOptions) -> FacilityResult:
         except StopIteration:
             raise InputError(f"{path}: the file is empty") from None
         delimiter = "\t" if "\t" in header_line else ","
-        header = [name.strip().lower() for name in next(csv.reader([header_line], delimiter=delimiter))]
-        columns = [index for index, name in enumerate(header) if "pue" in name and index > 0]
+        header = [
+            name.strip().lower()
+            for name in next(csv.reader([header_line], delimiter=delimiter))
+        ]
+        columns = [
+            index for index, name in enumerate(header) if "pue" in name and index > 0
+        ]
         if not columns:
-            raise InputError(f"{path}: line 1: no column whose name contains PUE; export the table with its header")
-        ttm = next((index for index in columns if any(word in header[index] for word in _TTM_WORDS)), None)
+            raise InputError(
+                f"{path}: line 1: no column whose name contains PUE; export the table with its header"
+            )
+        ttm = next(
+            (
+                index
+                for index in columns
+                if any(word in header[index] for word in _TTM_WORDS)
+            ),
+            None,
+        )
         recent = next((index for index in columns if index != ttm), ttm)
         for number, line in lines:
-            values = next(csv.reader([line], delimiter=delimiter)) if line.strip() else []
+            values = (
+                next(csv.reader([line], delimiter=delimiter)) if line.strip() else []
+            )
             if len(values) < 2:
                 if line.strip():
-                    report.notes.append(f"line {number} skipped (a note, not a row): {line.strip()[:80]}")
+                    report.notes.append(
+                        f"line {number} skipped (a note, not a row): {line.strip()[:80]}"
+                    )
                 continue
             report.rows_read += 1
             site = values[0].strip()
             recent_value = _pue(values, recent)
             ttm_value = _pue(values, ttm) if ttm is not None else None
-            if recent_value is math.nan or ttm_value is math.nan or (recent_value is None and ttm_value is None):
-                report.reject(number, f"site {site!r}: PUE missing or outside {MIN_PUE:g} to {MAX_PUE:g}")
+            if (
+                recent_value is math.nan
+                or ttm_value is math.nan
+                or (recent_value is None and ttm_value is None)
+            ):
+                report.reject(
+                    number,
+                    f"site {site!r}: PUE missing or outside {MIN_PUE:g} to {MAX_PUE:g}",
+                )
                 continue
             report.rows_used += 1
             sites[site] = (number, recent_value, ttm_value)
@@ -86,12 +113,20 @@ def _pue(values: list[str], index: int | None) -> float | None:
     return value if MIN_PUE <= value <= MAX_PUE else math.nan
 
 
-def _choose(sites: dict[str, tuple[int, float | None, float | None]], report: SourceReport, options: ReadOptions) -> FacilityResult:
+def _choose(
+    sites: dict[str, tuple[int, float | None, float | None]],
+    report: SourceReport,
+    options: ReadOptions,
+) -> FacilityResult:
     if not options.site:
         if len(sites) == 1:
             chosen = next(iter(sites))
         else:
-            report.flag("not_selected", f"{len(sites)} sites and none chosen; give --site to take one", key="no_site")
+            report.flag(
+                "not_selected",
+                f"{len(sites)} sites and none chosen; give --site to take one",
+                key="no_site",
+            )
             return FacilityResult(report, None, 0.0, False, table=True)
     else:
         wanted = options.site.strip().lower()
@@ -100,11 +135,18 @@ def _choose(sites: dict[str, tuple[int, float | None, float | None]], report: So
         matches = exact or partial
         if len(matches) != 1:
             shown = ", ".join(matches[:5]) if matches else "none"
-            raise InputError(f"{report.file}: --site {options.site!r} matches {len(matches)} sites ({shown}); give the exact site name")
+            raise InputError(
+                f"{report.file}: --site {options.site!r} matches {len(matches)} sites ({shown}); give the exact site name"
+            )
         chosen = matches[0]
     line, recent, ttm = sites[chosen]
     if ttm is None:
-        report.flag("missing_field", f"{chosen}: no trailing twelve-month PUE; the recent value is used", line=line, key="no_ttm")
+        report.flag(
+            "missing_field",
+            f"{chosen}: no trailing twelve-month PUE; the recent value is used",
+            line=line,
+            key="no_ttm",
+        )
     value = ttm if ttm is not None else recent
     report.notes.append(f"site {chosen}: PUE {value:g}")
     return FacilityResult(report, value, 1.0, False, table=True, site=chosen)

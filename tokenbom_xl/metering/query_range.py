@@ -26,7 +26,11 @@ FORMAT = "Prometheus query_range JSON"
 
 
 def looks_like_query_range(document: Any) -> bool:
-    return isinstance(document, dict) and isinstance(document.get("data"), dict) and "resultType" in document["data"]
+    return (
+        isinstance(document, dict)
+        and isinstance(document.get("data"), dict)
+        and "resultType" in document["data"]
+    )
 
 
 def read_query_range(path: str, options: ReadOptions) -> TelemetryResult:
@@ -40,12 +44,18 @@ def read_query_range(path: str, options: ReadOptions) -> TelemetryResult:
     with open_input(path, options.limits) as source:
         document = parse_json_text(source.read_text(), path)
     if not looks_like_query_range(document):
-        raise InputError(f"{path}: not a Prometheus API response (no data.resultType); save the JSON of /api/v1/query_range")
+        raise InputError(
+            f"{path}: not a Prometheus API response (no data.resultType); save the JSON of /api/v1/query_range"
+        )
     if document.get("status") != "success":
-        raise InputError(f"{path}: the Prometheus response has status {document.get('status')!r}: {document.get('error', '')}")
+        raise InputError(
+            f"{path}: the Prometheus response has status {document.get('status')!r}: {document.get('error', '')}"
+        )
     kind = document["data"]["resultType"]
     if kind not in ("matrix", "vector"):
-        raise InputError(f"{path}: resultType {kind!r} holds no series; query a metric over a range")
+        raise InputError(
+            f"{path}: resultType {kind!r} holds no series; query a metric over a range"
+        )
     results = document["data"].get("result") or []
     for index, series in enumerate(results, start=1):
         _read_series(samples, series, index, kind)
@@ -75,14 +85,19 @@ def _read_series(samples: GpuSamples, series: Any, index: int, kind: str) -> Non
         report.rows_read += 1
         if reading is None:
             shown = name or "no __name__ label (query a bare metric, not an expression)"
-            report.reject(None, f"series {index}: metric {shown} is not a GPU utilization, power or energy metric")
+            report.reject(
+                None,
+                f"series {index}: metric {shown} is not a GPU utilization, power or energy metric",
+            )
             continue
         if gpu is None:
             report.reject(None, f"series {index}: no GPU label")
             continue
         parsed = _point(point)
         if parsed is None:
-            report.reject(None, f"series {index}: point {point!r} is not [epoch, \"value\"]")
+            report.reject(
+                None, f'series {index}: point {point!r} is not [epoch, "value"]'
+            )
             continue
         time, value = parsed
         if math.isnan(value):
@@ -96,7 +111,11 @@ def _point(point: Any) -> tuple[float, float] | None:
     if not isinstance(point, list) or len(point) != 2:
         return None
     stamp, text = point
-    if not isinstance(stamp, (int, float)) or isinstance(stamp, bool) or not isinstance(text, str):
+    if (
+        not isinstance(stamp, (int, float))
+        or isinstance(stamp, bool)
+        or not isinstance(text, str)
+    ):
         return None
     try:
         return float(stamp), float(text)

@@ -54,7 +54,9 @@ def format_time(epoch_seconds: float | None) -> str:
     if epoch_seconds is None:
         return ""
     moment = datetime.fromtimestamp(epoch_seconds, tz=UTC)
-    text = moment.isoformat(timespec="milliseconds" if moment.microsecond else "seconds")
+    text = moment.isoformat(
+        timespec="milliseconds" if moment.microsecond else "seconds"
+    )
     return text.replace("+00:00", "Z")
 
 
@@ -114,7 +116,14 @@ class SourceReport:
         if line and len(rejection.lines) < MAX_EXAMPLES:
             rejection.lines.append(line)
 
-    def flag(self, code: str, message: str, *, line: int | None = None, key: str | None = None) -> None:
+    def flag(
+        self,
+        code: str,
+        message: str,
+        *,
+        line: int | None = None,
+        key: str | None = None,
+    ) -> None:
         """Raise a quality flag; repeats under the same key are counted, not repeated.
 
         ``key`` groups repeats (default: the code and message), so a flag raised once

@@ -17,7 +17,13 @@ from numpy.typing import NDArray
 
 from tokenbom_xl.metering.report import SourceReport, format_time
 
-__all__ = ["GaugeIntegral", "counter_increase", "integrate_gauge", "order_samples", "typical_step"]
+__all__ = [
+    "GaugeIntegral",
+    "counter_increase",
+    "integrate_gauge",
+    "order_samples",
+    "typical_step",
+]
 
 # An interval longer than this many usual intervals is reported as a gap.
 GAP_FACTOR = 2.0

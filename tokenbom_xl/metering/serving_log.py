@@ -28,7 +28,6 @@ import gzip
 import logging
 import sys
 import threading
-import time
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,7 +40,13 @@ from tokenbom_xl.metering.options import UNASSIGNED, ReadOptions
 from tokenbom_xl.metering.report import Rejection, SourceReport
 from tokenbom_xl.metering.tokens import ServingResult, TokenCounts
 
-__all__ = ["FORMAT", "PeriodCounts", "aggregate_serving_log", "is_serving_log", "read_serving_log"]
+__all__ = [
+    "FORMAT",
+    "PeriodCounts",
+    "aggregate_serving_log",
+    "is_serving_log",
+    "read_serving_log",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +54,12 @@ FORMAT = "serving log"
 
 _TIME = ("timestamp", "time", "ts", "created", "created_at", "start_time")
 _MODEL = ("model", "model_name", "response_model")
-_OUTPUT = ("output_tokens", "completion_tokens", "generated_tokens", "generation_tokens")
+_OUTPUT = (
+    "output_tokens",
+    "completion_tokens",
+    "generated_tokens",
+    "generation_tokens",
+)
 _INPUT = ("input_tokens", "prompt_tokens")
 
 # Wait this long before showing a progress bar, so short runs stay quiet.
@@ -88,7 +98,12 @@ def aggregate_serving_log(path: str, options: ReadOptions) -> PeriodCounts:
 
     report = SourceReport("serving", FORMAT, path)
     source_sql = _source(path, options)
-    connection = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
+    connection = duckdb.connect(
+        config={
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+        }
+    )
     try:
         connection.execute("SET TimeZone = 'UTC'")
         # Progress is tracked for query_progress() but never printed by DuckDB itself,
@@ -97,7 +112,11 @@ def aggregate_serving_log(path: str, options: ReadOptions) -> PeriodCounts:
         connection.execute("SET enable_progress_bar_print = false")
         columns = _columns(connection, source_sql, path, options.consumer_column)
         if "consumer" not in columns:
-            report.flag("unattributed", f"no {options.consumer_column} column: tokens counted under 'unassigned'", key="unattributed")
+            report.flag(
+                "unattributed",
+                f"no {options.consumer_column} column: tokens counted under 'unassigned'",
+                key="unattributed",
+            )
         query = _aggregate_query(source_sql, columns)
         rows = _classify_groups(_run(connection, query, options), options)
         _fill(report, rows, options)
@@ -105,17 +124,27 @@ def aggregate_serving_log(path: str, options: ReadOptions) -> PeriodCounts:
             _examples(connection, source_sql, columns, options, report)
     except duckdb.Error as exc:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise InputError(f"{path}: cannot aggregate the serving log: {message}") from None
+        raise InputError(
+            f"{path}: cannot aggregate the serving log: {message}"
+        ) from None
     finally:
         connection.close()
     result = PeriodCounts(report)
     for period, business_unit, model, status, count, output, prompt in rows:
         if status == "ok":
             result.by_period.setdefault(period, TokenCounts()).add(
-                business_unit or UNASSIGNED, options.model_name(model), int(output or 0), int(prompt or 0), int(count)
+                business_unit or UNASSIGNED,
+                options.model_name(model),
+                int(output or 0),
+                int(prompt or 0),
+                int(count),
             )
     if "consumer" in columns and any(row[1] is None for row in rows if row[3] == "ok"):
-        report.flag("unattributed", f"records without {options.consumer_column} counted under 'unassigned'", key="unattributed")
+        report.flag(
+            "unattributed",
+            f"records without {options.consumer_column} counted under 'unassigned'",
+            key="unattributed",
+        )
     return result
 
 
@@ -127,7 +156,11 @@ def read_serving_log(path: str, options: ReadOptions) -> ServingResult:
     aggregated = aggregate_serving_log(path, options)
     counts = TokenCounts()
     for period, period_counts in aggregated.by_period.items():
-        if options.period is None or options.include_outside_period or period == options.period.label:
+        if (
+            options.period is None
+            or options.include_outside_period
+            or period == options.period.label
+        ):
             counts.merge(period_counts)
     return ServingResult(aggregated.report, counts)
 
@@ -143,7 +176,9 @@ def _source(path: str, options: ReadOptions) -> str:
     if magic == b"PAR1":
         return f"read_parquet({_sql_text(path)})"
     if magic[:2] == b"PK":
-        raise InputError(f"{path}: a zip archive; unzip the serving log, or compress it with gzip")
+        raise InputError(
+            f"{path}: a zip archive; unzip the serving log, or compress it with gzip"
+        )
     compression = "gzip" if magic[:2] == b"\x1f\x8b" else "none"
     _scan_text(path, options.limits, compressed=compression == "gzip")
     limit = options.limits.max_line_bytes
@@ -202,7 +237,9 @@ def _scan_text(path: str, limits: ReadLimits, *, compressed: bool) -> None:
                 if current > limits.max_line_bytes:
                     break
     except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
-        raise InputError(f"{path}: the gzip data is damaged or truncated ({exc}); copy the file again") from None
+        raise InputError(
+            f"{path}: the gzip data is damaged or truncated ({exc}); copy the file again"
+        ) from None
     if current > limits.max_line_bytes:
         raise InputError(
             f"{path}: line {line} is longer than {limits.max_line_bytes:,} bytes "
@@ -210,12 +247,19 @@ def _scan_text(path: str, limits: ReadLimits, *, compressed: bool) -> None:
         )
 
 
-def _columns(connection: object, source_sql: str, path: str, consumer_column: str) -> dict[str, tuple[str, str]]:
+def _columns(
+    connection: object, source_sql: str, path: str, consumer_column: str
+) -> dict[str, tuple[str, str]]:
     """Return role -> (column name, DuckDB type) for the columns the reader uses."""
     described = connection.execute(f"DESCRIBE SELECT * FROM {source_sql}").fetchall()  # type: ignore[attr-defined]
     by_name = {str(row[0]).lower(): (str(row[0]), str(row[1])) for row in described}
     found: dict[str, tuple[str, str]] = {}
-    for role, names in (("time", _TIME), ("model", _MODEL), ("output", _OUTPUT), ("input", _INPUT)):
+    for role, names in (
+        ("time", _TIME),
+        ("model", _MODEL),
+        ("output", _OUTPUT),
+        ("input", _INPUT),
+    ):
         for name in names:
             if name in by_name:
                 found[role] = by_name[name]
@@ -248,7 +292,17 @@ def _epoch_expression(value: str) -> str:
     )
 
 
-_NUMERIC_TYPES = ("BIGINT", "INTEGER", "SMALLINT", "HUGEINT", "UBIGINT", "UINTEGER", "DOUBLE", "FLOAT", "DECIMAL")
+_NUMERIC_TYPES = (
+    "BIGINT",
+    "INTEGER",
+    "SMALLINT",
+    "HUGEINT",
+    "UBIGINT",
+    "UINTEGER",
+    "DOUBLE",
+    "FLOAT",
+    "DECIMAL",
+)
 
 
 def _time_expression(column: tuple[str, str]) -> str:
@@ -265,14 +319,22 @@ def _time_expression(column: tuple[str, str]) -> str:
 
 def _records_sql(source_sql: str, columns: dict[str, tuple[str, str]]) -> str:
     """Return a SELECT of the typed columns, one row per record."""
-    business_unit = f"try_cast({_quote(columns['consumer'][0])} AS VARCHAR)" if "consumer" in columns else "NULL"
+    business_unit = (
+        f"try_cast({_quote(columns['consumer'][0])} AS VARCHAR)"
+        if "consumer" in columns
+        else "NULL"
+    )
     output = _quote(columns["output"][0])
-    prompt = f"try_cast({_quote(columns['input'][0])} AS BIGINT)" if "input" in columns else "0"
+    prompt = (
+        f"try_cast({_quote(columns['input'][0])} AS BIGINT)"
+        if "input" in columns
+        else "0"
+    )
     return f"""
             SELECT
-                {_time_expression(columns['time'])} AS ts,
+                {_time_expression(columns["time"])} AS ts,
                 {business_unit} AS business_unit,
-                try_cast({_quote(columns['model'][0])} AS VARCHAR) AS model,
+                try_cast({_quote(columns["model"][0])} AS VARCHAR) AS model,
                 try_cast({output} AS BIGINT) AS output_tokens,
                 try_cast({output} AS DOUBLE) AS output_number,
                 {prompt} AS input_tokens
@@ -322,7 +384,17 @@ def _aggregate_query(source_sql: str, columns: dict[str, tuple[str, str]]) -> st
     """
 
 
-_INTEGER_TYPES = ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "UBIGINT", "UINTEGER", "USMALLINT", "UTINYINT", "HUGEINT")
+_INTEGER_TYPES = (
+    "BIGINT",
+    "INTEGER",
+    "SMALLINT",
+    "TINYINT",
+    "UBIGINT",
+    "UINTEGER",
+    "USMALLINT",
+    "UTINYINT",
+    "HUGEINT",
+)
 
 
 def _classify_groups(groups: list[tuple], options: ReadOptions) -> list[tuple]:
@@ -333,7 +405,11 @@ def _classify_groups(groups: list[tuple], options: ReadOptions) -> list[tuple]:
     then outside the period.
     """
     rows = []
-    label = options.period.label if options.period is not None and not options.include_outside_period else None
+    label = (
+        options.period.label
+        if options.period is not None and not options.include_outside_period
+        else None
+    )
     for period, business_unit, model, count, invalid, output, prompt in groups:
         if period is None:
             rows.append((None, None, None, "bad_time", count, 0, 0))
@@ -346,7 +422,9 @@ def _classify_groups(groups: list[tuple], options: ReadOptions) -> list[tuple]:
         valid = count - invalid
         if valid:
             status = "outside" if label is not None and period != label else "ok"
-            rows.append((period, business_unit, model, status, valid, output or 0, prompt or 0))
+            rows.append(
+                (period, business_unit, model, status, valid, output or 0, prompt or 0)
+            )
     return rows
 
 
@@ -368,7 +446,9 @@ def _run(connection: object, query: str, options: ReadOptions) -> list[tuple]:
     worker.start()
     worker.join(PROGRESS_DELAY_SECONDS)
     if worker.is_alive():
-        with click.progressbar(length=100, label="Aggregating serving log", file=sys.stderr) as bar:
+        with click.progressbar(
+            length=100, label="Aggregating serving log", file=sys.stderr
+        ) as bar:
             shown = 0
             while worker.is_alive():
                 worker.join(0.2)
@@ -391,7 +471,11 @@ def _fill(report: SourceReport, rows: list[tuple], options: ReadOptions) -> None
         elif status == "outside":
             report.rows_outside_period += int(count)
             label = options.period.label if options.period else ""
-            report.flag("outside_period", f"records outside {label} were left out", key="outside_period")
+            report.flag(
+                "outside_period",
+                f"records outside {label} were left out",
+                key="outside_period",
+            )
         else:
             reason = _REASONS[status]
             report.rejections.setdefault(reason, Rejection(reason)).count += int(count)
@@ -401,7 +485,13 @@ def _fill(report: SourceReport, rows: list[tuple], options: ReadOptions) -> None
 EXAMPLES_PER_REASON = 5
 
 
-def _examples(connection: object, source_sql: str, columns: dict[str, tuple[str, str]], options: ReadOptions, report: SourceReport) -> None:
+def _examples(
+    connection: object,
+    source_sql: str,
+    columns: dict[str, tuple[str, str]],
+    options: ReadOptions,
+    report: SourceReport,
+) -> None:
     """Record the line numbers of the first rejected records of each reason.
 
     A CSV record's line is its row number plus one for the header; a JSON Lines

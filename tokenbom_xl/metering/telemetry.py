@@ -23,7 +23,12 @@ import numpy as np
 
 from tokenbom_xl.metering.options import ReadOptions
 from tokenbom_xl.metering.report import SourceReport
-from tokenbom_xl.metering.series import counter_increase, integrate_gauge, order_samples, typical_step
+from tokenbom_xl.metering.series import (
+    counter_increase,
+    integrate_gauge,
+    order_samples,
+    typical_step,
+)
 
 __all__ = [
     "MAX_POWER_W",
@@ -44,7 +49,9 @@ MAX_POWER_W = 5000.0
 
 # Values that exporters write for "no data": 2^32-1, 2^31-1, 2^63-1 and 2^64-1
 # (the DCGM exporter writes 4294967295 for utilization it cannot read).
-SENTINELS = frozenset({4294967295.0, 2147483647.0, 9223372036854775807.0, 18446744073709551615.0})
+SENTINELS = frozenset(
+    {4294967295.0, 2147483647.0, 9223372036854775807.0, 18446744073709551615.0}
+)
 
 # A utilization spread at least this wide is needed to fit full-load and idle power.
 MIN_FIT_SPREAD = 0.2
@@ -93,16 +100,24 @@ class GpuSamples:
         if not self.options.in_period(self.report, time):
             return False
         if utilization_percent is not None:
-            utilization = self._checked(utilization_percent, 0.0, 100.0, "utilization (%)", gpu, line)
+            utilization = self._checked(
+                utilization_percent, 0.0, 100.0, "utilization (%)", gpu, line
+            )
             utilization = None if utilization is None else utilization / 100.0
         else:
-            utilization = self._checked(utilization, 0.0, 1.0, "utilization (ratio)", gpu, line)
+            utilization = self._checked(
+                utilization, 0.0, 1.0, "utilization (ratio)", gpu, line
+            )
         readings = {
             "utilization": utilization,
             "power_w": self._checked(power_w, 0.0, MAX_POWER_W, "power (W)", gpu, line),
-            "energy_mj": self._checked(energy_mj, 0.0, math.inf, "energy counter (mJ)", gpu, line),
+            "energy_mj": self._checked(
+                energy_mj, 0.0, math.inf, "energy counter (mJ)", gpu, line
+            ),
         }
-        readings = {name: value for name, value in readings.items() if value is not None}
+        readings = {
+            name: value for name, value in readings.items() if value is not None
+        }
         if not readings:
             self.report.reject(line, "no usable utilization, power or energy reading")
             return False
@@ -115,8 +130,15 @@ class GpuSamples:
             sample = samples[time] = GpuReading(time, line)
         for name in readings:
             if not math.isnan(getattr(sample, name)):
-                where = "at the same timestamp" if time is not None else "in one untimed scrape"
-                self.report.reject(line, f"duplicate {name.replace('_', ' ')} reading for GPU {gpu} {where}")
+                where = (
+                    "at the same timestamp"
+                    if time is not None
+                    else "in one untimed scrape"
+                )
+                self.report.reject(
+                    line,
+                    f"duplicate {name.replace('_', ' ')} reading for GPU {gpu} {where}",
+                )
                 self.report.flag(
                     "duplicate_timestamp",
                     f"GPU {gpu}: repeated readings {where}; the first was kept",
@@ -128,13 +150,23 @@ class GpuSamples:
             setattr(sample, name, value)
         return True
 
-    def _checked(self, value: float | None, low: float, high: float, what: str, gpu: str, line: int) -> float | None:
+    def _checked(
+        self,
+        value: float | None,
+        low: float,
+        high: float,
+        what: str,
+        gpu: str,
+        line: int,
+    ) -> float | None:
         if value is None or math.isnan(value):
             return None
         if value in SENTINELS:
             self.report.flag(
-                "sentinel", f"{what} of GPU {gpu} read {value:.0f}, a 'no data' value; excluded",
-                line=line, key=f"sentinel|{what}",
+                "sentinel",
+                f"{what} of GPU {gpu} read {value:.0f}, a 'no data' value; excluded",
+                line=line,
+                key=f"sentinel|{what}",
             )
             return None
         if not low <= value <= high:
@@ -174,7 +206,9 @@ class TelemetryResult:
 
     report: SourceReport
     gpus: list[GpuFigures]
-    readings: dict[str, list[GpuReading]] = field(default_factory=dict)  # per accelerator, in file order
+    readings: dict[str, list[GpuReading]] = field(
+        default_factory=dict
+    )  # per accelerator, in file order
 
 
 def summarize_gpus(samples: GpuSamples) -> TelemetryResult:
@@ -182,55 +216,114 @@ def summarize_gpus(samples: GpuSamples) -> TelemetryResult:
     report = samples.report
     figures = []
     for gpu, by_time in samples.series.items():
-        figures.append(_figures(gpu, samples.hosts.get(gpu, ""), list(by_time.values()), samples.options, report))
+        figures.append(
+            _figures(
+                gpu,
+                samples.hosts.get(gpu, ""),
+                list(by_time.values()),
+                samples.options,
+                report,
+            )
+        )
     _flag_missing_gpus(figures, report)
     if not figures:
-        report.flag("missing_field", "no accelerator utilization, power or energy readings found", key="no_gpus")
+        report.flag(
+            "missing_field",
+            "no accelerator utilization, power or energy readings found",
+            key="no_gpus",
+        )
     readings = {gpu: list(by_time.values()) for gpu, by_time in samples.series.items()}
     return TelemetryResult(report, figures, readings)
 
 
-def _figures(gpu: str, host: str, samples: list[GpuReading], options: ReadOptions, report: SourceReport) -> GpuFigures:
+def _figures(
+    gpu: str,
+    host: str,
+    samples: list[GpuReading],
+    options: ReadOptions,
+    report: SourceReport,
+) -> GpuFigures:
     lines = np.array([s.line for s in samples], dtype=np.int64)
     utilization = np.array([s.utilization for s in samples])
     power = np.array([s.power_w for s in samples])
     energy = np.array([s.energy_mj for s in samples])
     both = np.isfinite(utilization) & np.isfinite(power)
-    fit_points = tuple(zip(utilization[both].tolist(), power[both].tolist(), strict=True))
+    fit_points = tuple(
+        zip(utilization[both].tolist(), power[both].tolist(), strict=True)
+    )
     timed_mask = np.array([s.time is not None for s in samples])
 
     if timed_mask.all() and len(samples) >= 2:
         times = np.array([s.time for s in samples], dtype=float)
         keep = order_samples(times, lines, report, f"GPU {gpu}")
-        times, lines, utilization, power, energy = times[keep], lines[keep], utilization[keep], power[keep], energy[keep]
+        times, lines, utilization, power, energy = (
+            times[keep],
+            lines[keep],
+            utilization[keep],
+            power[keep],
+            energy[keep],
+        )
         step = typical_step(times)
         if step is not None:
-            end = options.period.end if options.period and not options.include_outside_period else None
-            used = integrate_gauge(times, utilization, step, end=end, report=report, series=f"GPU {gpu}")
+            end = (
+                options.period.end
+                if options.period and not options.include_outside_period
+                else None
+            )
+            used = integrate_gauge(
+                times, utilization, step, end=end, report=report, series=f"GPU {gpu}"
+            )
             drawn = integrate_gauge(times, power, step, end=end)
             energy_joules, energy_seconds = drawn.integral, drawn.covered_seconds
             counted = np.isfinite(energy)
             if counted.sum() >= 2:
-                increase, _ = counter_increase(energy, lines, report, f"GPU {gpu} energy counter")
+                increase, _ = counter_increase(
+                    energy, lines, report, f"GPU {gpu} energy counter"
+                )
                 energy_joules = increase / 1000.0
                 energy_seconds = float(times[counted][-1] - times[counted][0])
             return GpuFigures(
-                gpu, host, True, len(times), used.integral, used.covered_seconds,
-                energy_joules, energy_seconds, fit_points, float(times[0]), float(times[-1]),
+                gpu,
+                host,
+                True,
+                len(times),
+                used.integral,
+                used.covered_seconds,
+                energy_joules,
+                energy_seconds,
+                fit_points,
+                float(times[0]),
+                float(times[-1]),
             )
 
     # Point readings: no interval to integrate over.
     if not timed_mask.all():
-        report.flag("no_timestamps", "samples carry no timestamps; each counts as one point reading", key="no_timestamps")
+        report.flag(
+            "no_timestamps",
+            "samples carry no timestamps; each counts as one point reading",
+            key="no_timestamps",
+        )
     else:
-        report.flag("single_sample", "one sample per accelerator; each counts as one point reading", key="single_sample")
+        report.flag(
+            "single_sample",
+            "one sample per accelerator; each counts as one point reading",
+            key="single_sample",
+        )
     known = np.isfinite(utilization)
     drawn = np.isfinite(power)
     times = [s.time for s in samples if s.time is not None]
     return GpuFigures(
-        gpu, host, False, len(samples), float(utilization[known].sum()), float(known.sum()),
-        float(power[drawn].sum()), float(drawn.sum()), fit_points,
-        min(times) if times else None, max(times) if times else None,
+        gpu,
+        host,
+        False,
+        len(samples),
+        float(utilization[known].sum()),
+        float(known.sum()),
+        float(power[drawn].sum()),
+        float(drawn.sum()),
+        fit_points,
+        min(times) if times else None,
+        max(times) if times else None,
     )
 
 
@@ -277,7 +370,9 @@ def fit_power(points: list[tuple[float, float]]) -> PowerFit | None:
     if slope <= 0:
         return None
     idle = max(float(intercept), 0.0)
-    return PowerFit(full_load_w=float(intercept + slope), idle_w=idle, points=len(points))
+    return PowerFit(
+        full_load_w=float(intercept + slope), idle_w=idle, points=len(points)
+    )
 
 
 def _mean_fit(fits: list[PowerFit | None]) -> PowerFit | None:

@@ -20,7 +20,9 @@ from tokenbom_xl.errors import InputError
 __all__ = ["Period", "parse_epoch", "parse_period", "parse_timestamp", "parse_zone"]
 
 _PERIOD = re.compile(r"(\d{4})-(\d{2})")
-_NVIDIA_SMI = re.compile(r"(\d{4})/(\d{2})/(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?")
+_NVIDIA_SMI = re.compile(
+    r"(\d{4})/(\d{2})/(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?"
+)
 
 # Epoch numbers above these are taken as milliseconds, microseconds, nanoseconds.
 # 1e11 seconds is the year 5138, and 1e11 milliseconds is March 1973.
@@ -54,7 +56,9 @@ def parse_period(text: str) -> Period:
     match = _PERIOD.fullmatch(text.strip())
     month = int(match.group(2)) if match else 0
     if not match or not 1 <= month <= 12:
-        raise InputError(f"period {text!r} is invalid; give a year and month such as 2026-11")
+        raise InputError(
+            f"period {text!r} is invalid; give a year and month such as 2026-11"
+        )
     year = int(match.group(1))
     start = datetime(year, month, 1, tzinfo=UTC)
     end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=UTC)
@@ -76,7 +80,9 @@ def parse_zone(name: str) -> tzinfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise InputError(f"time zone {name!r} is unknown; give UTC, an offset such as +02:00, or a name such as Europe/Berlin") from None
+        raise InputError(
+            f"time zone {name!r} is unknown; give UTC, an offset such as +02:00, or a name such as Europe/Berlin"
+        ) from None
 
 
 def _fixed(minutes: int) -> tzinfo:
@@ -109,10 +115,14 @@ def parse_timestamp(text: str, zone: tzinfo = UTC) -> tuple[float, bool] | None:
         return None
     match = _NVIDIA_SMI.fullmatch(text)
     if match:
-        year, month, day, hour, minute, second = (int(part) for part in match.groups()[:6])
+        year, month, day, hour, minute, second = (
+            int(part) for part in match.groups()[:6]
+        )
         fraction = int((match.group(7) or "0").ljust(6, "0"))
         try:
-            moment = datetime(year, month, day, hour, minute, second, fraction, tzinfo=zone)
+            moment = datetime(
+                year, month, day, hour, minute, second, fraction, tzinfo=zone
+            )
         except ValueError:
             return None
         return moment.timestamp(), False

@@ -24,7 +24,14 @@ class TokenCounts:
 
     totals: dict[tuple[str, str], TokenTotals] = field(default_factory=dict)
 
-    def add(self, business_unit: str, model: str, output_tokens: int, input_tokens: int = 0, requests: int = 1) -> None:
+    def add(
+        self,
+        business_unit: str,
+        model: str,
+        output_tokens: int,
+        input_tokens: int = 0,
+        requests: int = 1,
+    ) -> None:
         totals = self.totals.setdefault((business_unit, model), TokenTotals())
         totals.output_tokens += output_tokens
         totals.input_tokens += input_tokens
@@ -32,7 +39,13 @@ class TokenCounts:
 
     def merge(self, other: TokenCounts) -> None:
         for (business_unit, model), totals in other.totals.items():
-            self.add(business_unit, model, totals.output_tokens, totals.input_tokens, totals.requests)
+            self.add(
+                business_unit,
+                model,
+                totals.output_tokens,
+                totals.input_tokens,
+                totals.requests,
+            )
 
     @property
     def output_tokens(self) -> int:

@@ -70,13 +70,17 @@ def read_vllm_scrapes(paths: list[str], options: ReadOptions) -> list[ServingRes
                 if not options.in_period(report, sample.timestamp):
                     continue
                 if sample.value < 0 or not np.isfinite(sample.value):
-                    report.reject(sample.line, f"{sample.name} = {sample.value:g} is not a count")
+                    report.reject(
+                        sample.line, f"{sample.name} = {sample.value:g} is not a count"
+                    )
                     continue
                 key = (sample.name, tuple(sorted(sample.labels.items())))
                 entry = series.setdefault(key, _Series(report))
                 entry.report = report
                 # Untimed scrapes are ordered as the files were given.
-                entry.times.append(sample.timestamp if sample.timestamp is not None else float(order))
+                entry.times.append(
+                    sample.timestamp if sample.timestamp is not None else float(order)
+                )
                 entry.values.append(sample.value)
                 entry.lines.append(sample.line)
                 report.rows_used += 1
@@ -87,8 +91,14 @@ def read_vllm_scrapes(paths: list[str], options: ReadOptions) -> list[ServingRes
         model = options.model_name(label_map.get("model_name", "unknown"))
         business_unit = label_map.get(options.consumer_label or "", "") or UNASSIGNED
         if business_unit == UNASSIGNED:
-            entry.report.flag("unattributed", "no consumer label: tokens counted under 'unassigned'", key="unattributed")
-        amount = _tokens_made(entry, f"{name} {model} engine {label_map.get('engine', '?')}")
+            entry.report.flag(
+                "unattributed",
+                "no consumer label: tokens counted under 'unassigned'",
+                key="unattributed",
+            )
+        amount = _tokens_made(
+            entry, f"{name} {model} engine {label_map.get('engine', '?')}"
+        )
         kind = _COUNTERS[name]
         if kind == "output":
             counts[entry.report.file].add(business_unit, model, amount, 0, 0)
