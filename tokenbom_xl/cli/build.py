@@ -23,8 +23,14 @@ DEFAULT_OUTPUT = Path("workbooks") / "token_bom_reference.xlsx"
     "else workbooks/token_bom_<scenario file name>.xlsx.",
 )
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
+@click.option(
+    "--metered",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Metered TOML from `tokenbom meter`: its measured inputs override the scenario's, "
+    "and a Metering sheet shows the sources.",
+)
 @handle_errors
-def build(scenario: Path | None, output: Path | None, quiet: bool) -> None:
+def build(scenario: Path | None, output: Path | None, quiet: bool, metered: Path | None = None) -> None:
     """Build the Token BOM workbook for SCENARIO (a TOML file).
 
     Without SCENARIO, builds the reference factory shipped in
@@ -44,8 +50,16 @@ def build(scenario: Path | None, output: Path | None, quiet: bool) -> None:
         target = output or Path("workbooks") / f"token_bom_{scenario.stem}.xlsx"
 
     model = load_scenario(scenario_file)
+    metering = None
+    if metered is not None:
+        from tokenbom_xl.metering.apply import AppliedMetering, apply_metered
+        from tokenbom_xl.metering.metered import load_metered
+
+        measured = load_metered(metered)
+        model, notes = apply_metered(model, measured)
+        metering = AppliedMetering(measured, notes)
     result = evaluate(model)
-    written = write_workbook(build_workbook(model), target)
+    written = write_workbook(build_workbook(model, metering=metering), target)
     if quiet:
         return
 
@@ -62,3 +76,6 @@ def build(scenario: Path | None, output: Path | None, quiet: bool) -> None:
         click.echo(f"  crossover utilization never at {price}/M: the factory cannot beat that price at this yield")
     else:
         click.echo(f"  crossover utilization {crossover:.4f} at {price}/M")
+    if metering is not None:
+        for note in metering.notes:
+            click.echo(f"  metered: {note}")

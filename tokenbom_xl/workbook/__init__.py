@@ -15,6 +15,7 @@ from pathlib import Path
 from openpyxl import Workbook
 
 from tokenbom_xl.engine import evaluate
+from tokenbom_xl.metering.apply import AppliedMetering
 from tokenbom_xl.scenario import Scenario
 from tokenbom_xl.tbm import TbmRoute, default_tbm_mapping
 from tokenbom_xl.workbook.checks import add_core_checks, write_checks
@@ -23,6 +24,7 @@ from tokenbom_xl.workbook.context import BuildContext, Expectation
 from tokenbom_xl.workbook.cover import write_cover
 from tokenbom_xl.workbook.curve import write_curve
 from tokenbom_xl.workbook.inputs import write_inputs
+from tokenbom_xl.workbook.metering import write_metering
 from tokenbom_xl.workbook.save import workbook_bytes, write_atomic
 from tokenbom_xl.workbook.summary import write_summary
 
@@ -50,8 +52,17 @@ class BuiltWorkbook:
         return workbook_bytes(self.workbook)
 
 
-def build_workbook(scenario: Scenario, *, tbm_routes: list[TbmRoute] | None = None) -> BuiltWorkbook:
-    """Lay out the standard BOM workbook for ``scenario``."""
+def build_workbook(
+    scenario: Scenario,
+    *,
+    tbm_routes: list[TbmRoute] | None = None,
+    metering: AppliedMetering | None = None,
+) -> BuiltWorkbook:
+    """Lay out the standard BOM workbook for ``scenario``.
+
+    ``metering`` adds the Metering sheet; pass the scenario that
+    :func:`~tokenbom_xl.metering.apply.apply_metered` returned with it.
+    """
     workbook = Workbook()
     cover = workbook.active
     cover.title = "Cover"
@@ -63,6 +74,8 @@ def build_workbook(scenario: Scenario, *, tbm_routes: list[TbmRoute] | None = No
     write_summary(ctx)
     write_curve(ctx)
     add_core_checks(ctx)
+    if metering is not None:
+        write_metering(ctx, metering)
     write_checks(ctx)
     write_cover(ctx, cover)
     return BuiltWorkbook(workbook=workbook, expectations=ctx.expectations, names=dict(ctx.names))

@@ -1,0 +1,316 @@
+"""Serving readers: vLLM metrics, OpenAI-style usage records and OTLP/JSON GenAI spans."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tokenbom_xl.errors import InputError
+from tokenbom_xl.metering.openai_usage import read_openai_usage
+from tokenbom_xl.metering.options import ReadOptions
+from tokenbom_xl.metering.otel import read_otlp
+from tokenbom_xl.metering.times import parse_period
+from tokenbom_xl.metering.vllm import read_vllm_scrapes
+
+QWEN = "Qwen/Qwen2.5-0.5B-Instruct"
+
+
+def totals(result):
+    return {
+        key: (t.output_tokens, t.input_tokens, t.requests)
+        for key, t in result.counts.totals.items()
+    }
+
+
+# --- vLLM ---------------------------------------------------------------------
+
+
+def test_vllm_real_scrape(realdata):
+    [result] = read_vllm_scrapes(
+        [str(realdata / "tokens/vllm-v1_metrics_scrape_qwen2.5-0.5b_kops.prom")],
+        ReadOptions(),
+    )
+
+    # An idle server: every token counter is 0; the *_created series are not counts.
+    assert totals(result) == {("unassigned", QWEN): (0, 0, 0)}
+    assert (
+        result.report.rows_read == 7
+    )  # generation, prompt and 5 request_success series
+    assert "single_sample" in {flag.code for flag in result.report.flags.values()}
+
+
+def scrape(tmp_path, name, rows):
+    lines = ["# TYPE vllm:generation_tokens counter"]
+    for engine, value, tenant in rows:
+        lines.append(
+            f'vllm:generation_tokens_total{{engine="{engine}",model_name="m",tenant="{tenant}"}} {value}'
+        )
+        lines.append(
+            f'vllm:generation_tokens_created{{engine="{engine}",model_name="m",tenant="{tenant}"}} 1.79e9'
+        )
+    path = tmp_path / name
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return str(path)
+
+
+def test_vllm_shards_summed_and_reset(tmp_path):
+    first = scrape(tmp_path, "1.prom", [("0", 100, "ads"), ("1", 50, "ads")])
+    second = scrape(
+        tmp_path, "2.prom", [("0", 160, "ads"), ("1", 20, "ads")]
+    )  # engine 1 restarted
+    results = read_vllm_scrapes([first, second], ReadOptions(consumer_label="tenant"))
+
+    # Engine 0 made 60; engine 1 restarted and made 20 since: 80 in all.
+    assert totals(results[1]) == {("ads", "m"): (80, 0, 0)}
+    assert "counter_reset" in {flag.code for flag in results[1].report.flags.values()}
+
+
+# --- OpenAI-style usage ---------------------------------------------------------
+
+
+def test_tgi_chat_stream(realdata):
+    result = read_openai_usage(
+        str(realdata / "tokens/tgi_chat_stream_usage_llama3.1-8b.json"), ReadOptions()
+    )
+
+    # Usage only in the fourth, last chunk (choices: []).
+    assert totals(result) == {
+        ("unassigned", "meta-llama/Llama-3.1-8B-Instruct"): (3, 39, 1)
+    }
+    assert result.report.rows_read == 4
+    assert result.report.rows_used == 4
+    assert result.report.first_time == 1741265133.0
+
+
+def test_tgi_generate_details(realdata):
+    result = read_openai_usage(
+        str(realdata / "tokens/tgi_generate_details_bloom560m.json"), ReadOptions()
+    )
+
+    # details.generated_tokens 10; 11 prefill tokens; the response names no model.
+    assert totals(result) == {("unassigned", "unknown"): (10, 11, 1)}
+    assert "no_model" in result.report.flags
+
+
+def test_openai_chat_stream_cassette(realdata):
+    result = read_openai_usage(
+        str(realdata / "tokens/openai_chat_stream_include_usage_cassette.yaml"),
+        ReadOptions(),
+    )
+
+    assert totals(result) == {("unassigned", "gpt-4-0613"): (5, 12, 1)}
+    assert result.report.rows_read == 8  # eight data: chunks before [DONE]
+    assert result.report.first_time == 1731368639.0
+
+
+def test_openai_responses_cassette(realdata):
+    result = read_openai_usage(
+        str(realdata / "tokens/openai_responses_usage_cassette.yaml"), ReadOptions()
+    )
+
+    assert totals(result) == {("unassigned", "gpt-4o-mini-2024-07-18"): (6, 22, 1)}
+    assert result.report.first_time == 1776481264.0  # created_at
+
+
+def jsonl(tmp_path, records, name="usage.jsonl"):
+    path = tmp_path / name
+    path.write_text(
+        "".join(json.dumps(record) + "\n" for record in records), encoding="utf-8"
+    )
+    return str(path)
+
+
+def test_jsonl_consumer_duplicates_and_bad_counts(tmp_path):
+    records = [
+        {
+            "id": "r1",
+            "created": 1793700000,
+            "model": "m",
+            "metadata": {"team": "ads"},
+            "usage": {"prompt_tokens": 5, "completion_tokens": 7},
+        },
+        {
+            "id": "r1",
+            "created": 1793700000,
+            "model": "m",
+            "metadata": {"team": "ads"},
+            "usage": {"prompt_tokens": 5, "completion_tokens": 7},
+        },
+        {
+            "id": "r2",
+            "created": 1793700001,
+            "model": "m",
+            "usage": {"input_tokens": 1, "output_tokens": "9"},
+        },
+        {
+            "id": "r3",
+            "created": 1793700002,
+            "model": "m",
+            "usage": {"input_tokens": 1, "output_tokens": -2},
+        },
+        {"id": "r4", "created": 1793700003, "model": "m"},
+        {
+            "timestamp": "2026-11-03T00:00:00Z",
+            "team": "search",
+            "response": {
+                "id": "r5",
+                "model": "m",
+                "usage": {"input_tokens": 2, "output_tokens": 3},
+            },
+        },
+    ]
+    result = read_openai_usage(
+        jsonl(tmp_path, records), ReadOptions(consumer_field="metadata.team")
+    )
+    report = result.report
+
+    assert totals(result) == {("ads", "m"): (7, 5, 1), ("unassigned", "m"): (3, 2, 1)}
+    assert report.rejections["duplicate record id"].lines == [2]
+    assert report.rejections[
+        "usage output tokens '9' is not a whole number >= 0"
+    ].lines == [3]
+    assert report.rejections[
+        "usage output tokens -2 is not a whole number >= 0"
+    ].lines == [4]
+    assert report.rejections["no usage object"].lines == [5]
+
+
+def test_stream_without_usage_rejected(tmp_path):
+    chunk = {
+        "id": "c1",
+        "object": "chat.completion.chunk",
+        "model": "m",
+        "choices": [{"delta": {"content": "x"}}],
+        "usage": None,
+    }
+    path = tmp_path / "stream.sse"
+    path.write_text(
+        f"data: {json.dumps(chunk)}\n\ndata: {json.dumps(chunk)}\n\ndata: [DONE]\n",
+        encoding="utf-8",
+    )
+    report = read_openai_usage(str(path), ReadOptions()).report
+
+    assert report.rejections[
+        "stream without usage (request it with stream_options.include_usage)"
+    ].lines == [1, 3]
+
+
+def test_period_filter(tmp_path):
+    records = [
+        {
+            "id": "a",
+            "created": 1793700000,
+            "model": "m",
+            "usage": {"prompt_tokens": 1, "completion_tokens": 2},
+        },  # 2026-11-03
+        {
+            "id": "b",
+            "created": 1791000000,
+            "model": "m",
+            "usage": {"prompt_tokens": 1, "completion_tokens": 4},
+        },  # 2026-10-03
+    ]
+    result = read_openai_usage(
+        jsonl(tmp_path, records), ReadOptions(period=parse_period("2026-11"))
+    )
+
+    assert totals(result) == {("unassigned", "m"): (2, 1, 1)}
+    assert result.report.rows_outside_period == 1
+
+
+def test_cassette_aliases_rejected(tmp_path):
+    path = tmp_path / "bomb.yaml"
+    path.write_text(
+        "a: &a [x, x]\nb: &b [*a, *a]\ninteractions: [*b, *b]\n", encoding="utf-8"
+    )
+
+    with pytest.raises(
+        InputError,
+        match=r"line 2: invalid YAML cassette \(YAML aliases are not accepted",
+    ):
+        read_openai_usage(str(path), ReadOptions())
+
+
+# --- OTLP/JSON GenAI spans --------------------------------------------------------
+
+
+def attribute(key, value):
+    kind = "intValue" if isinstance(value, int) else "stringValue"
+    return {"key": key, "value": {kind: str(value) if kind == "intValue" else value}}
+
+
+def span(span_id, parent, output=None, model=None, tenant=None):
+    attributes = []
+    if output is not None:
+        attributes.append(attribute("gen_ai.usage.output_tokens", output))
+        attributes.append(attribute("gen_ai.usage.input_tokens", 1))
+    if model:
+        attributes.append(attribute("gen_ai.response.model", model))
+    if tenant:
+        attributes.append(attribute("tenant.id", tenant))
+    return {
+        "traceId": "t1",
+        "spanId": span_id,
+        "parentSpanId": parent,
+        "startTimeUnixNano": "1793700000000000000",
+        "attributes": attributes,
+    }
+
+
+def otlp_file(tmp_path, spans, resource_tenant="ads"):
+    document = {
+        "resourceSpans": [
+            {
+                "resource": {"attributes": [attribute("tenant.id", resource_tenant)]},
+                "scopeSpans": [{"scope": {"name": "genai"}, "spans": spans}],
+            }
+        ]
+    }
+    path = tmp_path / "traces.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return str(path)
+
+
+def test_otlp_parent_not_counted_twice(tmp_path):
+    spans = [
+        span("agent", "", output=30, model="m"),  # repeats its children's 10 + 20
+        span("tool", "agent"),  # no usage, between the agent and one call
+        span("call1", "tool", output=10, model="m"),
+        span(
+            "call2", "agent", output="20", model="m", tenant="search"
+        ),  # count as a string
+    ]
+    result = read_otlp(
+        otlp_file(tmp_path, spans), ReadOptions(consumer_attribute="tenant.id")
+    )
+    report = result.report
+
+    assert totals(result) == {("ads", "m"): (10, 1, 1), ("search", "m"): (20, 1, 1)}
+    assert report.rows_read == 3
+    assert report.rows_used == 2
+    assert (
+        report.rejections[
+            "parent span repeats its children's usage (counted once, in the children)"
+        ].count
+        == 1
+    )
+    assert "double_count" in {flag.code for flag in report.flags.values()}
+    assert "inconsistent" not in {flag.code for flag in report.flags.values()}
+
+
+def test_otlp_parent_disagreeing_with_children(tmp_path):
+    spans = [
+        span("agent", "", output=99, model="m"),
+        span("call", "agent", output=10, model="m"),
+    ]
+    report = read_otlp(otlp_file(tmp_path, spans), ReadOptions()).report
+
+    assert "inconsistent" in {flag.code for flag in report.flags.values()}
+
+
+def test_otlp_bad_count(tmp_path):
+    spans = [span("call", "", output="ten", model="m")]
+    report = read_otlp(otlp_file(tmp_path, spans), ReadOptions()).report
+
+    assert report.rejections["token count 'ten' is not a whole number >= 0"].count == 1

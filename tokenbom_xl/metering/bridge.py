@@ -1,0 +1,472 @@
+"""The metering bridge: read every source of one period into a :class:`Metered`.
+
+:func:`meter` chooses a reader for each file (by its content, or by a ``FORMAT:``
+prefix on the path), runs it, and combines the results:
+
+- utilization: busy over observed accelerator-seconds across telemetry sources
+  (timed sources win over single scrapes);
+- energy: mean accelerator power, full-load and idle power fitted from (U, W)
+  readings, and PUE. PUE is time-weighted over facility series, and a published
+  table is used only when no series is given;
+- tokens by business unit and model from serving sources, split into good and
+  scrapped by the yield of their model from evaluation sources;
+- booked costs and depreciation profiles from the ledger.
+
+Whatever no source measured is listed in ``taken_from_scenario``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from tokenbom_xl import __version__
+from tokenbom_xl.errors import InputError
+from tokenbom_xl.metering import (
+    facility,
+    gpu_exposition,
+    inspect_eval,
+    ledger,
+    nvidia_smi,
+    openai_usage,
+    otel,
+    pue_table,
+    query_range,
+    serving_log,
+    vllm,
+)
+from tokenbom_xl.metering.formats import FORMATS
+from tokenbom_xl.metering.inputs import file_magic, open_input
+from tokenbom_xl.metering.metered import (
+    BookedEntry,
+    EnergyEntry,
+    FlagEntry,
+    Metered,
+    ProfileEntry,
+    RejectionEntry,
+    SourceEntry,
+    TokenEntry,
+    UtilizationEntry,
+    YieldEntry,
+)
+from tokenbom_xl.metering.options import ReadOptions
+from tokenbom_xl.metering.report import SourceReport, format_time
+from tokenbom_xl.metering.telemetry import TelemetryResult, summarize_telemetry
+from tokenbom_xl.metering.tokens import ServingResult, TokenCounts
+
+__all__ = ["FORMATS", "MeterInputs", "meter", "split_format"]
+
+logger = logging.getLogger(__name__)
+
+# Lines read to recognise a format; enough to pass a capture file's preamble.
+_SNIFF_LINES = 40
+
+
+@dataclass
+class MeterInputs:
+    """The files of one period, by kind."""
+
+    telemetry: Sequence[str] = ()
+    facility: Sequence[str] = ()
+    serving: Sequence[str] = ()
+    eval: Sequence[str] = ()
+    ledger: Sequence[str] = ()
+
+
+@dataclass
+class _Collected:
+    telemetry: list[TelemetryResult] = field(default_factory=list)
+    facility: list[facility.FacilityResult] = field(default_factory=list)
+    serving: list[ServingResult] = field(default_factory=list)
+    evals: list[inspect_eval.EvalResult] = field(default_factory=list)
+    ledgers: list[ledger.LedgerResult] = field(default_factory=list)
+    reports: list[SourceReport] = field(default_factory=list)
+
+
+def split_format(kind: str, argument: str) -> tuple[str | None, str]:
+    """Split 'FORMAT:PATH' into (format, path) when FORMAT is known for ``kind``."""
+    head, sep, rest = argument.partition(":")
+    if sep and head in FORMATS[kind]:
+        return head, rest
+    return None, argument
+
+
+def meter(
+    inputs: MeterInputs,
+    options: ReadOptions,
+    *,
+    on_file: Callable[[str, str], None] | None = None,
+) -> Metered:
+    """Read every input file and combine them into one period's metered inputs.
+
+    ``on_file(kind, path)`` is called before each file is read, for progress output.
+
+    Raises:
+        InputError: a file cannot be read or is not of a known format; the message
+            names the file and, where it applies, the line.
+    """
+    if options.period is None:
+        raise InputError("a period is required, e.g. --period 2026-11")
+    collected = _Collected()
+    vllm_paths: list[str] = []
+    order: list[str] = []
+    for kind in ("telemetry", "facility", "serving", "eval", "ledger"):
+        for argument in getattr(inputs, kind):
+            chosen, path = split_format(kind, argument)
+            order.append(path)
+            if on_file is not None:
+                on_file(kind, path)
+            chosen = chosen or _detect(kind, path, options)
+            logger.info("reading %s as %s", path, chosen)
+            if chosen == "vllm":
+                vllm_paths.append(path)
+                continue
+            _read(kind, chosen, path, options, collected)
+    if vllm_paths:
+        for result in vllm.read_vllm_scrapes(vllm_paths, options):
+            collected.serving.append(result)
+            collected.reports.append(result.report)
+    # Reports follow the order the files were given (vLLM scrapes are read together).
+    collected.reports.sort(key=lambda report: order.index(report.file))
+    return _combine(collected, options)
+
+
+def _read(
+    kind: str, chosen: str, path: str, options: ReadOptions, collected: _Collected
+) -> None:
+    readers: dict[str, Callable[[str, ReadOptions], Any]] = {
+        "nvidia-smi": nvidia_smi.read_nvidia_smi,
+        "prometheus": gpu_exposition.read_gpu_exposition,
+        "query-range": query_range.read_query_range,
+        "facility-series": facility.read_facility_series,
+        "pue-table": pue_table.read_pue_table,
+        "openai": openai_usage.read_openai_usage,
+        "otlp": otel.read_otlp,
+        "serving-log": serving_log.read_serving_log,
+        "inspect": inspect_eval.read_inspect_log,
+        "gl": ledger.read_ledger,
+    }
+    result = readers[chosen](path, options)
+    target = {
+        "telemetry": collected.telemetry,
+        "facility": collected.facility,
+        "serving": collected.serving,
+        "eval": collected.evals,
+        "ledger": collected.ledgers,
+    }[kind]
+    target.append(result)
+    collected.reports.append(result.report)
+
+
+def _detect(kind: str, path: str, options: ReadOptions) -> str:
+    """Choose a reader for ``path`` from its opening bytes and lines.
+
+    Raises:
+        InputError: the content matches no format of this kind.
+    """
+    if kind == "eval":
+        return "inspect"
+    if kind == "ledger":
+        return "gl"
+    if kind == "serving" and file_magic(path) == b"PAR1":
+        return "serving-log"
+    lines = _first_lines(path, options)
+    text = "\n".join(lines)
+    head = next((line.strip() for line in lines if line.strip()), "")
+    if kind == "telemetry":
+        if head.startswith("{"):
+            return "query-range"
+        if nvidia_smi.looks_like_nvidia_smi(lines):
+            return "nvidia-smi"
+        if _prometheus_text(lines):
+            return "prometheus"
+        if "nvidia-smi" in text.lower():
+            # A capture of several nvidia-smi outputs; its tables come later.
+            return "nvidia-smi"
+    elif kind == "facility":
+        if head.startswith(("[", "{")):
+            return "facility-series"
+        return (
+            "pue-table" if pue_table.looks_like_pue_table(head) else "facility-series"
+        )
+    elif kind == "serving":
+        if otel.looks_like_otlp(text):
+            return "otlp"
+        if vllm.looks_like_vllm(lines) and _prometheus_text(lines):
+            return "vllm"
+        if _flat_log(head):
+            return "serving-log"
+        return "openai"
+    choices = ", ".join(FORMATS[kind])
+    raise InputError(
+        f"{path}: not a recognised {kind} format; name it with a prefix such as "
+        f"{FORMATS[kind][0]}:{path} (one of {choices})"
+    )
+
+
+def _prometheus_text(lines: list[str]) -> bool:
+    from tokenbom_xl.metering.prometheus import looks_like_exposition
+
+    return looks_like_exposition(lines)
+
+
+def _first_lines(path: str, options: ReadOptions) -> list[str]:
+    lines = []
+    with open_input(path, options.limits) as source:
+        for _, line in source.lines():
+            lines.append(line)
+            if len(lines) >= _SNIFF_LINES:
+                break
+    return lines
+
+
+def _flat_log(head: str) -> bool:
+    """Return whether the first line is a flat serving-log record or CSV header."""
+    lowered = head.lower()
+    has_tokens = any(
+        name in lowered
+        for name in ("output_tokens", "completion_tokens", "generated_tokens")
+    )
+    if head.startswith("{"):
+        return (
+            has_tokens
+            and '"usage"' not in lowered
+            and '"response"' not in lowered
+            and '"object"' not in lowered
+        )
+    return has_tokens and "," in head
+
+
+# ---------------------------------------------------------------------------
+# Combining
+
+
+def _combine(collected: _Collected, options: ReadOptions) -> Metered:
+    period = options.period.label  # type: ignore[union-attr]
+    unmeasured: list[str] = []
+
+    utilization, energy = _telemetry_entries(collected.telemetry)
+    pue, pue_sources = _pue(collected.facility)
+    if pue is not None:
+        energy = (energy or EnergyEntry()).model_copy(
+            update={"pue": pue, "pue_sources": pue_sources}
+        )
+    if utilization is None:
+        unmeasured.append("utilization")
+    if energy is None or energy.mean_power_w is None:
+        unmeasured.append("accelerator power")
+    if pue is None:
+        unmeasured.append("PUE")
+
+    yields = _yield_entries(collected.evals)
+    counts = TokenCounts()
+    for result in collected.serving:
+        counts.merge(result.counts)
+    tokens = _token_entries(counts, {entry.model: entry for entry in yields})
+    yield_rate, basis = _overall_yield(tokens, yields)
+    if not tokens:
+        unmeasured.append("tokens")
+    if yield_rate is None:
+        unmeasured.append("yield")
+
+    booked, profiles = _ledger_entries(collected.ledgers)
+    if not booked:
+        unmeasured.append("booked costs")
+
+    return Metered(
+        period=period,
+        generated_by=f"tokenbom_xl {__version__}",
+        utilization=utilization,
+        energy=energy,
+        yield_rate=yield_rate,
+        yield_basis=basis,
+        tokens=tokens,
+        yields=yields,
+        booked=booked,
+        depreciation_profiles=profiles,
+        taken_from_scenario=unmeasured,
+        sources=[_source_entry(report) for report in collected.reports],
+    )
+
+
+def _telemetry_entries(
+    results: list[TelemetryResult],
+) -> tuple[UtilizationEntry | None, EnergyEntry | None]:
+    summary = summarize_telemetry(results)
+    if summary is None:
+        return None, None
+    utilization = None
+    if summary.utilization is not None:
+        utilization = UtilizationEntry(
+            value=min(max(summary.utilization, 0.0), 1.0),
+            busy_accelerator_seconds=summary.busy_seconds,
+            observed_accelerator_seconds=summary.utilization_seconds,
+            accelerators_seen=len(summary.accelerators),
+            timed=summary.timed,
+            sources=list(summary.sources),
+        )
+    energy = None
+    if summary.mean_power_w is not None:
+        energy = EnergyEntry(
+            mean_power_w=summary.mean_power_w,
+            it_kwh=summary.it_kwh,
+            observed_accelerator_hours=summary.observed_hours,
+            full_load_power_w=summary.fit.full_load_w if summary.fit else None,
+            idle_power_w=summary.fit.idle_w if summary.fit else None,
+            power_sources=list(summary.sources),
+        )
+    return utilization, energy
+
+
+def _pue(results: list[facility.FacilityResult]) -> tuple[float | None, list[str]]:
+    series = [
+        result for result in results if not result.table and result.pue is not None
+    ]
+    tables = [result for result in results if result.table and result.pue is not None]
+    chosen = series or tables
+    if series:
+        for result in tables:
+            result.report.flag(
+                "not_selected",
+                "PUE not used: a measured facility series was given",
+                key="not_selected",
+            )
+    if not chosen:
+        return None, []
+    weight = sum(result.weight_seconds for result in chosen)
+    pue = sum(result.pue * result.weight_seconds for result in chosen) / weight  # type: ignore[operator]
+    return pue, [result.report.file for result in chosen]
+
+
+def _yield_entries(results: list[inspect_eval.EvalResult]) -> list[YieldEntry]:
+    models: dict[str, inspect_eval.ModelYield] = {}
+    for result in results:
+        for model, counts in result.models.items():
+            total = models.setdefault(model, inspect_eval.ModelYield())
+            total.samples += counts.samples
+            total.good_samples += counts.good_samples
+            total.output_tokens += counts.output_tokens
+            total.good_output_tokens += counts.good_output_tokens
+    entries = []
+    for model, counts in sorted(models.items()):
+        if counts.yield_rate is None:
+            continue
+        entries.append(
+            YieldEntry(
+                model=model,
+                yield_rate=counts.yield_rate,
+                samples=counts.samples,
+                good_samples=counts.good_samples,
+                output_tokens=counts.output_tokens,
+                good_output_tokens=counts.good_output_tokens,
+            )
+        )
+    return entries
+
+
+def _token_entries(
+    counts: TokenCounts, yields: dict[str, YieldEntry]
+) -> list[TokenEntry]:
+    entries = []
+    for (business_unit, model), totals in sorted(counts.totals.items()):
+        entry = yields.get(model)
+        good = scrapped = None
+        if entry is not None:
+            good = round_half_up(totals.output_tokens * entry.yield_rate)
+            scrapped = totals.output_tokens - good
+        entries.append(
+            TokenEntry(
+                business_unit=business_unit,
+                model=model,
+                output_tokens=totals.output_tokens,
+                input_tokens=totals.input_tokens,
+                requests=totals.requests,
+                yield_rate=entry.yield_rate if entry else None,
+                good_tokens=good,
+                scrapped_tokens=scrapped,
+            )
+        )
+    return entries
+
+
+def round_half_up(value: float) -> int:
+    """Round a non-negative token estimate to a whole token, halves up."""
+    return int(value + 0.5)
+
+
+def _overall_yield(
+    tokens: list[TokenEntry], yields: list[YieldEntry]
+) -> tuple[float | None, str]:
+    """Return the factory's yield: served tokens weighted by their model's yield, if any."""
+    served = [entry for entry in tokens if entry.good_tokens is not None]
+    served_tokens = sum(entry.output_tokens for entry in served)
+    if served_tokens > 0:
+        good = sum(entry.good_tokens or 0 for entry in served)
+        return (
+            good / served_tokens,
+            "served output tokens of the evaluated models, weighted by model yield",
+        )
+    scored = sum(entry.output_tokens for entry in yields)
+    if scored > 0:
+        return sum(
+            entry.good_output_tokens for entry in yields
+        ) / scored, "output tokens of the evaluated samples"
+    samples = sum(entry.samples for entry in yields)
+    if samples > 0:
+        return sum(
+            entry.good_samples for entry in yields
+        ) / samples, "share of evaluated samples that passed"
+    return None, ""
+
+
+def _ledger_entries(
+    results: list[ledger.LedgerResult],
+) -> tuple[list[BookedEntry], list[ProfileEntry]]:
+    totals: dict[tuple[str, str], tuple[Decimal, int]] = {}
+    profiles = []
+    for result in results:
+        for key, booked in result.booked.items():
+            amount, lines = totals.get(key, (Decimal(0), 0))
+            totals[key] = (amount + booked.amount, lines + booked.lines)
+        profiles.extend(
+            ProfileEntry(
+                name=p.name,
+                asset_account=p.asset_account,
+                expense_account=p.expense_account,
+                life_months=p.life_months,
+            )
+            for p in result.profiles
+        )
+    booked_entries = [
+        BookedEntry(
+            account=account, cost_centre=cost_centre, amount=str(amount), lines=lines
+        )
+        for (account, cost_centre), (amount, lines) in sorted(totals.items())
+    ]
+    return booked_entries, profiles
+
+
+def _source_entry(report: SourceReport) -> SourceEntry:
+    return SourceEntry(
+        kind=report.kind,
+        format=report.format,
+        file=report.file,
+        first_time=format_time(report.first_time),
+        last_time=format_time(report.last_time),
+        rows_read=report.rows_read,
+        rows_used=report.rows_used,
+        rows_outside_period=report.rows_outside_period,
+        rows_rejected=report.rows_rejected,
+        rejections=[
+            RejectionEntry(reason=r.reason, count=r.count, lines=r.lines)
+            for r in report.rejections.values()
+        ],
+        flags=[
+            FlagEntry(code=f.code, message=f.message, count=f.count, line=f.line)
+            for f in report.flags.values()
+        ],
+        notes=report.notes,
+    )

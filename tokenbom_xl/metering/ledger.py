@@ -1,0 +1,247 @@
+"""Reader for general-ledger exports (GL CSV) and asset depreciation profiles.
+
+A GL export has one line per posting: period, account, cost centre, amount and
+description. Account and cost-centre codes stay text, so ``001000`` keeps its
+leading zeros. Amounts are decimals (``-1234.56``; ``1,234.56`` when quoted);
+a blank or unreadable amount rejects the line, naming it. Lines of other periods are
+counted as outside the period. The bridge totals the period's bookings by account
+and cost centre; mapping accounts to BOM components is the reconciliation's job.
+
+Column names are matched case-insensitively, with common variants (``cost_center``,
+``cost centre``, ``gl_account``, ``posting_period``). A period is ``YYYY-MM`` or a
+date, whose month is taken.
+
+An asset depreciation profile table (as Odoo exports: ``name``,
+``account_asset_id``, ``depreciation_duration``, ``depreciation_period``) is
+recognised by its columns and read as profiles with their life in months, so the
+scenario's depreciation life can be compared with the books.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from tokenbom_xl.errors import InputError
+from tokenbom_xl.metering.inputs import open_input
+from tokenbom_xl.metering.options import ReadOptions
+from tokenbom_xl.metering.report import SourceReport
+
+__all__ = [
+    "FORMAT",
+    "PROFILE_FORMAT",
+    "BookedTotal",
+    "DepreciationProfile",
+    "LedgerResult",
+    "read_ledger",
+]
+
+FORMAT = "GL CSV"
+PROFILE_FORMAT = "depreciation profiles CSV"
+
+_COLUMNS = {
+    "period": ("period", "posting_period", "fiscal_period", "date", "posting_date"),
+    "account": ("account", "gl_account", "account_code", "account_id"),
+    "cost_centre": (
+        "cost_centre",
+        "cost_center",
+        "cost centre",
+        "cost center",
+        "costcentre",
+        "cost_centre_code",
+    ),
+    "amount": ("amount", "net_amount", "value", "balance"),
+    "description": ("description", "memo", "text", "narrative"),
+}
+_REQUIRED = ("period", "account", "amount")
+_PERIOD = re.compile(r"(\d{4})-(\d{2})(?:-\d{2})?(?:[T ].*)?")
+
+
+@dataclass
+class BookedTotal:
+    """Bookings of one account and cost centre in the period."""
+
+    account: str
+    cost_centre: str
+    amount: Decimal = Decimal(0)
+    lines: int = 0
+
+
+@dataclass(frozen=True)
+class DepreciationProfile:
+    """One asset class of the books and its depreciation life."""
+
+    name: str
+    asset_account: str
+    expense_account: str
+    life_months: int
+
+
+@dataclass
+class LedgerResult:
+    """What one ledger file gave, and the source report."""
+
+    report: SourceReport
+    booked: dict[tuple[str, str], BookedTotal] = field(default_factory=dict)
+    profiles: list[DepreciationProfile] = field(default_factory=list)
+
+    @property
+    def total(self) -> Decimal:
+        return sum((item.amount for item in self.booked.values()), Decimal(0))
+
+
+def read_ledger(path: str, options: ReadOptions) -> LedgerResult:
+    """Read a GL export (or a depreciation profile table) for the period.
+
+    Raises:
+        InputError: the file has no header or misses a required column; the message
+            names the columns found and the ones expected.
+    """
+    with open_input(path, options.limits) as source:
+        lines = source.lines()
+        try:
+            _, header_line = next(lines)
+        except StopIteration:
+            raise InputError(
+                f"{path}: the file is empty; export the GL with a header row"
+            ) from None
+        header = [name.strip().lower() for name in next(csv.reader([header_line]))]
+        if "depreciation_duration" in header:
+            return _read_profiles(path, header, lines)
+        columns = _locate(header, path)
+        result = LedgerResult(SourceReport("ledger", FORMAT, path))
+        for number, line in lines:
+            if not line.strip():
+                continue
+            values = next(csv.reader([line]))
+            _read_line(result, columns, values, number, len(header), options)
+    return result
+
+
+def _locate(header: list[str], path: str) -> dict[str, int]:
+    columns: dict[str, int] = {}
+    for name, variants in _COLUMNS.items():
+        for variant in variants:
+            if variant in header:
+                columns[name] = header.index(variant)
+                break
+    missing = [name for name in _REQUIRED if name not in columns]
+    if missing:
+        raise InputError(
+            f"{path}: line 1: missing column {', '.join(missing)} (found {', '.join(header) or 'none'}); "
+            "export the GL with period, account, cost_centre, amount and description"
+        )
+    return columns
+
+
+def _read_line(
+    result: LedgerResult,
+    columns: dict[str, int],
+    values: list[str],
+    number: int,
+    width: int,
+    options: ReadOptions,
+) -> None:
+    report = result.report
+    report.rows_read += 1
+    if len(values) != width:
+        report.reject(
+            number,
+            f"{len(values)} fields where the header has {width} (truncated line?)",
+        )
+        return
+    period_text = values[columns["period"]].strip()
+    match = _PERIOD.fullmatch(period_text)
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        report.reject(number, f"period {period_text!r} is not YYYY-MM or a date")
+        return
+    period = f"{match.group(1)}-{match.group(2)}"
+    account = values[columns["account"]].strip()
+    if not account:
+        report.reject(number, "blank account")
+        return
+    amount_text = values[columns["amount"]].strip()
+    try:
+        amount = Decimal(amount_text.replace(",", ""))
+    except InvalidOperation:
+        amount = None
+    if amount is None or not amount.is_finite():
+        report.reject(number, f"amount {amount_text!r} is not a number")
+        return
+    if (
+        options.period is not None
+        and period != options.period.label
+        and not options.include_outside_period
+    ):
+        report.rows_outside_period += 1
+        report.flag(
+            "outside_period",
+            f"lines of other periods than {options.period.label} were left out",
+            key="outside_period",
+        )
+        return
+    cost_centre = (
+        values[columns["cost_centre"]].strip() if "cost_centre" in columns else ""
+    )
+    booked = result.booked.setdefault(
+        (account, cost_centre), BookedTotal(account, cost_centre)
+    )
+    booked.amount += amount
+    booked.lines += 1
+    report.rows_used += 1
+
+
+def _read_profiles(path: str, header: list[str], lines: object) -> LedgerResult:
+    result = LedgerResult(SourceReport("ledger", PROFILE_FORMAT, path))
+    report = result.report
+    index = {name: position for position, name in enumerate(header)}
+    for number, line in lines:  # type: ignore[attr-defined]
+        if not line.strip():
+            continue
+        report.rows_read += 1
+        values = next(csv.reader([line]))
+        if len(values) != len(header):
+            report.reject(
+                number,
+                f"{len(values)} fields where the header has {len(header)} (truncated line?)",
+            )
+            continue
+        duration = values[index["depreciation_duration"]].strip()
+        per = (
+            values[index["depreciation_period"]].strip()
+            if "depreciation_period" in index
+            else "12"
+        )
+        if (
+            not (duration.isdigit() and per.isdigit())
+            or int(duration) == 0
+            or int(per) == 0
+        ):
+            report.reject(
+                number,
+                f"depreciation_duration {duration!r} or depreciation_period {per!r} is not a whole number > 0",
+            )
+            continue
+        name = values[index["name"]].strip() if "name" in index else values[0]
+        asset = (
+            values[index["account_asset_id"]].strip()
+            if "account_asset_id" in index
+            else ""
+        )
+        expense = (
+            values[index["account_depreciation_expense_id"]].strip()
+            if "account_depreciation_expense_id" in index
+            else ""
+        )
+        # Odoo's duration counts depreciations and its period is the months between them.
+        result.profiles.append(
+            DepreciationProfile(name, asset, expense, int(duration) * int(per))
+        )
+        report.rows_used += 1
+    report.notes.append(
+        "depreciation profiles: "
+        + ", ".join(f"{p.name} {p.life_months} months" for p in result.profiles)
+    )
+    return result

@@ -1,0 +1,433 @@
+"""Reader for OpenAI-style usage records, as JSON, JSON Lines, SSE or recorded cassettes.
+
+Shapes understood, each from real servers and clients:
+
+- a Chat Completions response: ``usage.prompt_tokens`` and ``usage.completion_tokens``;
+- a Responses API response: ``usage.input_tokens`` and ``usage.output_tokens``, also
+  wrapped in a ``response.completed`` stream event;
+- a stream of ``chat.completion.chunk`` objects (a JSON array, JSON Lines, or
+  ``data:`` lines of server-sent events): usage arrives only in the last chunk
+  (``choices: []``), and only when the request set
+  ``stream_options.include_usage``; a stream without it has no usage and is rejected;
+- a Hugging Face TGI ``/generate`` response: ``details.generated_tokens``;
+- a VCR cassette (YAML with ``interactions``), as HTTP client test suites record them:
+  each response body is one of the above, and the request body supplies the model
+  and the consumer when the response lacks them.
+
+A JSON Lines record may also wrap the response in ``response`` next to its own fields
+(for example a gateway log with a timestamp and a team). The business unit is the
+value at ``ReadOptions.consumer_field`` (a dotted path such as ``metadata.team``),
+looked up in the record, its wrapper, then the request.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import yaml
+
+from tokenbom_xl.errors import InputError
+from tokenbom_xl.metering.inputs import open_input, parse_json_text
+from tokenbom_xl.metering.options import UNASSIGNED, ReadOptions
+from tokenbom_xl.metering.report import SourceReport
+from tokenbom_xl.metering.times import parse_epoch, parse_timestamp
+from tokenbom_xl.metering.tokens import ServingResult, TokenCounts
+
+__all__ = ["FORMAT", "looks_like_usage_document", "read_openai_usage"]
+
+FORMAT = "OpenAI-style usage"
+
+_FAILED_STATUSES = frozenset({"failed", "incomplete", "cancelled"})
+
+
+@dataclass
+class _Context:
+    """Where a record came from, and what surrounds it."""
+
+    line: int | None
+    request: dict[str, Any]
+    wrapper: dict[str, Any]
+    time: float | None = None
+
+
+def looks_like_usage_document(document: Any) -> bool:
+    """Return whether a parsed JSON document contains OpenAI-style usage or TGI details."""
+    items = document if isinstance(document, list) else [document]
+    return any(
+        isinstance(item, dict)
+        and (
+            "usage" in item
+            or "details" in item
+            or item.get("object") == "chat.completion.chunk"
+            or "response" in item
+        )
+        for item in items[:50]
+    )
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """A safe YAML loader that rejects aliases, which cassettes never use.
+
+    Aliases let a small file describe an exponentially large structure (the
+    'billion laughs' attack), so they are refused outright.
+    """
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, "YAML aliases are not accepted", event.start_mark
+            )
+        return super().compose_node(parent, index)
+
+
+class _Reader:
+    def __init__(self, path: str, options: ReadOptions) -> None:
+        self.options = options
+        self.report = SourceReport("serving", FORMAT, path)
+        self.counts = TokenCounts()
+        self.seen_ids: dict[str, int | None] = {}
+        self.streams: dict[str, list[tuple[dict[str, Any], _Context]]] = {}
+
+    # Entry points per container format -------------------------------------------
+
+    def read_document(self, document: Any, context: _Context) -> None:
+        items = document if isinstance(document, list) else [document]
+        for item in items:
+            self.read_record(item, context)
+
+    def read_lines(self, lines: Iterable[tuple[int, str]]) -> None:
+        for number, line in lines:
+            text = line.strip()
+            if not text or text.startswith((":", "event:", "id:", "retry:")):
+                continue
+            if text.startswith("data:"):
+                text = text[5:].strip()
+                if text == "[DONE]":
+                    continue
+            try:
+                record = json.loads(text)
+            except json.JSONDecodeError as exc:
+                self.report.rows_read += 1
+                self.report.reject(number, f"invalid JSON ({exc.msg})")
+                continue
+            self.read_record(record, _Context(number, {}, {}))
+
+    def read_cassette(self, text: str) -> None:
+        try:
+            cassette = yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 (a safe loader)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f"line {mark.line + 1}: " if mark is not None else ""
+            problem = getattr(exc, "problem", None) or str(exc)
+            raise InputError(
+                f"{self.report.file}: {where}invalid YAML cassette ({problem}); record it again"
+            ) from None
+        interactions = (
+            cassette.get("interactions") if isinstance(cassette, dict) else None
+        )
+        if not isinstance(interactions, list):
+            raise InputError(
+                f"{self.report.file}: a cassette needs an 'interactions' list"
+            )
+        for interaction in interactions:
+            self._read_interaction(interaction)
+
+    def _read_interaction(self, interaction: Any) -> None:
+        request = _dig(interaction, "request") or {}
+        response = _dig(interaction, "response") or {}
+        request_body = _json_object(_dig(request, "body"))
+        body = _dig(response, "body", "string")
+        if isinstance(body, bytes):
+            body = body.decode("utf-8", errors="replace")
+        date = _header(response, "date")
+        context = _Context(None, request_body, {}, _http_date(date))
+        if not isinstance(body, str) or not body.strip():
+            self.report.rows_read += 1
+            self.report.reject(None, "cassette interaction without a response body")
+            return
+        text = body.strip()
+        if text.startswith("data:") or "\ndata:" in text:
+            for line in text.splitlines():
+                line = line.strip()
+                if line.startswith("data:") and line[5:].strip() != "[DONE]":
+                    parsed = _json_object(line[5:].strip())
+                    self.read_record(parsed if parsed else line, context)
+        else:
+            parsed = _json_object(text)
+            self.read_record(parsed if parsed else text, context)
+
+    # One record -----------------------------------------------------------------
+
+    def read_record(self, record: Any, context: _Context) -> None:
+        self.report.rows_read += 1
+        if not isinstance(record, dict):
+            self.report.reject(context.line, "not a JSON object")
+            return
+        if record.get("type") == "response.completed" and isinstance(
+            record.get("response"), dict
+        ):
+            record = record["response"]
+        elif "usage" not in record and isinstance(record.get("response"), dict):
+            context = _Context(context.line, context.request, record, context.time)
+            record = record["response"]
+        if record.get("object") == "chat.completion.chunk":
+            self.streams.setdefault(str(record.get("id", "")), []).append(
+                (record, context)
+            )
+            return
+        if (
+            isinstance(record.get("details"), dict)
+            and "generated_tokens" in record["details"]
+        ):
+            self._count_generate(record, context)
+            return
+        if not isinstance(record.get("usage"), dict):
+            self.report.reject(context.line, "no usage object")
+            return
+        self._count(record, record["usage"], context)
+
+    def finish_streams(self) -> None:
+        """Count each chunk stream once, from the chunk that carries its usage."""
+        for stream_id, chunks in self.streams.items():
+            with_usage = [
+                (chunk, context)
+                for chunk, context in chunks
+                if isinstance(chunk.get("usage"), dict)
+            ]
+            if not with_usage:
+                for _, context in chunks:
+                    self.report.reject(
+                        context.line,
+                        "stream without usage (request it with stream_options.include_usage)",
+                    )
+                continue
+            if len(with_usage) > 1:
+                self.report.flag(
+                    "inconsistent",
+                    f"stream {stream_id!r} carries usage in {len(with_usage)} chunks; the last was used",
+                    key="multi_usage",
+                )
+            chunk, context = with_usage[-1]
+            if self._count(chunk, chunk["usage"], context, rows=0):
+                self.report.rows_used += len(chunks)
+            else:
+                # The usage chunk was rejected; the stream's other chunks go with it.
+                for _, other in chunks[:-1]:
+                    self.report.reject(
+                        other.line, "chunk of a stream whose usage was rejected"
+                    )
+
+    def _count_generate(self, record: dict[str, Any], context: _Context) -> None:
+        details = record["details"]
+        output = details.get("generated_tokens")
+        prefill = details.get("prefill")
+        usage = {
+            "output_tokens": output,
+            "input_tokens": len(prefill) if isinstance(prefill, list) else 0,
+        }
+        self._count(record, usage, context)
+
+    def _count(
+        self,
+        record: dict[str, Any],
+        usage: dict[str, Any],
+        context: _Context,
+        rows: int = 1,
+    ) -> bool:
+        report = self.report
+        output = _first(usage, "completion_tokens", "output_tokens")
+        prompt = _first(usage, "prompt_tokens", "input_tokens")
+        for name, value in (("output tokens", output), ("input tokens", prompt)):
+            if value is not None and not _whole(value):
+                report.reject(
+                    context.line, f"usage {name} {value!r} is not a whole number >= 0"
+                )
+                return False
+        if output is None:
+            report.reject(
+                context.line, "usage has no completion_tokens or output_tokens"
+            )
+            return False
+        total = usage.get("total_tokens")
+        if _whole(total) and total != output + (prompt or 0):
+            report.flag(
+                "inconsistent",
+                "total_tokens differs from input plus output tokens",
+                line=context.line,
+                key="total",
+            )
+
+        record_id = str(record.get("id") or "")
+        if record_id:
+            if record_id in self.seen_ids:
+                report.reject(context.line, "duplicate record id")
+                report.flag(
+                    "duplicate_record",
+                    f"id {record_id} appears more than once",
+                    line=context.line,
+                    key="duplicate_id",
+                )
+                return False
+            self.seen_ids[record_id] = context.line
+
+        time = (
+            _record_time(record, self.options)
+            or _record_time(context.wrapper, self.options)
+            or context.time
+        )
+        if not self.options.in_period(report, time):
+            return False
+        model = (
+            record.get("model")
+            or context.wrapper.get("model")
+            or context.request.get("model")
+        )
+        if not model:
+            report.flag(
+                "missing_field",
+                "no model name: counted under 'unknown'",
+                key="no_model",
+            )
+            model = "unknown"
+        if str(record.get("status", "")).lower() in _FAILED_STATUSES:
+            report.flag(
+                "failed_requests",
+                "responses with status failed, incomplete or cancelled",
+                line=context.line,
+                key="failed",
+            )
+        business_unit = self._consumer(record, context)
+        self.counts.add(
+            business_unit,
+            self.options.model_name(str(model)),
+            int(output),
+            int(prompt or 0),
+        )
+        report.rows_used += rows
+        return True
+
+    def _consumer(self, record: dict[str, Any], context: _Context) -> str:
+        path = self.options.consumer_field
+        if path:
+            for source in (record, context.wrapper, context.request):
+                value = _dig(source, *path.split("."))
+                if (
+                    isinstance(value, (str, int))
+                    and not isinstance(value, bool)
+                    and str(value).strip()
+                ):
+                    return str(value).strip()
+        self.report.flag(
+            "unattributed",
+            "records without a consumer counted under 'unassigned'",
+            key="unattributed",
+        )
+        return UNASSIGNED
+
+
+def read_openai_usage(path: str, options: ReadOptions) -> ServingResult:
+    """Read OpenAI-style usage records from JSON, JSON Lines, SSE or a YAML cassette.
+
+    Raises:
+        InputError: the file cannot be read, or is a JSON or YAML document with a
+            syntax error (the message names the line).
+    """
+    reader = _Reader(path, options)
+    with open_input(path, options.limits) as source:
+        lines = source.lines()
+        opening: list[tuple[int, str]] = []
+        head = ""
+        for number, line in lines:
+            opening.append((number, line))
+            if line.strip():
+                head = line.strip()
+                break
+        if head.startswith(("data:", "event:", ":")) or _is_json_line(head):
+            reader.read_lines(opening)
+            reader.read_lines(lines)
+        elif head.startswith(("[", "{")):
+            text = "\n".join(line for _, line in opening) + "\n" + source.read_text()
+            reader.read_document(parse_json_text(text, path), _Context(None, {}, {}))
+        elif head:
+            text = "\n".join(line for _, line in opening) + "\n" + source.read_text()
+            reader.read_cassette(text)
+    reader.finish_streams()
+    return ServingResult(reader.report, reader.counts)
+
+
+def _is_json_line(text: str) -> bool:
+    """Return whether one line is a complete JSON object (so the file is JSON Lines)."""
+    if not text.startswith("{"):
+        return False
+    try:
+        json.loads(text)
+    except json.JSONDecodeError:
+        return False
+    return True
+
+
+def _dig(value: Any, *keys: str) -> Any:
+    for key in keys:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
+
+
+def _first(usage: dict[str, Any], *names: str) -> Any:
+    for name in names:
+        if usage.get(name) is not None:
+            return usage[name]
+    return None
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _json_object(value: Any) -> dict[str, Any]:
+    if isinstance(value, dict):
+        return value
+    if isinstance(value, str) and value.strip().startswith("{"):
+        try:
+            parsed = json.loads(value)
+        except json.JSONDecodeError:
+            return {}
+        return parsed if isinstance(parsed, dict) else {}
+    return {}
+
+
+def _header(response: Any, name: str) -> str | None:
+    headers = _dig(response, "headers")
+    if not isinstance(headers, dict):
+        return None
+    for key, value in headers.items():
+        if str(key).lower() == name:
+            return str(value[0] if isinstance(value, list) and value else value)
+    return None
+
+
+def _http_date(text: str | None) -> float | None:
+    if not text:
+        return None
+    try:
+        return parsedate_to_datetime(text).timestamp()
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def _record_time(record: dict[str, Any], options: ReadOptions) -> float | None:
+    for key in ("created", "created_at", "timestamp", "time"):
+        value = record.get(key)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return parse_epoch(float(value))
+        if isinstance(value, str):
+            parsed = parse_timestamp(value, options.naive_zone)
+            if parsed is not None:
+                return parsed[0]
+    return None

@@ -1,0 +1,288 @@
+"""Reader for OpenTelemetry GenAI spans in OTLP/JSON.
+
+The file is an OTLP ``ExportTraceServiceRequest`` as JSON (``resourceSpans`` ->
+``scopeSpans`` -> ``spans``), or JSON Lines of them as the collector's file exporter
+writes. Usage follows the GenAI semantic conventions (1.41, status Development):
+``gen_ai.usage.output_tokens`` and ``gen_ai.usage.input_tokens``, with the model in
+``gen_ai.response.model`` or ``gen_ai.request.model``. OTLP/JSON writes 64-bit
+integers as strings (``{"intValue": "42"}``) and some exporters put numbers in
+``stringValue``; both are read as whole numbers.
+
+Agent and workflow spans often carry the sum of their children's usage. A span is
+counted only when no span below it carries usage, so each token is counted once. A
+skipped parent is reported, and flagged when its total differs from its children's.
+The business unit is the span or resource attribute named by
+``ReadOptions.consumer_attribute``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from tokenbom_xl.errors import InputError
+from tokenbom_xl.metering.inputs import open_input, parse_json_text
+from tokenbom_xl.metering.options import UNASSIGNED, ReadOptions
+from tokenbom_xl.metering.report import SourceReport
+from tokenbom_xl.metering.times import parse_epoch
+from tokenbom_xl.metering.tokens import ServingResult, TokenCounts
+
+__all__ = ["FORMAT", "looks_like_otlp", "read_otlp"]
+
+FORMAT = "OTLP/JSON GenAI spans"
+
+OUTPUT_TOKENS = "gen_ai.usage.output_tokens"
+INPUT_TOKENS = "gen_ai.usage.input_tokens"
+
+
+def looks_like_otlp(head: str) -> bool:
+    return '"resourceSpans"' in head
+
+
+SpanKey = tuple[str, str]  # (trace id, span id)
+
+
+@dataclass
+class _Span:
+    key: SpanKey
+    line: int | None
+    attributes: dict[str, Any]
+    time: float | None
+    output: int
+    input: int
+
+
+@dataclass
+class _Spans:
+    """Every span's parent, and the spans that carry usage."""
+
+    parents: dict[SpanKey, SpanKey] = field(default_factory=dict)
+    usage: dict[SpanKey, _Span] = field(default_factory=dict)
+
+
+def read_otlp(path: str, options: ReadOptions) -> ServingResult:
+    """Read GenAI token usage from OTLP/JSON spans, counting nested usage once.
+
+    Raises:
+        InputError: the file cannot be read or is not OTLP/JSON.
+    """
+    report = SourceReport("serving", FORMAT, path)
+    spans = _Spans()
+    with open_input(path, options.limits) as source:
+        lines = source.lines()
+        first: list[tuple[int, str]] = []
+        for number, line in lines:
+            first.append((number, line))
+            if line.strip():
+                break
+        head = first[-1][1].strip() if first else ""
+        if head.startswith("{") and _complete(head):
+            # JSON Lines, one export request per line, as the collector's file exporter writes.
+            for number, line in itertools.chain(first, lines):
+                if line.strip():
+                    _collect(
+                        parse_json_text(line, f"{path}: line {number}"),
+                        number,
+                        spans,
+                        report,
+                    )
+        else:
+            text = "\n".join(line for _, line in first) + "\n" + source.read_text()
+            _collect(parse_json_text(text, path), None, spans, report)
+    counts = _count(spans, report, options)
+    return ServingResult(report, counts)
+
+
+def _complete(text: str) -> bool:
+    try:
+        json.loads(text)
+    except json.JSONDecodeError:
+        return False
+    return True
+
+
+def _collect(
+    document: Any, line: int | None, spans: _Spans, report: SourceReport
+) -> None:
+    if not isinstance(document, dict) or not isinstance(
+        document.get("resourceSpans"), list
+    ):
+        raise InputError(
+            f"{report.file}{f': line {line}' if line else ''}: not OTLP/JSON (no resourceSpans list)"
+        )
+    for resource_spans in document["resourceSpans"]:
+        resource = _attributes(_get(resource_spans, "resource", "attributes"))
+        for scope_spans in _get(resource_spans, "scopeSpans") or []:
+            for span in _get(scope_spans, "spans") or []:
+                if isinstance(span, dict):
+                    _add_span(span, resource, line, spans, report)
+
+
+def _add_span(
+    span: dict[str, Any],
+    resource: dict[str, Any],
+    line: int | None,
+    spans: _Spans,
+    report: SourceReport,
+) -> None:
+    trace = str(span.get("traceId", ""))
+    key = (trace, str(span.get("spanId", "")))
+    parent_id = str(span.get("parentSpanId") or "")
+    if parent_id:
+        spans.parents[key] = (trace, parent_id)
+    attributes = {**resource, **_attributes(span.get("attributes"))}
+    if OUTPUT_TOKENS not in attributes and INPUT_TOKENS not in attributes:
+        return
+    report.rows_read += 1
+    output = _whole(attributes.get(OUTPUT_TOKENS))
+    prompt = _whole(attributes.get(INPUT_TOKENS, 0))
+    if output is None or prompt is None:
+        shown = (
+            attributes.get(OUTPUT_TOKENS)
+            if output is None
+            else attributes.get(INPUT_TOKENS)
+        )
+        report.reject(line, f"token count {shown!r} is not a whole number >= 0")
+        return
+    if key in spans.usage:
+        report.reject(line, "duplicate span id")
+        report.flag(
+            "duplicate_record",
+            f"span {key[1]} appears more than once",
+            line=line,
+            key="duplicate_span",
+        )
+        return
+    spans.usage[key] = _Span(
+        key, line, attributes, _nanos(span.get("startTimeUnixNano")), output, prompt
+    )
+
+
+# A parent chain longer than this is treated as damaged (or a cycle) and cut there.
+MAX_DEPTH = 10_000
+
+
+def _ancestors(key: SpanKey, parents: dict[SpanKey, SpanKey]) -> list[SpanKey]:
+    chain: list[SpanKey] = []
+    seen = {key}
+    while key in parents and len(chain) < MAX_DEPTH:
+        key = parents[key]
+        if key in seen:
+            break
+        seen.add(key)
+        chain.append(key)
+    return chain
+
+
+def _count(spans: _Spans, report: SourceReport, options: ReadOptions) -> TokenCounts:
+    # A usage span with another usage span anywhere below it, even through spans
+    # without usage, is a parent that repeats usage. Only the others are counted.
+    has_usage_below: set[SpanKey] = set()
+    chains = {key: _ancestors(key, spans.parents) for key in spans.usage}
+    for chain in chains.values():
+        has_usage_below.update(chain)
+    counted_below: dict[SpanKey, int] = {}
+    for key, chain in chains.items():
+        if key not in has_usage_below:
+            for ancestor in chain:
+                counted_below[ancestor] = (
+                    counted_below.get(ancestor, 0) + spans.usage[key].output
+                )
+
+    counts = TokenCounts()
+    for key, span in spans.usage.items():
+        if key in has_usage_below:
+            report.reject(
+                span.line,
+                "parent span repeats its children's usage (counted once, in the children)",
+            )
+            report.flag(
+                "double_count",
+                "parent spans that repeat their children's usage were not counted",
+                key="double_count",
+            )
+            below = counted_below.get(key, 0)
+            if below != span.output:
+                report.flag(
+                    "inconsistent",
+                    f"span {key[1]} reports {span.output} output tokens, the spans below it {below}",
+                    line=span.line,
+                    key=f"parent|{key}",
+                )
+            continue
+        if not options.in_period(report, span.time):
+            continue
+        model = span.attributes.get("gen_ai.response.model") or span.attributes.get(
+            "gen_ai.request.model"
+        )
+        if not model:
+            report.flag(
+                "missing_field",
+                "no gen_ai model attribute: counted under 'unknown'",
+                key="no_model",
+            )
+            model = "unknown"
+        consumer = (
+            span.attributes.get(options.consumer_attribute)
+            if options.consumer_attribute
+            else None
+        )
+        if consumer in (None, ""):
+            report.flag(
+                "unattributed",
+                "spans without a consumer attribute counted under 'unassigned'",
+                key="unattributed",
+            )
+            consumer = UNASSIGNED
+        counts.add(
+            str(consumer), options.model_name(str(model)), span.output, span.input
+        )
+        report.rows_used += 1
+    return counts
+
+
+def _get(value: Any, *keys: str) -> Any:
+    for key in keys:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
+
+
+def _attributes(items: Any) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    if not isinstance(items, list):
+        return result
+    for item in items:
+        if isinstance(item, dict) and isinstance(item.get("key"), str):
+            result[item["key"]] = _any_value(item.get("value"))
+    return result
+
+
+def _any_value(value: Any) -> Any:
+    if not isinstance(value, dict):
+        return value
+    for kind in ("stringValue", "intValue", "doubleValue", "boolValue"):
+        if kind in value:
+            return value[kind]
+    return None
+
+
+def _whole(value: Any) -> int | None:
+    """Return a token count from an int, an integral float or a digit string, else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if value >= 0 else None
+    if isinstance(value, float):
+        return int(value) if value.is_integer() and value >= 0 else None
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def _nanos(value: Any) -> float | None:
+    number = _whole(value)
+    return parse_epoch(float(number)) if number else None

@@ -1,0 +1,115 @@
+"""Parsing Prometheus text exposition with prometheus_client's parser.
+
+The parser handles HELP and TYPE lines, quoted label values with escapes, NaN and
+Inf, and optional millisecond timestamps. It reports errors without a line number, so
+the lines are fed to it one at a time through a counter, and the line being parsed
+when an error is raised is named in the message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from prometheus_client.parser import text_fd_to_metric_families
+
+from tokenbom_xl.errors import InputError
+from tokenbom_xl.metering.inputs import InputFile
+
+__all__ = ["ExpositionSample", "iter_exposition", "looks_like_exposition"]
+
+
+@dataclass(frozen=True)
+class ExpositionSample:
+    """One sample line: metric name, labels, value, timestamp (epoch s) and line number."""
+
+    name: str
+    labels: dict[str, str]
+    value: float
+    timestamp: float | None
+    line: int
+
+
+def looks_like_exposition(first_lines: list[str]) -> bool:
+    """Return whether the opening lines look like Prometheus text exposition.
+
+    True at the first HELP or TYPE line, or at a first sample line of the form
+    ``name{labels} value`` or ``name value`` with a number as the value.
+    """
+    for line in first_lines:
+        if line.startswith(("# HELP ", "# TYPE ")):
+            return True
+        if not line.strip() or line.startswith("#"):
+            continue
+        name, _, rest = line.partition("{")
+        if rest:
+            rest = rest.rpartition("}")[2]
+        else:
+            name, _, rest = line.partition(" ")
+        if (
+            not name
+            or not (name[0].isalpha() or name[0] in "_:")
+            or not all(c.isalnum() or c in "_:" for c in name)
+        ):
+            return False
+        value = rest.split()[0] if rest.split() else ""
+        try:
+            float(value)
+        except ValueError:
+            return False
+        return True
+    return False
+
+
+class _LineCounter:
+    """Feeds lines to the parser and remembers the sample lines not yet matched."""
+
+    def __init__(self, source: InputFile) -> None:
+        self._lines = source.lines()
+        self.number = 0
+        self.pending: list[int] = []  # line numbers of sample lines read so far
+
+    def __iter__(self) -> Iterator[str]:
+        for number, text in self._lines:
+            self.number = number
+            if text.strip() and not text.startswith("#"):
+                self.pending.append(number)
+            yield text + "\n"
+
+    def take(self, count: int) -> list[int]:
+        """Return the line numbers of the next ``count`` sample lines, in file order."""
+        taken, self.pending = self.pending[:count], self.pending[count:]
+        return taken + [self.number] * (count - len(taken))
+
+
+def iter_exposition(source: InputFile) -> Iterator[ExpositionSample]:
+    """Yield every sample of an exposition file, with its line number.
+
+    Raises:
+        InputError: a line is not valid exposition; the message names the line.
+    """
+    counter = _LineCounter(source)
+    families = text_fd_to_metric_families(counter)
+    while True:
+        try:
+            family = next(families)
+        except StopIteration:
+            return
+        except (ValueError, TypeError, IndexError, KeyError) as exc:
+            raise InputError(
+                f"{source.path}: line {counter.number}: not valid Prometheus text exposition ({exc}); "
+                "check that the file is a /metrics scrape"
+            ) from None
+        # The parser may have read the first line of the next family already, so the
+        # samples of this family are the oldest sample lines not yet matched.
+        lines = counter.take(len(family.samples))
+        for sample, line in zip(family.samples, lines, strict=True):
+            yield ExpositionSample(
+                name=sample.name,
+                labels=dict(sample.labels),
+                value=float(sample.value),
+                timestamp=float(sample.timestamp)
+                if sample.timestamp is not None
+                else None,
+                line=line,
+            )

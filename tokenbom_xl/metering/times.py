@@ -1,0 +1,142 @@
+"""Periods and timestamps as the sources write them.
+
+A period is a calendar month ``YYYY-MM`` in UTC. Timestamps arrive as ISO 8601 text
+(with or without a zone), as nvidia-smi's ``2026/07/14 08:12:53.353`` (never a
+zone), or as Unix epoch numbers in seconds, milliseconds or nanoseconds. Everything is
+converted to float epoch seconds in UTC; text without a zone is read in the zone the
+caller gives (UTC by default) and the reader flags it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from tokenbom_xl.errors import InputError
+
+__all__ = ["Period", "parse_epoch", "parse_period", "parse_timestamp", "parse_zone"]
+
+_PERIOD = re.compile(r"(\d{4})-(\d{2})")
+_NVIDIA_SMI = re.compile(
+    r"(\d{4})/(\d{2})/(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?"
+)
+
+# Epoch numbers above these are taken as milliseconds, microseconds, nanoseconds.
+# 1e11 seconds is the year 5138, and 1e11 milliseconds is March 1973.
+_MILLISECONDS_FROM = 1e11
+_MICROSECONDS_FROM = 1e14
+_NANOSECONDS_FROM = 1e17
+
+
+@dataclass(frozen=True)
+class Period:
+    """One calendar month, as [start, end) in epoch seconds UTC."""
+
+    label: str
+    start: float
+    end: float
+
+    @property
+    def hours(self) -> float:
+        return (self.end - self.start) / 3600.0
+
+    def contains(self, epoch_seconds: float) -> bool:
+        return self.start <= epoch_seconds < self.end
+
+
+def parse_period(text: str) -> Period:
+    """Parse ``YYYY-MM`` into a :class:`Period`.
+
+    Raises:
+        InputError: the text is not a year and month such as 2026-11.
+    """
+    match = _PERIOD.fullmatch(text.strip())
+    month = int(match.group(2)) if match else 0
+    if not match or not 1 <= month <= 12:
+        raise InputError(
+            f"period {text!r} is invalid; give a year and month such as 2026-11"
+        )
+    year = int(match.group(1))
+    start = datetime(year, month, 1, tzinfo=UTC)
+    end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=UTC)
+    return Period(f"{year:04d}-{month:02d}", start.timestamp(), end.timestamp())
+
+
+def parse_zone(name: str) -> tzinfo:
+    """Return the zone for naive timestamps: 'UTC', an offset like '+02:00', or an IANA name.
+
+    Raises:
+        InputError: the name is not one of these forms.
+    """
+    if name.upper() in ("UTC", "Z"):
+        return UTC
+    offset = re.fullmatch(r"([+-])(\d{2}):?(\d{2})", name)
+    if offset:
+        sign = -1 if offset.group(1) == "-" else 1
+        return _fixed(sign * (int(offset.group(2)) * 60 + int(offset.group(3))))
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InputError(
+            f"time zone {name!r} is unknown; give UTC, an offset such as +02:00, or a name such as Europe/Berlin"
+        ) from None
+
+
+def _fixed(minutes: int) -> tzinfo:
+    from datetime import timezone
+
+    return timezone(timedelta(minutes=minutes))
+
+
+def parse_epoch(value: float) -> float | None:
+    """Convert an epoch number in s, ms, us or ns (recognised by its size) to seconds."""
+    if not math.isfinite(value) or value < 0:
+        return None
+    if value >= _NANOSECONDS_FROM:
+        return value / 1e9
+    if value >= _MICROSECONDS_FROM:
+        return value / 1e6
+    if value >= _MILLISECONDS_FROM:
+        return value / 1e3
+    return float(value)
+
+
+def parse_timestamp(text: str, zone: tzinfo = UTC) -> tuple[float, bool] | None:
+    """Parse one timestamp; return (epoch seconds UTC, had_zone) or None if unreadable.
+
+    Accepts ISO 8601 (``2026-11-03T10:00:00Z``, ``2026-11-03 10:00:00+01:00``),
+    nvidia-smi's ``2026/11/03 10:00:00.123`` and epoch numbers written as text.
+    """
+    text = text.strip()
+    if not text:
+        return None
+    match = _NVIDIA_SMI.fullmatch(text)
+    if match:
+        year, month, day, hour, minute, second = (
+            int(part) for part in match.groups()[:6]
+        )
+        fraction = int((match.group(7) or "0").ljust(6, "0"))
+        try:
+            moment = datetime(
+                year, month, day, hour, minute, second, fraction, tzinfo=zone
+            )
+        except ValueError:
+            return None
+        return moment.timestamp(), False
+    try:
+        number = float(text)
+    except ValueError:
+        pass
+    else:
+        epoch = parse_epoch(number)
+        return (epoch, True) if epoch is not None else None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=zone).timestamp(), False
+    return moment.timestamp(), True
