@@ -1,0 +1,211 @@
+"""Reading CSV files and worksheet ranges into tables of text, with row numbers.
+
+The usage, ledger and mapping readers share this layer, so every file error reads the
+same way: ``FILE: row N, column NAME: the value, what is wrong, and the fix``. Row
+numbers count the header as row 1, as a spreadsheet shows them; a CSV field that
+spans several lines shifts the count of later rows.
+
+Every cell is kept as text, so account codes such as ``000150`` keep their leading
+zeros and a business unit named ``NA`` stays a name rather than becoming a missing value.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tokenbom_xl.errors import InputError
+
+__all__ = ["read_csv_text_table", "range_to_text_table", "cell_error", "first_true", "parse_numbers"]
+
+
+def read_csv_text_table(
+    path: str | Path,
+    columns: Sequence[str],
+    *,
+    kind: str,
+    numeric: Sequence[str] = (),
+) -> pd.DataFrame:
+    """Read a CSV file into a frame with ``columns`` plus ``row`` (its row number).
+
+    Columns in ``numeric`` are parsed as float64 in the fast path; blank cells become
+    NaN. When a numeric cell does not parse, the file is read again as text and the
+    caller's validation finds and names the cell. Other columns are text with
+    surrounding spaces removed. Extra columns are ignored.
+
+    Raises:
+        InputError: the file is missing, not UTF-8, not a CSV, or lacks a column.
+    """
+    path = Path(path)
+    header = _read_header(path, kind)
+    names = [name.strip().lstrip("\ufeff") for name in header]
+    missing = [column for column in columns if column not in names]
+    if missing:
+        raise InputError(
+            f"{path}: row 1: missing column(s) {', '.join(missing)}; the header must contain "
+            f"{','.join(columns)}"
+        )
+    text_columns = {names.index(column): column for column in columns}
+    dtypes: dict[int, Any] = {index: str for index in text_columns}
+    for index, column in text_columns.items():
+        if column in numeric:
+            dtypes[index] = "float64"
+    try:
+        frame = _read(path, list(text_columns), dtypes)
+    except ValueError:
+        # A numeric cell that is not a plain number: read everything as text so the
+        # validation can name the row and column.
+        frame = _read(path, list(text_columns), {index: str for index in text_columns})
+    frame.columns = [text_columns[index] for index in frame.columns]
+    frame = frame[list(columns)]
+    frame["row"] = np.arange(2, len(frame) + 2, dtype=np.int64)
+    return _drop_blank_rows(frame, columns)
+
+
+def _read_header(path: Path, kind: str) -> list[str]:
+    try:
+        with path.open("r", encoding="utf-8-sig", newline="") as handle:
+            first = handle.readline()
+    except FileNotFoundError:
+        raise InputError(f"{path}: {kind} file not found; check the path") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a folder; give the {kind} CSV file") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text (byte {exc.start}); save the {kind} file as UTF-8 CSV") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the {kind} file: {exc.strerror}") from None
+    if not first.strip():
+        raise InputError(f"{path}: the {kind} file is empty; it needs a header row")
+    return next(csv.reader([first]))
+
+
+def _read(path: Path, usecols: list[int], dtypes: dict[int, Any]) -> pd.DataFrame:
+    try:
+        frame = pd.read_csv(
+            path,
+            usecols=usecols,
+            dtype=dtypes,
+            keep_default_na=False,
+            na_values={index: [""] for index, kind in dtypes.items() if kind != str},
+            encoding="utf-8-sig",
+            skip_blank_lines=False,
+        )
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text (byte {exc.start}); save the file as UTF-8 CSV") from None
+    except pd.errors.ParserError as exc:
+        raise InputError(f"{path}: not a valid CSV file ({exc}); check the quoting and the number of fields") from None
+    # Positional usecols keep file order; put them back as integers for renaming.
+    frame.columns = sorted(usecols)
+    for index, kind in dtypes.items():
+        if kind == str:
+            frame[index] = frame[index].astype(object).str.strip()
+    return frame
+
+
+def _drop_blank_rows(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """Drop rows whose every cell is blank (the trailing empty lines of many exports)."""
+    blank = np.ones(len(frame), dtype=bool)
+    for column in columns:
+        values = frame[column]
+        if values.dtype == object:
+            blank &= (values == "").to_numpy()
+        else:
+            blank &= values.isna().to_numpy()
+    if blank.any():
+        frame = frame.loc[~blank].reset_index(drop=True)
+    return frame
+
+
+def range_to_text_table(rows: Any, columns: Sequence[str], *, source: str) -> pd.DataFrame:
+    """Convert a worksheet range (a 2-D list with a header row) to a text frame.
+
+    Numbers stay numbers in ``numeric`` checks later; dates (Excel turns ``2025-01``
+    into a date) become ``YYYY-MM-DD`` text, and None becomes blank.
+
+    Raises:
+        InputError: the range is empty or its header lacks a column.
+    """
+    if not isinstance(rows, (list, tuple)) or not rows:
+        raise InputError(f"{source}: the range is empty; select a header row and the data below it")
+    if not isinstance(rows[0], (list, tuple)):
+        rows = [rows]
+    header = ["" if cell is None else str(cell).strip() for cell in rows[0]]
+    missing = [column for column in columns if column not in header]
+    if missing:
+        raise InputError(
+            f"{source}: row 1: missing column(s) {', '.join(missing)}; the header must contain {','.join(columns)}"
+        )
+    positions = [header.index(column) for column in columns]
+    data: dict[str, list[str]] = {column: [] for column in columns}
+    for row in rows[1:]:
+        cells = list(row) if isinstance(row, (list, tuple)) else [row]
+        for column, position in zip(columns, positions):
+            value = cells[position] if position < len(cells) else None
+            data[column].append(_cell_text(value))
+    frame = pd.DataFrame({column: pd.Series(values, dtype=object) for column, values in data.items()})
+    frame["row"] = np.arange(2, len(frame) + 2, dtype=np.int64)
+    return _drop_blank_rows(frame, columns)
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value).upper()
+    if isinstance(value, float):
+        if math.isfinite(value) and value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def parse_numbers(values: pd.Series, *, percent: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Parse a column to float64; return (numbers, invalid).
+
+    Blank cells become NaN and are not invalid. ``invalid`` marks cells that are not
+    finite numbers. With ``percent``, ``25%`` reads as 0.25. An accounting negative
+    such as ``(120.50)`` reads as -120.5. Thousands separators are rejected, because
+    ``1,234`` may mean 1.234 in a comma-decimal locale.
+    """
+    if values.dtype != object and values.dtype != "str":
+        numbers = values.to_numpy(dtype=np.float64, copy=True)
+        return numbers, np.isinf(numbers)
+    text = values.astype(object).to_numpy()
+    blank = text == ""
+    cleaned = pd.Series(text, dtype=object)
+    scale = np.ones(len(text))
+    if percent:
+        has_percent = cleaned.str.endswith("%").to_numpy(dtype=bool)
+        if has_percent.any():
+            cleaned = cleaned.where(~has_percent, cleaned.str[:-1].str.strip())
+            scale = np.where(has_percent, 0.01, 1.0)
+    negative = (cleaned.str.startswith("(") & cleaned.str.endswith(")")).to_numpy(dtype=bool)
+    if negative.any():
+        cleaned = cleaned.where(~negative, "-" + cleaned.str[1:-1].str.strip())
+    numbers = pd.to_numeric(cleaned, errors="coerce").to_numpy(dtype=np.float64) * scale
+    invalid = ~blank & ~np.isfinite(numbers)
+    numbers[blank] = np.nan
+    return numbers, invalid
+
+
+def first_true(mask: np.ndarray) -> int | None:
+    """Return the index of the first True element, or None."""
+    if not mask.any():
+        return None
+    return int(np.argmax(mask))
+
+
+def cell_error(source: str, row: int, column: str, message: str) -> InputError:
+    """Build the standard error for one cell: ``source: row N, column C: message``."""
+    return InputError(f"{source}: row {row}, column {column}: {message}")
