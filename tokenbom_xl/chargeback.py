@@ -382,3 +382,22 @@ def _parameter_pairs(inputs: Any) -> list[tuple[Any, Any]]:
             continue
         pairs.append((name, row[1]))
     return pairs
+
+
+def chargeback_frame(result: ChargebackResult) -> pd.DataFrame:
+    """Return the lines as the chargeback CSV table: money as text with two decimals."""
+    from tokenbom_xl.csvout import cents_text
+
+    lines = result.lines
+    return pd.DataFrame(
+        {
+            "period": lines["period"].to_numpy(dtype=object),
+            "business_unit": lines["business_unit"].to_numpy(dtype=object),
+            "busy_share": lines["busy_share"].to_numpy(),
+            "reserved_share": lines["reserved_share"].to_numpy(),
+            "usage_charge": cents_text(lines["usage_charge_cents"].to_numpy()),
+            "capacity_variance": cents_text(lines["capacity_variance_cents"].to_numpy()),
+            "unreserved_idle": cents_text(lines["unreserved_idle_cents"].to_numpy()),
+            "total": cents_text(lines["total_cents"].to_numpy()),
+        }
+    )
