@@ -129,9 +129,8 @@ def model_index(scenario: Scenario, usage: UsageData) -> np.ndarray:
         index[priced] = 0
         return index
     lookup = {model.name: number for number, model in enumerate(models)}
-    codes, uniques = pd.factorize(names)
-    mapped = np.array([lookup.get(name, -2) if name != "" else -1 for name in uniques], dtype=np.int64)
-    index = mapped[codes]
+    mapped = np.array([lookup.get(name, -2) if name != "" else -1 for name in usage.model_labels], dtype=np.int64)
+    index = mapped[usage.model_code]
     unknown = np.flatnonzero(index == -2)
     if len(unknown):
         bad = int(unknown[0])
@@ -235,37 +234,45 @@ def compute_chargeback(scenario: Scenario, usage: UsageData) -> ChargebackResult
 
 def _consumer_lines(scenario: Scenario, usage: UsageData, busy: np.ndarray) -> pd.DataFrame:
     """Group usage rows by period and business unit, and add a central line per period."""
-    frame = pd.DataFrame(
+    # Rank the distinct labels so that integer keys sort like (period, unit name).
+    period_rank = _ranks(usage.period_labels)
+    unit_rank = _ranks(usage.unit_labels)
+    units = len(usage.unit_labels)
+    key = period_rank[usage.period_code] * units + unit_rank[usage.unit_code]
+    line_keys, line_of_row = np.unique(key, return_inverse=True)
+    count = len(line_keys)
+
+    reserved = usage.reserved_share
+    high = np.full(count, -np.inf)
+    low = np.full(count, np.inf)
+    given = ~np.isnan(reserved)
+    np.maximum.at(high, line_of_row[given], reserved[given])
+    np.minimum.at(low, line_of_row[given], reserved[given])
+    conflict = np.flatnonzero(np.isfinite(high) & (high - low > 1e-12))
+    if len(conflict):
+        _reject_conflicting_shares(usage, line_of_row, int(conflict[0]))
+
+    periods_sorted = np.sort(usage.period_labels.astype(str))
+    units_sorted = usage.unit_labels[np.argsort(unit_rank)]
+    lines = pd.DataFrame(
         {
-            "period": usage.period,
-            "business_unit": usage.business_unit,
-            "busy_seconds": busy,
-            "reserved_share": usage.reserved_share,
-            "row": usage.row,
+            "period": periods_sorted[line_keys // units].astype(object),
+            "business_unit": units_sorted[line_keys % units],
+            "busy_seconds": np.bincount(line_of_row, weights=busy, minlength=count),
+            "reserved_share": np.where(np.isfinite(high), high, 0.0),
         }
     )
-    grouped = frame.groupby(["period", "business_unit"], sort=True)
-    lines = grouped.agg(
-        busy_seconds=("busy_seconds", "sum"),
-        reserved_share=("reserved_share", "max"),
-        reserved_low=("reserved_share", "min"),
-        first_row=("row", "min"),
-    ).reset_index()
-    _reject_conflicting_shares(frame, lines, usage.source)
-    lines["reserved_share"] = lines["reserved_share"].fillna(0.0)
-    lines = lines.drop(columns=["reserved_low", "first_row"])
 
     # The central line: one per period, merged into a business unit of the same name.
     central_name = scenario.chargeback.central_line
-    lines["central"] = lines["business_unit"] == central_name
+    lines["central"] = (lines["business_unit"] == central_name).to_numpy()
     lines["order"] = 0
-    periods = np.unique(usage.period.astype(str))
     has_central = set(lines.loc[lines["central"], "period"])
-    extra = [period for period in periods if period not in has_central]
+    extra = [period for period in periods_sorted if period not in has_central]
     if extra:
         central = pd.DataFrame(
             {
-                "period": extra,
+                "period": np.array(extra, dtype=object),
                 "business_unit": central_name,
                 "busy_seconds": 0.0,
                 "reserved_share": 0.0,
@@ -274,33 +281,35 @@ def _consumer_lines(scenario: Scenario, usage: UsageData, busy: np.ndarray) -> p
             }
         )
         lines = pd.concat([lines, central], ignore_index=True)
-    # Business units in name order, then the central line unless a unit carries it.
-    lines = lines.sort_values(["period", "order", "business_unit"], kind="stable").drop(columns="order")
-    lines = lines.reset_index(drop=True)
-    lines["period_index"] = np.searchsorted(periods, lines["period"].to_numpy(dtype=str))
+        # Business units in name order, then the central line unless a unit carries it.
+        lines = lines.sort_values(["period", "order"], kind="stable")
+    lines = lines.drop(columns="order").reset_index(drop=True)
+    lines["period_index"] = np.searchsorted(periods_sorted, lines["period"].to_numpy(dtype=str))
     return lines
 
 
-def _reject_conflicting_shares(frame: pd.DataFrame, lines: pd.DataFrame, source: str) -> None:
-    high = lines["reserved_share"].to_numpy()
-    low = lines["reserved_low"].to_numpy()
-    conflict = np.flatnonzero(np.abs(high - low) > 1e-12)
-    if not len(conflict):
-        return
-    line = lines.iloc[int(conflict[0])]
-    rows = frame[(frame["period"] == line["period"]) & (frame["business_unit"] == line["business_unit"])]
-    given = rows[rows["reserved_share"].notna()]
-    first, second = given.iloc[0], given.iloc[np.argmax(given["reserved_share"].to_numpy() != given["reserved_share"].iat[0])]
+def _ranks(labels: np.ndarray) -> np.ndarray:
+    """Return each label's position in sorted order."""
+    ranks = np.empty(len(labels), dtype=np.int64)
+    ranks[np.argsort(labels.astype(str), kind="stable")] = np.arange(len(labels))
+    return ranks
+
+
+def _reject_conflicting_shares(usage: UsageData, line_of_row: np.ndarray, line: int) -> None:
+    rows = np.flatnonzero((line_of_row == line) & ~np.isnan(usage.reserved_share))
+    first = rows[0]
+    second = rows[np.argmax(usage.reserved_share[rows] != usage.reserved_share[first])]
     raise InputError(
-        f"{source}: row {int(second['row'])}, column reserved_share: {second['reserved_share']:g} differs from "
-        f"{first['reserved_share']:g} on row {int(first['row'])} for business unit {line['business_unit']!r} in "
-        f"{line['period']}; a unit has one reserved share per period, so give it once or repeat the same value"
+        f"{usage.source}: row {int(usage.row[second])}, column reserved_share: {usage.reserved_share[second]:g} differs "
+        f"from {usage.reserved_share[first]:g} on row {int(usage.row[first])} for business unit "
+        f"{usage.business_unit[first]!r} in {usage.period[first]}; a unit has one reserved share per period, "
+        "so give it once or repeat the same value"
     )
 
 
 def _period_totals(lines: pd.DataFrame, usage: UsageData, seconds_capacity: float) -> pd.DataFrame:
     """Total busy time and reserved share per period; reject what the factory cannot hold."""
-    periods = np.unique(usage.period.astype(str))
+    periods = np.sort(usage.period_labels.astype(str))
     index = lines["period_index"].to_numpy()
     busy = np.bincount(index, weights=lines["busy_seconds"].to_numpy(), minlength=len(periods))
     reserved = np.bincount(index, weights=lines["reserved_share"].to_numpy(), minlength=len(periods))
@@ -308,7 +317,7 @@ def _period_totals(lines: pd.DataFrame, usage: UsageData, seconds_capacity: floa
     over_reserved = np.flatnonzero(reserved > 1.0 + 1e-6)
     if len(over_reserved):
         period = periods[int(over_reserved[0])]
-        rows = usage.row[(usage.period == period) & (np.nan_to_num(usage.reserved_share) > 0)]
+        rows = usage.row[(usage.period_labels[usage.period_code] == period) & (np.nan_to_num(usage.reserved_share) > 0)]
         shown = ", ".join(str(int(row)) for row in rows[:8]) + (", ..." if len(rows) > 8 else "")
         raise InputError(
             f"{usage.source}: rows {shown}, column reserved_share: the reserved shares of {period} add up to "

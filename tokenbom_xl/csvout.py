@@ -23,6 +23,7 @@ from tokenbom_xl.atomic import write_bytes_atomic
 __all__ = ["cents_text", "neutralize_text", "write_csv"]
 
 _FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+_NEEDS_QUOTES = (",", '"', "\n", "\r")
 
 
 def neutralize_text(values: pd.Series | np.ndarray | Sequence[str]) -> pd.Series:
@@ -34,27 +35,57 @@ def neutralize_text(values: pd.Series | np.ndarray | Sequence[str]) -> pd.Series
     return series
 
 
-def cents_text(cents: np.ndarray) -> pd.Series:
-    """Format whole cents as text with two decimals: 123456 -> '1234.56', -5 -> '-0.05'."""
-    values = np.asarray(cents, dtype=np.int64)
-    magnitude = np.abs(values)
-    whole = pd.Series(magnitude // 100).astype(str)
-    fraction = pd.Series(magnitude % 100).astype(str).str.zfill(2)
-    sign = pd.Series(np.where(values < 0, "-", ""), dtype=object)
-    return sign + whole + "." + fraction
+def _quote(text: str) -> str:
+    """Quote one CSV field as RFC 4180 requires."""
+    if any(character in text for character in _NEEDS_QUOTES):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def _text_cells(values: np.ndarray) -> list[str]:
+    """Neutralize and quote a text column, working on its distinct values only."""
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=False)
+    cells = np.array([_quote(text) for text in neutralize_text(uniques.astype(str)).tolist()], dtype=object)
+    return cells[codes].tolist() if len(codes) else []
+
+
+def _value_cells(values: pd.Series) -> list[str]:
+    if pd.api.types.is_float_dtype(values.dtype):
+        return [repr(value) for value in values.tolist()]
+    cells = [str(value) for value in values.tolist()]
+    joined = "\x00".join(cells)
+    if any(character in joined for character in _NEEDS_QUOTES):
+        return [_quote(cell) for cell in cells]
+    return cells
+
+
+def cents_text(cents: np.ndarray) -> list[str]:
+    """Format whole cents as text with two decimals: 123456 -> '1234.56', -5 -> '-0.05'.
+
+    Below 2**53 / 100 cents, the float nearest to cents / 100 prints back to the same
+    two decimals, so this is exact for any amount a ledger holds.
+    """
+    return [f"{value:.2f}" for value in (np.asarray(cents, dtype=np.int64) / 100.0).tolist()]
 
 
 def write_csv(path: str | Path, frame: pd.DataFrame, *, text_columns: Sequence[str]) -> Path:
     """Write ``frame`` as UTF-8 CSV through a temporary file and a rename.
 
     Columns in ``text_columns`` are neutralized for spreadsheet import; the others
-    are written as they are (format money with :func:`cents_text` first).
+    are written as they are (format money with :func:`cents_text` first). Floats are
+    written with Python's shortest round-trip form.
 
     Raises:
         OutputError: the file cannot be written; an existing file is left as it was.
     """
-    out = frame.copy()
-    for column in text_columns:
-        out[column] = neutralize_text(out[column].to_numpy())
-    data = out.to_csv(index=False, lineterminator="\n").encode("utf-8")
-    return write_bytes_atomic(path, data)
+    columns = []
+    for name in frame.columns:
+        values = frame[name]
+        if name in text_columns:
+            columns.append(_text_cells(values.to_numpy()))
+        else:
+            columns.append(_value_cells(values))
+    lines = [",".join(_quote(str(name)) for name in frame.columns)]
+    lines.extend(map(",".join, zip(*columns)))
+    lines.append("")
+    return write_bytes_atomic(path, "\n".join(lines).encode("utf-8"))

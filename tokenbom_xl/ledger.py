@@ -36,7 +36,14 @@ import pandas as pd
 
 from tokenbom_xl.errors import InputError
 from tokenbom_xl.scenario import COMPONENTS
-from tokenbom_xl.tabular import cell_error, first_true, parse_numbers, range_to_text_table, read_csv_text_table
+from tokenbom_xl.tabular import (
+    cell_error,
+    codes_and_labels,
+    first_true,
+    parse_numbers,
+    range_to_text_table,
+    read_csv_text_table,
+)
 from tokenbom_xl.usage import validate_period_labels
 
 __all__ = [
@@ -67,6 +74,11 @@ class Ledger:
     amount: np.ndarray  # float64
     description: np.ndarray  # object array of text
     row: np.ndarray  # int64 row numbers, header = 1
+    # Integer codes of period and account into their distinct labels.
+    period_code: np.ndarray
+    period_labels: np.ndarray
+    account_code: np.ndarray
+    account_labels: np.ndarray
 
     def __len__(self) -> int:
         return len(self.row)
@@ -99,12 +111,12 @@ class GlMap:
     rules: list[GlRule]
 
     def match_accounts(self, accounts: np.ndarray) -> np.ndarray:
-        """Return, per account, the index of the rule that matches it, or -1.
+        """Return, per distinct account code, the index of the rule that matches it, or -1.
 
         Raises:
             InputError: two rules match one account; the message names both.
         """
-        unique, inverse = np.unique(accounts.astype(str), return_inverse=True)
+        unique = np.asarray(accounts).astype(str)
         codes = pd.Series(unique, dtype=object)
         lengths = codes.str.len().to_numpy()
         matched = np.full(len(unique), -1, dtype=np.int64)
@@ -123,7 +135,7 @@ class GlMap:
                     f"{rule.describe()}; change one so that each account matches one rule"
                 )
             matched[hits] = index
-        return matched[inverse]
+        return matched
 
 
 def read_ledger(path: str | Path) -> Ledger:
@@ -147,10 +159,12 @@ def _validate_ledger(frame: pd.DataFrame, source: str) -> Ledger:
     rows = frame["row"].to_numpy()
     if len(frame) == 0:
         raise InputError(f"{source}: has a header but no GL lines; export the ledger lines below the header")
-    period = frame["period"].to_numpy(dtype=object)
-    validate_period_labels(period, rows, source=source)
-    account = frame["account"].to_numpy(dtype=object)
-    blank = first_true(account == "")
+    period_code, period_labels = codes_and_labels(frame["period"])
+    validate_period_labels(period_code, period_labels, rows, source=source)
+    period = period_labels[period_code]
+    account_code, account_labels = codes_and_labels(frame["account"])
+    account = account_labels[account_code]
+    blank = first_true(account == "") if (account_labels == "").any() else None
     if blank is not None:
         raise cell_error(source, int(rows[blank]), "account", "empty; every GL line needs its account code")
     amount, invalid = parse_numbers(frame["amount"])
@@ -166,10 +180,14 @@ def _validate_ledger(frame: pd.DataFrame, source: str) -> Ledger:
         source=source,
         period=period,
         account=account,
-        cost_centre=frame["cost_centre"].to_numpy(dtype=object),
+        cost_centre=np.asarray(frame["cost_centre"], dtype=object),
         amount=amount,
-        description=frame["description"].to_numpy(dtype=object),
+        description=np.asarray(frame["description"], dtype=object),
         row=rows,
+        period_code=period_code,
+        period_labels=period_labels,
+        account_code=account_code,
+        account_labels=account_labels,
     )
 
 

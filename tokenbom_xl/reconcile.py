@@ -94,13 +94,13 @@ def reconcile(
     Raises:
         InputError: two mapping rules match one GL account.
     """
-    rule_index = gl_map.match_accounts(ledger.account)
+    rule_index = gl_map.match_accounts(ledger.account_labels)[ledger.account_code]
     rule_component = np.array([_component_number(rule.component) for rule in gl_map.rules] + [-1], dtype=np.int64)
     component = rule_component[rule_index]  # index -1 picks the trailing -1: unmapped
 
     modelled_periods, modelled = _modelled(scenario, ledger, chargeback)
-    periods = np.union1d(np.unique(ledger.period.astype(str)), modelled_periods)
-    period_number = np.searchsorted(periods, ledger.period.astype(str))
+    periods = np.union1d(ledger.period_labels.astype(str), modelled_periods)
+    period_number = np.searchsorted(periods, ledger.period_labels.astype(str))[ledger.period_code]
     width = len(COMPONENTS) + 1  # the seven components, then Unmapped
     slot = np.where(component >= 0, component, len(COMPONENTS))
     booked = np.bincount(period_number * width + slot, weights=ledger.amount, minlength=len(periods) * width)
@@ -160,7 +160,7 @@ def _modelled(scenario: Scenario, ledger: Ledger, chargeback: ChargebackResult |
         periods = chargeback.periods["period"].to_numpy(dtype=str)
         utilization = chargeback.periods["utilization"].to_numpy()
     else:
-        periods = np.unique(ledger.period.astype(str))
+        periods = np.unique(ledger.period_labels.astype(str))
         utilization = np.full(len(periods), scenario.utilization)
     return periods, modelled_costs(scenario, utilization)
 
@@ -235,8 +235,8 @@ def reconciliation_frame(result: Reconciliation) -> pd.DataFrame:
             "period": table["period"].to_numpy(dtype=object),
             "component": table["component"].to_numpy(dtype=object),
             "booked": cents_text(to_cents(table["booked"].to_numpy())),
-            "modelled": cents_text(to_cents(np.nan_to_num(modelled))).where(~np.isnan(modelled), ""),
-            "variance": cents_text(to_cents(np.nan_to_num(variance))).where(~np.isnan(variance), ""),
+            "modelled": pd.Series(cents_text(to_cents(np.nan_to_num(modelled))), dtype=object).where(~np.isnan(modelled), ""),
+            "variance": pd.Series(cents_text(to_cents(np.nan_to_num(variance))), dtype=object).where(~np.isnan(variance), ""),
             "variance_pct": pd.Series(np.round(pct, 6), dtype=object).where(~np.isnan(pct), ""),
             "flag": table["flag"].to_numpy(dtype=object),
         }

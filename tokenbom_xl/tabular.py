@@ -23,7 +23,15 @@ import pandas as pd
 
 from tokenbom_xl.errors import InputError
 
-__all__ = ["read_csv_text_table", "range_to_text_table", "cell_error", "first_true", "parse_numbers"]
+__all__ = [
+    "cell_error",
+    "codes_and_labels",
+    "first_true",
+    "parse_numbers",
+    "range_to_text_table",
+    "read_csv_text_table",
+    "strip_text",
+]
 
 
 def read_csv_text_table(
@@ -105,8 +113,21 @@ def _read(path: Path, usecols: list[int], dtypes: dict[int, Any]) -> pd.DataFram
     frame.columns = sorted(usecols)
     for index, kind in dtypes.items():
         if kind == str:
-            frame[index] = frame[index].astype(object).str.strip()
+            frame[index] = strip_text(frame[index])
     return frame
+
+
+def strip_text(values: pd.Series | np.ndarray) -> pd.Categorical:
+    """Strip surrounding spaces from each text and return the column as a Categorical.
+
+    Usage and ledger columns repeat a few values many times, so the distinct values
+    are stripped and mapped back, which is much faster than stripping every cell, and
+    later steps group by the integer codes instead of comparing text.
+    """
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=False)
+    stripped = [str(value).strip() for value in uniques]
+    merged, categories = pd.factorize(np.array(stripped, dtype=object), use_na_sentinel=False)
+    return pd.Categorical.from_codes(merged[codes] if len(codes) else codes, categories=pd.Index(categories, dtype=object))
 
 
 def _drop_blank_rows(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
@@ -114,7 +135,9 @@ def _drop_blank_rows(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFram
     blank = np.ones(len(frame), dtype=bool)
     for column in columns:
         values = frame[column]
-        if values.dtype == object:
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            blank &= values.cat.categories.to_numpy(dtype=object)[values.cat.codes.to_numpy()] == ""
+        elif values.dtype == object:
             blank &= (values == "").to_numpy()
         else:
             blank &= values.isna().to_numpy()
@@ -149,7 +172,7 @@ def range_to_text_table(rows: Any, columns: Sequence[str], *, source: str) -> pd
         for column, position in zip(columns, positions):
             value = cells[position] if position < len(cells) else None
             data[column].append(_cell_text(value))
-    frame = pd.DataFrame({column: pd.Series(values, dtype=object) for column, values in data.items()})
+    frame = pd.DataFrame({column: strip_text(values) for column, values in data.items()})
     frame["row"] = np.arange(2, len(frame) + 2, dtype=np.int64)
     return _drop_blank_rows(frame, columns)
 
@@ -178,10 +201,10 @@ def parse_numbers(values: pd.Series, *, percent: bool = False) -> tuple[np.ndarr
     such as ``(120.50)`` reads as -120.5. Thousands separators are rejected, because
     ``1,234`` may mean 1.234 in a comma-decimal locale.
     """
-    if values.dtype != object and values.dtype != "str":
+    if pd.api.types.is_float_dtype(values.dtype):
         numbers = values.to_numpy(dtype=np.float64, copy=True)
         return numbers, np.isinf(numbers)
-    text = values.astype(object).to_numpy()
+    text = np.asarray(values, dtype=object)
     blank = text == ""
     cleaned = pd.Series(text, dtype=object)
     scale = np.ones(len(text))
@@ -209,3 +232,10 @@ def first_true(mask: np.ndarray) -> int | None:
 def cell_error(source: str, row: int, column: str, message: str) -> InputError:
     """Build the standard error for one cell: ``source: row N, column C: message``."""
     return InputError(f"{source}: row {row}, column {column}: {message}")
+
+
+def codes_and_labels(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Return a text column's integer codes and distinct labels (an object array)."""
+    if not isinstance(values.dtype, pd.CategoricalDtype):
+        values = pd.Series(strip_text(values))
+    return values.cat.codes.to_numpy().astype(np.int64), values.cat.categories.to_numpy(dtype=object)

@@ -29,7 +29,14 @@ import numpy as np
 import pandas as pd
 
 from tokenbom_xl.errors import InputError
-from tokenbom_xl.tabular import cell_error, first_true, parse_numbers, range_to_text_table, read_csv_text_table
+from tokenbom_xl.tabular import (
+    cell_error,
+    codes_and_labels,
+    first_true,
+    parse_numbers,
+    range_to_text_table,
+    read_csv_text_table,
+)
 
 __all__ = ["USAGE_COLUMNS", "UsageData", "read_usage", "usage_from_range", "validate_period_labels"]
 
@@ -57,6 +64,13 @@ class UsageData:
     good_tokens: np.ndarray  # float64, >= 0
     reserved_share: np.ndarray  # float64 in [0, 1], or NaN where not given
     row: np.ndarray  # int64 row numbers in the source, header = 1
+    # Integer codes of the text columns into their distinct labels, for fast grouping.
+    period_code: np.ndarray
+    period_labels: np.ndarray
+    unit_code: np.ndarray
+    unit_labels: np.ndarray
+    model_code: np.ndarray
+    model_labels: np.ndarray
 
     def __len__(self) -> int:
         return len(self.row)
@@ -95,15 +109,14 @@ def usage_from_range(rows: Any, *, source: str = "usage_range") -> UsageData:
     return _validate(frame, source)
 
 
-def validate_period_labels(labels: np.ndarray, rows: np.ndarray, *, source: str, column: str = "period") -> None:
-    """Raise InputError naming the first label that is not ``YYYY-MM``."""
-    unique, inverse = np.unique(labels.astype(str), return_inverse=True)
-    valid = pd.Series(unique, dtype=object).str.fullmatch(_PERIOD_PATTERN).to_numpy(dtype=bool)
+def validate_period_labels(codes: np.ndarray, labels: np.ndarray, rows: np.ndarray, *, source: str, column: str = "period") -> None:
+    """Raise InputError naming the first row whose period is not ``YYYY-MM``."""
+    valid = pd.Series(labels, dtype=object).str.fullmatch(_PERIOD_PATTERN).to_numpy(dtype=bool)
     if valid.all():
         return
-    bad = first_true(~valid[inverse])
+    bad = first_true(~valid[codes])
     assert bad is not None
-    value = labels[bad]
+    value = labels[codes[bad]]
     hint = " (a spreadsheet may have turned it into a date: format the column as text)" if len(str(value)) == 10 else ""
     raise cell_error(
         source, int(rows[bad]), column, f"{value!r} is not a period; write the month as YYYY-MM, e.g. 2025-01{hint}"
@@ -115,11 +128,10 @@ def _validate(frame: pd.DataFrame, source: str) -> UsageData:
     if len(frame) == 0:
         raise InputError(f"{source}: has a header but no usage rows; add one row per period, business unit and model")
 
-    period = frame["period"].to_numpy(dtype=object)
-    validate_period_labels(period, rows, source=source)
-
-    unit = frame["business_unit"].to_numpy(dtype=object)
-    blank_unit = first_true(unit == "")
+    period_code, period_labels = codes_and_labels(frame["period"])
+    validate_period_labels(period_code, period_labels, rows, source=source)
+    unit_code, unit_labels = codes_and_labels(frame["business_unit"])
+    blank_unit = first_true(unit_labels[unit_code] == "") if (unit_labels == "").any() else None
     if blank_unit is not None:
         raise cell_error(source, int(rows[blank_unit]), "business_unit", "empty; name the business unit that used the tokens")
 
@@ -131,8 +143,8 @@ def _validate(frame: pd.DataFrame, source: str) -> UsageData:
             source, int(rows[negative]), "good_tokens", f"{tokens[negative]:g} is negative; good tokens are 0 or more"
         )
 
-    model = frame["model"].to_numpy(dtype=object)
-    no_model = model == ""
+    model_code, model_labels = codes_and_labels(frame["model"])
+    no_model = model_labels[model_code] == ""
     missing_tokens = np.isnan(tokens)
     both = first_true(no_model & ~missing_tokens & (np.nan_to_num(tokens) > 0))
     if both is not None:
@@ -157,12 +169,18 @@ def _validate(frame: pd.DataFrame, source: str) -> UsageData:
 
     data = UsageData(
         source=source,
-        period=period,
-        business_unit=unit,
-        model=model,
+        period=period_labels[period_code],
+        business_unit=unit_labels[unit_code],
+        model=model_labels[model_code],
         good_tokens=tokens,
         reserved_share=share,
         row=rows,
+        period_code=period_code,
+        period_labels=period_labels,
+        unit_code=unit_code,
+        unit_labels=unit_labels,
+        model_code=model_code,
+        model_labels=model_labels,
     )
     _reject_duplicates(data)
     return data
@@ -176,16 +194,14 @@ def _reject(invalid: np.ndarray, rows: np.ndarray, source: str, column: str, val
 
 def _reject_duplicates(data: UsageData) -> None:
     """Reject a repeated (period, business unit, model); reservation-only rows may repeat."""
-    keys = pd.DataFrame({"period": data.period, "unit": data.business_unit, "model": data.model})
+    key = (data.period_code * len(data.unit_labels) + data.unit_code) * (len(data.model_labels) + 1) + data.model_code
     priced = data.model != ""
-    repeated = keys.duplicated(keep=False).to_numpy() & priced
+    repeated = pd.Series(key).duplicated(keep=False).to_numpy() & priced
     if not repeated.any():
         return
     first = first_true(repeated)
     assert first is not None
-    same = np.flatnonzero(
-        (data.period == data.period[first]) & (data.business_unit == data.business_unit[first]) & (data.model == data.model[first])
-    )
+    same = np.flatnonzero(key == key[first])
     raise cell_error(
         data.source,
         int(data.row[same[1]]),

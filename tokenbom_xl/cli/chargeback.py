@@ -98,7 +98,7 @@ def _tbm_frame(result, routes):
     from tokenbom_xl.tbm import TBM_OUTPUT_COLUMNS, tbm_rows
 
     rows = tbm_rows(result, routes)
-    rows["amount"] = cents_text(rows["amount_cents"].to_numpy()).to_numpy()
+    rows["amount"] = cents_text(rows["amount_cents"].to_numpy())
     return rows[list(TBM_OUTPUT_COLUMNS)]
 
 
