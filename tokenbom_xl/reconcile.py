@@ -8,14 +8,13 @@ GL lines that no rule maps, so the rows of a period add up to its GL total.
 Which periods are modelled:
 
 - with usage (a chargeback), the usage periods, each at the utilization its usage
-  implies; a GL period without usage has no modelled cost and is flagged
-  ``not modelled``;
+  implies; a GL period without usage has no modelled cost;
 - without usage, every GL period at the scenario's utilization.
 
 Flags: ``over tolerance`` where |variance %| exceeds the tolerance, ``over
 materiality`` where |variance| exceeds the materiality amount (0 turns that test off),
-both joined by ``and``; ``not modelled`` where something is booked against no modelled
-cost; ``unmapped`` on an Unmapped row that holds any line; otherwise ``ok``.
+both joined by ``and``; ``no modelled cost`` where something is booked against a
+modelled cost of 0 or none; ``unmapped`` on an Unmapped row that holds any line; otherwise ``ok``.
 """
 
 from __future__ import annotations
@@ -183,7 +182,7 @@ def _table(periods: np.ndarray, booked: np.ndarray, modelled: np.ndarray, scenar
     flag[over_materiality] = "over materiality"
     flag[over_tolerance & over_materiality] = "over tolerance and materiality"
     not_modelled = ~is_unmapped & (np.nan_to_num(modelled_flat) == 0) & (booked_flat != 0)
-    flag[not_modelled] = "not modelled"
+    flag[not_modelled] = "no modelled cost"
     flag[is_unmapped & (booked_flat != 0)] = "unmapped"
     return pd.DataFrame(
         {
@@ -246,3 +245,29 @@ def reconciliation_frame(result: Reconciliation) -> pd.DataFrame:
 def unmapped_frame(result: Reconciliation) -> pd.DataFrame:
     """Return the GL lines that no rule maps, with their row in the GL file, amounts as booked."""
     return result.unmapped.copy()
+
+
+def aggregate_ledger(ledger: Ledger, rule_index: np.ndarray) -> pd.DataFrame:
+    """Sum GL lines by period, account and cost centre, in that order.
+
+    Every line of a group has the same account, so the same rule. Returns the
+    columns period, account, cost_centre, lines, amount, description (the first
+    line's), rule (index into the mapping's rules, -1 where unmapped).
+    """
+    frame = pd.DataFrame(
+        {
+            "period": ledger.period,
+            "account": ledger.account,
+            "cost_centre": ledger.cost_centre,
+            "amount": ledger.amount,
+            "description": ledger.description,
+            "rule": rule_index,
+        }
+    )
+    grouped = frame.groupby(["period", "account", "cost_centre"], sort=True)
+    return grouped.agg(
+        lines=("amount", "size"),
+        amount=("amount", "sum"),
+        description=("description", "first"),
+        rule=("rule", "first"),
+    ).reset_index()

@@ -20,7 +20,14 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["cent_parts", "largest_remainder", "largest_remainder_rows", "round_half_up", "to_cents"]
+__all__ = [
+    "cent_parts",
+    "largest_remainder",
+    "largest_remainder_rows",
+    "remainder_thresholds",
+    "round_half_up",
+    "to_cents",
+]
 
 REMAINDER_SCALE = 1_000_000
 
@@ -82,3 +89,28 @@ def largest_remainder_rows(amounts: ArrayLike, targets: ArrayLike) -> NDArray[np
     rows, columns = matrix.shape
     groups = np.repeat(np.arange(rows), columns)
     return largest_remainder(matrix.ravel(), groups, targets).reshape(rows, columns)
+
+
+def remainder_thresholds(
+    amounts: ArrayLike, groups: ArrayLike, targets: ArrayLike
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+    """Return, per group, the figures the workbook's rounding formulas show.
+
+    ``missing`` is the target minus the rounded-down cents; ``threshold`` is the
+    smallest remainder that still gets a cent (the ``missing``-th largest, -1 where
+    nothing is missing); ``above`` counts the remainders larger than the threshold.
+    An amount gets a cent when its remainder is above the threshold, or equal to it
+    and among the first ``missing - above`` such amounts.
+    """
+    groups = np.asarray(groups, dtype=np.int64)
+    targets = np.asarray(targets, dtype=np.int64)
+    floor, remainder = cent_parts(amounts)
+    sizes = np.bincount(groups, minlength=len(targets))
+    missing = targets - np.bincount(groups, weights=floor, minlength=len(targets)).astype(np.int64)
+    order = np.lexsort((np.arange(len(remainder)), -remainder, groups))
+    starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+    position = np.clip(starts + missing - 1, 0, max(len(remainder) - 1, 0))
+    threshold = np.where(missing > 0, remainder[order][position] if len(remainder) else -1, -1)
+    above = np.bincount(groups, weights=(remainder > threshold[groups]), minlength=len(targets)).astype(np.int64)
+    above = np.where(missing > 0, above, 0)
+    return missing, threshold.astype(np.int64), above

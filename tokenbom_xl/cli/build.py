@@ -22,9 +22,41 @@ DEFAULT_OUTPUT = Path("workbooks") / "token_bom_reference.xlsx"
     help="Workbook to write. Default: workbooks/token_bom_reference.xlsx without SCENARIO, "
     "else workbooks/token_bom_<scenario file name>.xlsx.",
 )
+@click.option(
+    "--usage",
+    "usage_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Usage CSV; adds the Chargeback, TBM Mapping and Usage Data sheets.",
+)
+@click.option(
+    "--ledger",
+    "ledger_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="GL export CSV; with --gl-map, adds the Ledger Reconciliation, Ledger Data and GL Map sheets.",
+)
+@click.option(
+    "--gl-map",
+    "gl_map_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Account-to-component mapping CSV for --ledger.",
+)
+@click.option(
+    "--tbm-map",
+    "tbm_map_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="TBM mapping CSV. Default: templates/tbm_mapping.csv.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
 @handle_errors
-def build(scenario: Path | None, output: Path | None, quiet: bool) -> None:
+def build(
+    scenario: Path | None,
+    output: Path | None,
+    quiet: bool,
+    usage_path: Path | None = None,
+    ledger_path: Path | None = None,
+    gl_map_path: Path | None = None,
+    tbm_map_path: Path | None = None,
+) -> None:
     """Build the Token BOM workbook for SCENARIO (a TOML file).
 
     Without SCENARIO, builds the reference factory shipped in
@@ -33,6 +65,7 @@ def build(scenario: Path | None, output: Path | None, quiet: bool) -> None:
     any existing workbook untouched.
     """
     from tokenbom_xl.engine import evaluate
+    from tokenbom_xl.errors import InputError
     from tokenbom_xl.scenario import load_scenario
     from tokenbom_xl.workbook import build_workbook, write_workbook
 
@@ -45,7 +78,11 @@ def build(scenario: Path | None, output: Path | None, quiet: bool) -> None:
 
     model = load_scenario(scenario_file)
     result = evaluate(model)
-    written = write_workbook(build_workbook(model), target)
+    if (ledger_path is None) != (gl_map_path is None):
+        missing = "--gl-map" if gl_map_path is None else "--ledger"
+        raise InputError(f"--ledger and --gl-map go together; add {missing}")
+    extra = _read_data_files(usage_path, ledger_path, gl_map_path, tbm_map_path)
+    written = write_workbook(build_workbook(model, **extra), target)
     if quiet:
         return
 
@@ -62,3 +99,27 @@ def build(scenario: Path | None, output: Path | None, quiet: bool) -> None:
         click.echo(f"  crossover utilization never at {price}/M: the factory cannot beat that price at this yield")
     else:
         click.echo(f"  crossover utilization {crossover:.4f} at {price}/M")
+
+
+def _read_data_files(
+    usage_path: Path | None, ledger_path: Path | None, gl_map_path: Path | None, tbm_map_path: Path | None
+) -> dict:
+    """Read the optional data files into build_workbook's keyword arguments.
+
+    The readers import pandas, so they are imported only when a file is given.
+    """
+    extra: dict = {}
+    if tbm_map_path is not None:
+        from tokenbom_xl.tbm import load_tbm_mapping
+
+        extra["tbm_routes"] = load_tbm_mapping(tbm_map_path)
+    if usage_path is not None:
+        from tokenbom_xl.usage import read_usage
+
+        extra["usage"] = read_usage(usage_path)
+    if ledger_path is not None and gl_map_path is not None:
+        from tokenbom_xl.ledger import read_gl_map, read_ledger
+
+        extra["gl_map"] = read_gl_map(gl_map_path)
+        extra["ledger"] = read_ledger(ledger_path)
+    return extra
