@@ -402,11 +402,16 @@ def chargeback_frame(result: ChargebackResult) -> pd.DataFrame:
         {
             "period": lines["period"].to_numpy(dtype=object),
             "business_unit": lines["business_unit"].to_numpy(dtype=object),
-            "busy_share": lines["busy_share"].to_numpy(),
-            "reserved_share": lines["reserved_share"].to_numpy(),
+            "busy_share": _share_text(lines["busy_share"].to_numpy()),
+            "reserved_share": _share_text(lines["reserved_share"].to_numpy()),
             "usage_charge": cents_text(lines["usage_charge_cents"].to_numpy()),
             "capacity_variance": cents_text(lines["capacity_variance_cents"].to_numpy()),
             "unreserved_idle": cents_text(lines["unreserved_idle_cents"].to_numpy()),
             "total": cents_text(lines["total_cents"].to_numpy()),
         }
     )
+
+
+def _share_text(shares: np.ndarray) -> list[str]:
+    """Format shares of capacity with 12 significant digits (0.2, not 0.19999999999999998)."""
+    return [f"{value:.12g}" for value in shares.tolist()]

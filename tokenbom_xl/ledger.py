@@ -131,7 +131,7 @@ class GlMap:
             if clash is not None:
                 other = self.rules[int(matched[clash])]
                 raise InputError(
-                    f"{self.source}: account {unique[clash]!r} matches two rules: {other.describe()} and "
+                    f"{self.source}: account {str(unique[clash])!r} matches two rules: {other.describe()} and "
                     f"{rule.describe()}; change one so that each account matches one rule"
                 )
             matched[hits] = index

@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import math
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -65,12 +66,26 @@ def read_csv_text_table(
     for index, column in text_columns.items():
         if column in numeric:
             dtypes[index] = "float64"
+    # Every column is read, plus one more, so that a row with more fields than the
+    # header (often an unquoted comma in a name) is an error, not a shifted row.
+    for index in range(len(names) + 1):
+        dtypes.setdefault(index, str)
     try:
-        frame = _read(path, list(text_columns), dtypes)
+        frame = _read(path, dtypes)
     except ValueError:
         # A numeric cell that is not a plain number: read everything as text so the
         # validation can name the row and column.
-        frame = _read(path, list(text_columns), {index: str for index in text_columns})
+        frame = _read(path, {index: str for index in dtypes})
+    overflow = first_true(np.asarray(frame[len(names)], dtype=object) != "")
+    if overflow is not None:
+        raise InputError(
+            f"{path}: row {overflow + 2}: more fields than the {len(names)} columns of the header; "
+            "put names that contain a comma in double quotes"
+        )
+    frame = frame[list(text_columns)]
+    for index in text_columns:
+        if frame[index].dtype == object or pd.api.types.is_string_dtype(frame[index].dtype):
+            frame[index] = strip_text(frame[index])
     frame.columns = [text_columns[index] for index in frame.columns]
     frame = frame[list(columns)]
     frame["row"] = np.arange(2, len(frame) + 2, dtype=np.int64)
@@ -78,6 +93,7 @@ def read_csv_text_table(
 
 
 def _read_header(path: Path, kind: str) -> list[str]:
+    """Return the header row's fields; the file must be a regular, readable UTF-8 file."""
     try:
         with path.open("r", encoding="utf-8-sig", newline="") as handle:
             first = handle.readline()
@@ -94,26 +110,28 @@ def _read_header(path: Path, kind: str) -> list[str]:
     return next(csv.reader([first]))
 
 
-def _read(path: Path, usecols: list[int], dtypes: dict[int, Any]) -> pd.DataFrame:
+def _read(path: Path, dtypes: dict[int, Any]) -> pd.DataFrame:
     try:
-        frame = pd.read_csv(
-            path,
-            usecols=usecols,
-            dtype=dtypes,
-            keep_default_na=False,
-            na_values={index: [""] for index, kind in dtypes.items() if kind != str},
-            encoding="utf-8-sig",
-            skip_blank_lines=False,
-        )
+        with warnings.catch_warnings():
+            # Rows with fewer fields than the header read as blank trailing cells;
+            # pandas warns about rows longer than names, which the caller rejects.
+            warnings.simplefilter("ignore", pd.errors.ParserWarning)
+            frame = pd.read_csv(
+                path,
+                header=None,
+                skiprows=1,
+                names=list(dtypes),
+                index_col=False,
+                dtype=dtypes,
+                keep_default_na=False,
+                na_values={index: [""] for index, kind in dtypes.items() if kind != str},
+                encoding="utf-8-sig",
+                skip_blank_lines=False,
+            )
     except UnicodeDecodeError as exc:
         raise InputError(f"{path}: not UTF-8 text (byte {exc.start}); save the file as UTF-8 CSV") from None
     except pd.errors.ParserError as exc:
         raise InputError(f"{path}: not a valid CSV file ({exc}); check the quoting and the number of fields") from None
-    # Positional usecols keep file order; put them back as integers for renaming.
-    frame.columns = sorted(usecols)
-    for index, kind in dtypes.items():
-        if kind == str:
-            frame[index] = strip_text(frame[index])
     return frame
 
 
@@ -136,7 +154,11 @@ def _drop_blank_rows(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFram
     for column in columns:
         values = frame[column]
         if isinstance(values.dtype, pd.CategoricalDtype):
-            blank &= values.cat.categories.to_numpy(dtype=object)[values.cat.codes.to_numpy()] == ""
+            categories = values.cat.categories
+            if "" in categories:
+                blank &= values.cat.codes.to_numpy() == categories.get_loc("")
+            else:
+                blank[:] = False
         elif values.dtype == object:
             blank &= (values == "").to_numpy()
         else:

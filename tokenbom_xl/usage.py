@@ -114,8 +114,10 @@ def validate_period_labels(codes: np.ndarray, labels: np.ndarray, rows: np.ndarr
     valid = pd.Series(labels, dtype=object).str.fullmatch(_PERIOD_PATTERN).to_numpy(dtype=bool)
     if valid.all():
         return
+    # Labels of dropped blank rows may remain unused, so look at the rows' codes.
     bad = first_true(~valid[codes])
-    assert bad is not None
+    if bad is None:
+        return
     value = labels[codes[bad]]
     hint = " (a spreadsheet may have turned it into a date: format the column as text)" if len(str(value)) == 10 else ""
     raise cell_error(
