@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import REFERENCE_SCENARIO
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -16,8 +17,6 @@ from tokenbom_xl.errors import InputError
 from tokenbom_xl.rounding import to_cents
 from tokenbom_xl.scenario import load_scenario, parse_scenario, scenario_parameters
 from tokenbom_xl.usage import read_usage, usage_from_range
-
-from conftest import REFERENCE_SCENARIO
 
 DATA = Path(__file__).parent / "data"
 TWO_MODELS = DATA / "two_model_factory.toml"
@@ -78,7 +77,14 @@ def test_worked_example_periods():
     assert periods.loc["2025-01", "utilization"] == pytest.approx(0.6, rel=1e-12)
     assert periods.loc["2025-01", "total_cost_cents"] == 1_420_000
     assert periods.loc["2025-02", "total_cost_cents"] == 1_382_500
-    assert list(result.lines["business_unit"]) == ["Research", "Search", "Support", "Infrastructure", "Search", "Infrastructure"]
+    assert list(result.lines["business_unit"]) == [
+        "Research",
+        "Search",
+        "Support",
+        "Infrastructure",
+        "Search",
+        "Infrastructure",
+    ]
 
 
 def test_spread_by_usage_rounds_thirds():
@@ -108,40 +114,75 @@ def test_central_line_merges_into_unit_of_same_name():
 
 
 def usage_rows(rows):
-    return [["period", "business_unit", "model", "good_tokens", "reserved_share"], *rows]
+    return [
+        ["period", "business_unit", "model", "good_tokens", "reserved_share"],
+        *rows,
+    ]
 
 
 def test_unknown_model_names_row_and_column():
-    usage = usage_from_range(usage_rows([["2025-01", "A", "llama-8b", 1, None], ["2025-01", "B", "gpt-x", 1, None]]))
-    with pytest.raises(InputError, match=r"usage_range: row 3, column model: unknown model 'gpt-x'"):
+    usage = usage_from_range(
+        usage_rows(
+            [["2025-01", "A", "llama-8b", 1, None], ["2025-01", "B", "gpt-x", 1, None]]
+        )
+    )
+    with pytest.raises(
+        InputError, match=r"usage_range: row 3, column model: unknown model 'gpt-x'"
+    ):
         compute_chargeback(load_scenario(TWO_MODELS), usage)
 
 
 def test_second_model_without_models_table():
-    usage = usage_from_range(usage_rows([["2025-01", "A", "m1", 1, None], ["2025-01", "B", "m2", 1, None]]))
-    with pytest.raises(InputError, match=r"row 3, column model: a second model 'm2'.*\[\[models\]\]"):
+    usage = usage_from_range(
+        usage_rows([["2025-01", "A", "m1", 1, None], ["2025-01", "B", "m2", 1, None]])
+    )
+    with pytest.raises(
+        InputError, match=r"row 3, column model: a second model 'm2'.*\[\[models\]\]"
+    ):
         compute_chargeback(load_scenario(REFERENCE_SCENARIO), usage)
 
 
 def test_conflicting_reserved_shares_name_both_rows():
     usage = usage_from_range(
-        usage_rows([["2025-01", "A", "llama-8b", 1, 0.2], ["2025-01", "A", "llama-70b", 1, 0.3]])
+        usage_rows(
+            [
+                ["2025-01", "A", "llama-8b", 1, 0.2],
+                ["2025-01", "A", "llama-70b", 1, 0.3],
+            ]
+        )
     )
-    with pytest.raises(InputError, match=r"row 3, column reserved_share: 0.3 differs from 0.2 on row 2"):
+    with pytest.raises(
+        InputError, match=r"row 3, column reserved_share: 0.3 differs from 0.2 on row 2"
+    ):
         compute_chargeback(load_scenario(TWO_MODELS), usage)
 
 
 def test_repeated_equal_reserved_share_counts_once():
     usage = usage_from_range(
-        usage_rows([["2025-01", "A", "llama-8b", 1, 0.6], ["2025-01", "A", "llama-70b", 1, 0.6]])
+        usage_rows(
+            [
+                ["2025-01", "A", "llama-8b", 1, 0.6],
+                ["2025-01", "A", "llama-70b", 1, 0.6],
+            ]
+        )
     )
     result = compute_chargeback(load_scenario(TWO_MODELS), usage)
     assert line(result, "2025-01", "A")["reserved_share"] == 0.6
 
 
 def test_reserved_shares_over_one_rejected():
-    usage = usage_from_range(usage_rows([["2025-01", "A", "llama-8b", 1, 0.7], ["2025-01", "B", "llama-8b", 1, "40%"]]))
-    with pytest.raises(InputError, match=r"rows 2, 3, column reserved_share: the reserved shares of 2025-01 add up to 1.1"):
+    usage = usage_from_range(
+        usage_rows(
+            [
+                ["2025-01", "A", "llama-8b", 1, 0.7],
+                ["2025-01", "B", "llama-8b", 1, "40%"],
+            ]
+        )
+    )
+    with pytest.raises(
+        InputError,
+        match=r"rows 2, 3, column reserved_share: the reserved shares of 2025-01 add up to 1.1",
+    ):
         compute_chargeback(load_scenario(TWO_MODELS), usage)
 
 
@@ -149,19 +190,31 @@ def test_usage_over_capacity_rejected():
     # S x 40 good llama-70b tokens fill the factory; one more token is too many.
     tokens = 21_024_000 * 40 + 1000
     usage = usage_from_range(usage_rows([["2025-03", "A", "llama-70b", tokens, None]]))
-    with pytest.raises(InputError, match=r"column good_tokens, period 2025-03: the usage needs .* but the factory has 21,024,000"):
+    with pytest.raises(
+        InputError,
+        match=r"column good_tokens, period 2025-03: the usage needs .* but the factory has 21,024,000",
+    ):
         compute_chargeback(load_scenario(TWO_MODELS), usage)
 
 
 def test_full_capacity_accepted():
-    usage = usage_from_range(usage_rows([["2025-03", "A", "llama-70b", 21_024_000 * 40, 1.0]]))
+    usage = usage_from_range(
+        usage_rows([["2025-03", "A", "llama-70b", 21_024_000 * 40, 1.0]])
+    )
     result = compute_chargeback(load_scenario(TWO_MODELS), usage)
     assert result.periods["utilization"].iat[0] == 1.0
     assert line(result, "2025-03", "A")["total_cents"] == 1_450_000
 
 
 def test_reservation_only_row():
-    usage = usage_from_range(usage_rows([["2025-01", "A", "llama-8b", 3_200_000, None], ["2025-01", "B", None, None, 0.5]]))
+    usage = usage_from_range(
+        usage_rows(
+            [
+                ["2025-01", "A", "llama-8b", 3_200_000, None],
+                ["2025-01", "B", None, None, 0.5],
+            ]
+        )
+    )
     result = compute_chargeback(load_scenario(TWO_MODELS), usage)
     # B reserved half the factory and used none of it: 13,750 x 0.5 = 6,875.
     assert line(result, "2025-01", "B")["capacity_variance_cents"] == 687_500
@@ -169,10 +222,23 @@ def test_reservation_only_row():
 
 def test_chargeback_table_function():
     scenario = load_scenario(TWO_MODELS)
-    inputs = [["Parameter (defined name)", "Value"]] + [[p.name, p.value] for p in scenario_parameters(scenario)]
-    usage = [line.split(",") for line in TWO_MODEL_USAGE.read_text("utf-8").splitlines()]
+    inputs = [["Parameter (defined name)", "Value"]] + [
+        [p.name, p.value] for p in scenario_parameters(scenario)
+    ]
+    usage = [
+        line.split(",") for line in TWO_MODEL_USAGE.read_text("utf-8").splitlines()
+    ]
     table = chargeback_table(usage, inputs)
-    assert table[0] == ["period", "business_unit", "busy_share", "reserved_share", "usage_charge", "capacity_variance", "unreserved_idle", "total"]
+    assert table[0] == [
+        "period",
+        "business_unit",
+        "busy_share",
+        "reserved_share",
+        "usage_charge",
+        "capacity_variance",
+        "unreserved_idle",
+        "total",
+    ]
     assert table[2][:2] == ["2025-01", "Search"]
     assert table[2][4:] == [2900.0, 2750.0, 0.0, 5650.0]
     assert len(table) == 7
@@ -212,7 +278,14 @@ def factories(draw):
 def usages(draw, scenario):
     seconds = scenario.accelerators * 3600 * scenario.hours_per_period
     rows = []
-    for period in draw(st.lists(st.sampled_from(["2025-01", "2025-02", "2025-03"]), min_size=1, max_size=3, unique=True)):
+    for period in draw(
+        st.lists(
+            st.sampled_from(["2025-01", "2025-02", "2025-03"]),
+            min_size=1,
+            max_size=3,
+            unique=True,
+        )
+    ):
         units = draw(st.integers(1, 6))
         utilization = draw(st.sampled_from([0.0, 1.0]) | st.floats(0, 1))
         weights = draw(st.lists(st.floats(0, 1), min_size=units, max_size=units))
@@ -225,13 +298,27 @@ def usages(draw, scenario):
             definition = scenario.models[model]
             busy = seconds * utilization * weights[unit] / total_weight
             # Good tokens are whole numbers; rounding down keeps the period within S.
-            tokens = np.floor(busy * definition.tokens_per_second * definition.yield_rate)
+            tokens = np.floor(
+                busy * definition.tokens_per_second * definition.yield_rate
+            )
             share = reserved_total * reserve[unit] / reserve_weight * (1 - 1e-9)
-            rows.append([period, f"u{unit}", definition.name, float(tokens), share if share > 0 else None])
-    return usage_from_range([["period", "business_unit", "model", "good_tokens", "reserved_share"], *rows])
+            rows.append(
+                [
+                    period,
+                    f"u{unit}",
+                    definition.name,
+                    float(tokens),
+                    share if share > 0 else None,
+                ]
+            )
+    return usage_from_range(
+        [["period", "business_unit", "model", "good_tokens", "reserved_share"], *rows]
+    )
 
 
-@settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(st.data())
 def test_chargeback_properties(data):
     scenario = data.draw(factories())
@@ -245,16 +332,29 @@ def test_chargeback_properties(data):
     speed = {m.name: m.tokens_per_second * m.yield_rate for m in scenario.models}
     for number, period in enumerate(result.periods["period"]):
         rows = usage.period == period
-        busy = sum(t / speed[m] for t, m in zip(usage.good_tokens[rows], usage.model[rows]))
+        busy = sum(
+            t / speed[m] for t, m in zip(usage.good_tokens[rows], usage.model[rows])
+        )
         utilization = min(busy / seconds, 1.0)
-        cost = costs.fixed + costs.energy_full * (costs.idle_fraction + (1 - costs.idle_fraction) * utilization)
+        cost = costs.fixed + costs.energy_full * (
+            costs.idle_fraction + (1 - costs.idle_fraction) * utilization
+        )
         charged = int(lines.loc[lines["period"] == period, "total_cents"].sum())
         assert charged == int(to_cents([cost])[0]), period
 
     # Parts add up to each line's total; nothing is negative.
-    parts = lines["usage_charge_cents"] + lines["capacity_variance_cents"] + lines["unreserved_idle_cents"]
+    parts = (
+        lines["usage_charge_cents"]
+        + lines["capacity_variance_cents"]
+        + lines["unreserved_idle_cents"]
+    )
     assert (parts == lines["total_cents"]).all()
-    for column in ("usage_charge_cents", "capacity_variance_cents", "unreserved_idle_cents", "total_cents"):
+    for column in (
+        "usage_charge_cents",
+        "capacity_variance_cents",
+        "unreserved_idle_cents",
+        "total_cents",
+    ):
         assert (lines[column] >= 0).all(), column
 
     # No reservation, or a reservation fully used: no capacity variance.

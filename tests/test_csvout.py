@@ -13,7 +13,15 @@ from tokenbom_xl.errors import OutputError
 
 
 def test_neutralize_prefixes_formula_leads():
-    values = ['=HYPERLINK("http://x","y")', "+cmd|'/C calc'!A0", "-2+3", "@SUM(1)", "\tx", "Search", "a=b"]
+    values = [
+        '=HYPERLINK("http://x","y")',
+        "+cmd|'/C calc'!A0",
+        "-2+3",
+        "@SUM(1)",
+        "\tx",
+        "Search",
+        "a=b",
+    ]
     assert neutralize_text(values).tolist() == [
         '\'=HYPERLINK("http://x","y")',
         "'+cmd|'/C calc'!A0",
@@ -26,15 +34,31 @@ def test_neutralize_prefixes_formula_leads():
 
 
 def test_cents_text_is_exact():
-    assert cents_text(np.array([0, 5, -5, 123456, 90071992547409])) == ["0.00", "0.05", "-0.05", "1234.56", "900719925474.09"]
+    assert cents_text(np.array([0, 5, -5, 123456, 90071992547409])) == [
+        "0.00",
+        "0.05",
+        "-0.05",
+        "1234.56",
+        "900719925474.09",
+    ]
 
 
 def test_write_csv_quotes_and_neutralizes(tmp_path):
-    frame = pd.DataFrame({"name": ['=HYPERLINK("http://x","y")', "a,b", "plain"], "amount": ["1.00", "2.00", "-3.00"]})
+    frame = pd.DataFrame(
+        {
+            "name": ['=HYPERLINK("http://x","y")', "a,b", "plain"],
+            "amount": ["1.00", "2.00", "-3.00"],
+        }
+    )
     path = write_csv(tmp_path / "out.csv", frame, text_columns=("name",))
     with path.open(newline="", encoding="utf-8") as handle:
         rows = list(csv.reader(handle))
-    assert rows == [["name", "amount"], ['\'=HYPERLINK("http://x","y")', "1.00"], ["a,b", "2.00"], ["plain", "-3.00"]]
+    assert rows == [
+        ["name", "amount"],
+        ['\'=HYPERLINK("http://x","y")', "1.00"],
+        ["a,b", "2.00"],
+        ["plain", "-3.00"],
+    ]
 
 
 def test_write_csv_keeps_old_file_on_failure(tmp_path):

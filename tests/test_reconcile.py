@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
+from conftest import REFERENCE_SCENARIO, TEMPLATES
 
 from tokenbom_xl.chargeback import compute_chargeback
 from tokenbom_xl.errors import InputError
-from tokenbom_xl.ledger import gl_map_from_range, ledger_from_range, read_gl_map, read_ledger
+from tokenbom_xl.ledger import (
+    gl_map_from_range,
+    ledger_from_range,
+    read_gl_map,
+    read_ledger,
+)
 from tokenbom_xl.reconcile import aggregate_ledger, reconcile, reconcile_table
 from tokenbom_xl.scenario import load_scenario, scenario_parameters
 from tokenbom_xl.usage import read_usage
-
-from conftest import REFERENCE_SCENARIO, TEMPLATES
 
 GL_HEADER = ["period", "account", "cost_centre", "amount", "description"]
 MAP_HEADER = ["match", "account", "account_to", "component"]
@@ -29,7 +31,12 @@ def row_of(table, period, component):
 def test_template_worked_example():
     scenario = load_scenario(REFERENCE_SCENARIO)
     chargeback = compute_chargeback(scenario, read_usage(TEMPLATES / "usage.csv"))
-    result = reconcile(scenario, read_ledger(TEMPLATES / "ledger.csv"), read_gl_map(TEMPLATES / "gl_map.csv"), chargeback=chargeback)
+    result = reconcile(
+        scenario,
+        read_ledger(TEMPLATES / "ledger.csv"),
+        read_gl_map(TEMPLATES / "gl_map.csv"),
+        chargeback=chargeback,
+    )
     # Energy: booked 620 against E(0.6) = 750 x 0.6 = 450: +170, +37.8%, outside 5%.
     energy = row_of(result.table, "2025-01", "Energy")
     assert energy["booked"] == 620.0
@@ -48,9 +55,20 @@ def test_template_worked_example():
 
 def test_leading_zero_and_text_codes_survive(tmp_path):
     ledger = ledger_from_range(
-        [GL_HEADER, ["2025-01", "004100", "0100", 10, "payroll"], ["2025-01", "4100", "0100", 20, "other"], ["2025-01", "A-17", "x", 5, "t"]]
+        [
+            GL_HEADER,
+            ["2025-01", "004100", "0100", 10, "payroll"],
+            ["2025-01", "4100", "0100", 20, "other"],
+            ["2025-01", "A-17", "x", 5, "t"],
+        ]
     )
-    gl_map = gl_map_from_range([MAP_HEADER, ["exact", "004100", None, "operations"], ["prefix", "A-", None, "Platform"]])
+    gl_map = gl_map_from_range(
+        [
+            MAP_HEADER,
+            ["exact", "004100", None, "operations"],
+            ["prefix", "A-", None, "Platform"],
+        ]
+    )
     result = reconcile(load_scenario(REFERENCE_SCENARIO), ledger, gl_map)
     assert row_of(result.table, "2025-01", "Operations")["booked"] == 10.0
     assert row_of(result.table, "2025-01", "Platform")["booked"] == 5.0
@@ -59,13 +77,21 @@ def test_leading_zero_and_text_codes_survive(tmp_path):
 
 def test_range_rules_compare_codes_of_equal_length():
     gl_map = gl_map_from_range([MAP_HEADER, ["range", "0100", "0199", "Silicon"]])
-    matched = gl_map.match_accounts(np.array(["0150", "150", "01500", "0200", "0100", "0199"], dtype=object))
+    matched = gl_map.match_accounts(
+        np.array(["0150", "150", "01500", "0200", "0100", "0199"], dtype=object)
+    )
     assert matched.tolist() == [0, -1, -1, -1, 0, 0]
 
 
 def test_account_matched_twice_names_both_rules():
     ledger = ledger_from_range([GL_HEADER, ["2025-01", "620500", "", 1, ""]])
-    gl_map = gl_map_from_range([MAP_HEADER, ["prefix", "62", None, "Facility"], ["range", "620000", "629999", "Energy"]])
+    gl_map = gl_map_from_range(
+        [
+            MAP_HEADER,
+            ["prefix", "62", None, "Facility"],
+            ["range", "620000", "629999", "Energy"],
+        ]
+    )
     with pytest.raises(InputError) as caught:
         reconcile(load_scenario(REFERENCE_SCENARIO), ledger, gl_map)
     message = str(caught.value)
@@ -76,14 +102,20 @@ def test_account_matched_twice_names_both_rules():
 
 def test_blank_amount_names_the_row(tmp_path):
     path = tmp_path / "gl.csv"
-    path.write_text("period,account,cost_centre,amount,description\n2025-01,1,a,5,x\n2025-01,2,a,,blank\n", "utf-8")
+    path.write_text(
+        "period,account,cost_centre,amount,description\n2025-01,1,a,5,x\n2025-01,2,a,,blank\n",
+        "utf-8",
+    )
     with pytest.raises(InputError, match=r"gl.csv: row 3, column amount: empty"):
         read_ledger(path)
 
 
 def test_accounting_negative_amount(tmp_path):
     path = tmp_path / "gl.csv"
-    path.write_text("period,account,cost_centre,amount,description\n2025-01,1,a,(120.50),credit\n", "utf-8")
+    path.write_text(
+        "period,account,cost_centre,amount,description\n2025-01,1,a,(120.50),credit\n",
+        "utf-8",
+    )
     assert read_ledger(path).amount.tolist() == [-120.5]
 
 
@@ -93,9 +125,18 @@ BAD_MAPS = [
     (["exact", None, None, "Silicon"], r"row 2, column account: empty"),
     (["exact", "1", None, "GPU"], r"row 2, column component: unknown component 'GPU'"),
     (["range", "100", None, "Silicon"], r"row 2, column account_to: empty"),
-    (["range", "100", "2000", "Silicon"], r"row 2, column account_to: '2000' has 4 characters but '100' has 3"),
-    (["range", "200", "100", "Silicon"], r"row 2, column account_to: '100' comes before '200'"),
-    (["prefix", "1", "2", "Silicon"], r"row 2, column account_to: '2' is only used by range rules"),
+    (
+        ["range", "100", "2000", "Silicon"],
+        r"row 2, column account_to: '2000' has 4 characters but '100' has 3",
+    ),
+    (
+        ["range", "200", "100", "Silicon"],
+        r"row 2, column account_to: '100' comes before '200'",
+    ),
+    (
+        ["prefix", "1", "2", "Silicon"],
+        r"row 2, column account_to: '2' is only used by range rules",
+    ),
 ]
 
 
@@ -108,7 +149,13 @@ def test_bad_mapping_names_row_and_column(rule, message):
 def test_periods_without_modelled_cost():
     scenario = load_scenario(REFERENCE_SCENARIO)
     chargeback = compute_chargeback(scenario, read_usage(TEMPLATES / "usage.csv"))
-    ledger = ledger_from_range([GL_HEADER, ["2024-12", "161000", "a", 4000, "late invoice"], ["2025-01", "161000", "a", 5000, ""]])
+    ledger = ledger_from_range(
+        [
+            GL_HEADER,
+            ["2024-12", "161000", "a", 4000, "late invoice"],
+            ["2025-01", "161000", "a", 5000, ""],
+        ]
+    )
     gl_map = read_gl_map(TEMPLATES / "gl_map.csv")
     result = reconcile(scenario, ledger, gl_map, chargeback=chargeback)
     december = row_of(result.table, "2024-12", "Silicon")
@@ -130,24 +177,52 @@ def test_materiality_flag():
     from tokenbom_xl.scenario import parse_scenario
 
     strict = parse_scenario(data)
-    ledger = ledger_from_range([GL_HEADER, ["2025-01", "161000", "a", 5200, ""], ["2025-01", "620500", "a", 100, ""]])
+    ledger = ledger_from_range(
+        [
+            GL_HEADER,
+            ["2025-01", "161000", "a", 5200, ""],
+            ["2025-01", "620500", "a", 100, ""],
+        ]
+    )
     result = reconcile(strict, ledger, read_gl_map(TEMPLATES / "gl_map.csv"))
     assert row_of(result.table, "2025-01", "Silicon")["flag"] == "over materiality"
     # Energy: 100 against E(0.6) = 450 is -77.8% and -350.
-    assert row_of(result.table, "2025-01", "Energy")["flag"] == "over tolerance and materiality"
+    assert (
+        row_of(result.table, "2025-01", "Energy")["flag"]
+        == "over tolerance and materiality"
+    )
 
 
 def test_nothing_dropped_on_many_lines():
     rng = np.random.default_rng(3)
-    accounts = ["161000", "161500", "620100", "620500", "999999", "004100", "0041", "X-1"]
+    accounts = [
+        "161000",
+        "161500",
+        "620100",
+        "620500",
+        "999999",
+        "004100",
+        "0041",
+        "X-1",
+    ]
     rows = [GL_HEADER] + [
-        [f"2025-{rng.integers(1, 4):02d}", accounts[rng.integers(len(accounts))], "c", float(rng.integers(-500, 500)), ""]
+        [
+            f"2025-{rng.integers(1, 4):02d}",
+            accounts[rng.integers(len(accounts))],
+            "c",
+            float(rng.integers(-500, 500)),
+            "",
+        ]
         for _ in range(2000)
     ]
     ledger = ledger_from_range(rows)
-    result = reconcile(load_scenario(REFERENCE_SCENARIO), ledger, read_gl_map(TEMPLATES / "gl_map.csv"))
+    result = reconcile(
+        load_scenario(REFERENCE_SCENARIO), ledger, read_gl_map(TEMPLATES / "gl_map.csv")
+    )
     assert result.table["booked"].sum() == pytest.approx(result.gl_total)
-    assert len(result.unmapped) == int(np.isin(ledger.account, ["999999", "0041", "X-1"]).sum())
+    assert len(result.unmapped) == int(
+        np.isin(ledger.account, ["999999", "0041", "X-1"]).sum()
+    )
     aggregated = aggregate_ledger(ledger, result.rule_index)
     assert aggregated["lines"].sum() == 2000
     assert aggregated["amount"].sum() == pytest.approx(result.gl_total)
@@ -156,10 +231,24 @@ def test_nothing_dropped_on_many_lines():
 def test_reconcile_table_function():
     scenario = load_scenario(REFERENCE_SCENARIO)
     inputs = [[p.name, p.value] for p in scenario_parameters(scenario)]
-    ledger = [line.split(",") for line in (TEMPLATES / "ledger.csv").read_text("utf-8").splitlines()]
-    mapping = [line.split(",") for line in (TEMPLATES / "gl_map.csv").read_text("utf-8").splitlines()]
+    ledger = [
+        line.split(",")
+        for line in (TEMPLATES / "ledger.csv").read_text("utf-8").splitlines()
+    ]
+    mapping = [
+        line.split(",")
+        for line in (TEMPLATES / "gl_map.csv").read_text("utf-8").splitlines()
+    ]
     table = reconcile_table(ledger, mapping, inputs)
-    assert table[0] == ["period", "component", "booked", "modelled", "variance", "variance_pct", "flag"]
+    assert table[0] == [
+        "period",
+        "component",
+        "booked",
+        "modelled",
+        "variance",
+        "variance_pct",
+        "flag",
+    ]
     energy = table[4]
     assert energy[:5] == ["2025-01", "Energy", 620.0, 450.0, 170.0]
     assert energy[6] == "over tolerance"

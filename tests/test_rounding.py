@@ -37,7 +37,9 @@ def test_largest_remainder_gives_cents_to_largest_remainders():
 
 
 def test_largest_remainder_groups_are_independent():
-    cents = largest_remainder([1.234, 2.347, 0.5, 3.3333, 1.1111], [0, 0, 0, 1, 1], [409, 445])
+    cents = largest_remainder(
+        [1.234, 2.347, 0.5, 3.3333, 1.1111], [0, 0, 0, 1, 1], [409, 445]
+    )
     assert cents.tolist() == [124, 235, 50, 334, 111]
 
 
@@ -47,13 +49,19 @@ def test_largest_remainder_rejects_unreachable_target():
 
 
 def test_remainder_thresholds_match_the_rounding():
-    missing, threshold, above = remainder_thresholds([1.234, 2.347, 0.5, 3.3333, 1.1111], [0, 0, 0, 1, 1], [409, 445])
+    missing, threshold, above = remainder_thresholds(
+        [1.234, 2.347, 0.5, 3.3333, 1.1111], [0, 0, 0, 1, 1], [409, 445]
+    )
     assert missing.tolist() == [2, 1]
     assert threshold.tolist() == [400000, 330000]
     assert above.tolist() == [1, 0]
 
 
-amounts = st.lists(st.floats(min_value=0, max_value=1e7, allow_nan=False, allow_infinity=False), min_size=1, max_size=30)
+amounts = st.lists(
+    st.floats(min_value=0, max_value=1e7, allow_nan=False, allow_infinity=False),
+    min_size=1,
+    max_size=30,
+)
 
 
 @settings(max_examples=2000, deadline=None)
@@ -68,7 +76,17 @@ def test_largest_remainder_adds_up_and_stays_close(values):
 
 
 @settings(max_examples=500, deadline=None)
-@given(st.lists(st.lists(st.floats(min_value=0, max_value=1e6, allow_nan=False), min_size=3, max_size=3), min_size=1, max_size=10))
+@given(
+    st.lists(
+        st.lists(
+            st.floats(min_value=0, max_value=1e6, allow_nan=False),
+            min_size=3,
+            max_size=3,
+        ),
+        min_size=1,
+        max_size=10,
+    )
+)
 def test_largest_remainder_rows_add_up(rows):
     matrix = np.array(rows)
     targets = to_cents(matrix.sum(axis=1))

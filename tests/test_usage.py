@@ -7,11 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import TEMPLATES
 
 from tokenbom_xl.errors import InputError
 from tokenbom_xl.usage import read_usage, usage_from_range
-
-from conftest import TEMPLATES
 
 HEADER = "period,business_unit,model,good_tokens,reserved_share\n"
 
@@ -31,7 +30,9 @@ def test_template_reads():
 
 
 def test_names_kept_as_text(tmp_path):
-    path = write(tmp_path, HEADER + "2025-01,NA,m,1,\n2025-01,  00123 ,m,2,\n2025-01,null,m,3,\n")
+    path = write(
+        tmp_path, HEADER + "2025-01,NA,m,1,\n2025-01,  00123 ,m,2,\n2025-01,null,m,3,\n"
+    )
     usage = read_usage(path)
     assert usage.business_unit.tolist() == ["NA", "00123", "null"]
 
@@ -45,9 +46,15 @@ def test_percent_share_and_blank_lines(tmp_path):
 
 # Each case: file body after the header, and the expected message (a regex).
 BAD_FILES = [
-    ("2025/01,A,m,1,\n", r"row 2, column period: '2025/01' is not a period; write the month as YYYY-MM"),
+    (
+        "2025/01,A,m,1,\n",
+        r"row 2, column period: '2025/01' is not a period; write the month as YYYY-MM",
+    ),
     ("2025-13,A,m,1,\n", r"row 2, column period: '2025-13' is not a period"),
-    ("2025-01,A,m,1,\n2025-01-15,B,m,1,\n", r"row 3, column period: '2025-01-15' is not a period.*format the column as text"),
+    (
+        "2025-01,A,m,1,\n2025-01-15,B,m,1,\n",
+        r"row 3, column period: '2025-01-15' is not a period.*format the column as text",
+    ),
     ("2025-01,,m,1,\n", r"row 2, column business_unit: empty"),
     ("2025-01,A,m,-5,\n", r"row 2, column good_tokens: -5 is negative"),
     ("2025-01,A,m,lots,\n", r"row 2, column good_tokens: 'lots' is not a number"),
@@ -55,7 +62,10 @@ BAD_FILES = [
     ("2025-01,A,,7,\n", r"row 2, column model: empty"),
     ("2025-01,A,m,1,1.5\n", r"row 2, column reserved_share: 1.5 is outside 0 to 1"),
     ("2025-01,A,m,1,half\n", r"row 2, column reserved_share: 'half' is not a number"),
-    ("2025-01,A,m,1,\n2025-01,A,m,2,\n", r"row 3, column model: period 2025-01, business unit 'A' and model 'm' already appear on row 2"),
+    (
+        "2025-01,A,m,1,\n2025-01,A,m,2,\n",
+        r"row 3, column model: period 2025-01, business unit 'A' and model 'm' already appear on row 2",
+    ),
 ]
 
 
@@ -69,7 +79,9 @@ def test_bad_file_names_row_and_column(tmp_path, body, message):
 
 def test_missing_column(tmp_path):
     path = write(tmp_path, "period,business_unit,good_tokens\n2025-01,A,1\n")
-    with pytest.raises(InputError, match=r"usage.csv: row 1: missing column\(s\) model, reserved_share"):
+    with pytest.raises(
+        InputError, match=r"usage.csv: row 1: missing column\(s\) model, reserved_share"
+    ):
         read_usage(path)
 
 
@@ -102,6 +114,12 @@ def test_range_with_excel_values():
 
 
 def test_range_date_period_is_explained():
-    rows = [["period", "business_unit", "model", "good_tokens", "reserved_share"], [dt.datetime(2025, 1, 1), "A", "m", 1, None]]
-    with pytest.raises(InputError, match=r"usage_range: row 2, column period: '2025-01-01' is not a period.*format the column as text"):
+    rows = [
+        ["period", "business_unit", "model", "good_tokens", "reserved_share"],
+        [dt.datetime(2025, 1, 1), "A", "m", 1, None],
+    ]
+    with pytest.raises(
+        InputError,
+        match=r"usage_range: row 2, column period: '2025-01-01' is not a period.*format the column as text",
+    ):
         usage_from_range(rows)

@@ -10,14 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import REFERENCE_SCENARIO, TEMPLATES, assert_close
 from openpyxl import load_workbook
 
 from tokenbom_xl.ledger import ledger_from_range, read_gl_map, read_ledger
 from tokenbom_xl.scenario import load_scenario
 from tokenbom_xl.usage import read_usage
 from tokenbom_xl.workbook import build_workbook, write_workbook
-
-from conftest import REFERENCE_SCENARIO, TEMPLATES, assert_close
 
 DATA = Path(__file__).parent / "data"
 INJECTED = ('=HYPERLINK("http://x","y")', "+cmd|'/C calc'!A0")
@@ -59,7 +58,11 @@ def test_template_workbook_matches_engine(tmp_path, recalc):
         gl_map=read_gl_map(TEMPLATES / "gl_map.csv"),
     )
     assert_matches_engine(built, recalculated)
-    checks = [value for coordinate, value in recalculated.values["Checks"].items() if coordinate.startswith("A")]
+    checks = [
+        value
+        for coordinate, value in recalculated.values["Checks"].items()
+        if coordinate.startswith("A")
+    ]
     assert "Chargeback: charges add up to C(U) to the cent" in checks
     assert "Reconciliation: mapped + unmapped = GL total" in checks
     assert "TBM: rows add up to the charges to the cent" in checks
@@ -70,7 +73,13 @@ def test_two_model_workbook_matches_engine(tmp_path, recalc):
     ledger = ledger_from_range(
         [
             ["period", "account", "cost_centre", "amount", "description"],
-            ["2024-12", "161000", "0100", 4800, "December depreciation, no usage that month"],
+            [
+                "2024-12",
+                "161000",
+                "0100",
+                4800,
+                "December depreciation, no usage that month",
+            ],
             ["2025-01", "620500", "0100", 455.5, "Electricity"],
             ["2025-02", "620500", "0100", 90, "Electricity"],
             ["2025-02", "999", "0100", -12.25, "Unmapped credit"],
@@ -88,7 +97,11 @@ def test_two_model_workbook_matches_engine(tmp_path, recalc):
     assert_matches_engine(built, recalculated)
     # Hand-worked in test_chargeback: Search pays 5,650.00 in 2025-01.
     cells = recalculated.values["Chargeback"]
-    search = [row for row in range(1, 200) if cells.get(f"A{row}") == "2025-01" and cells.get(f"B{row}") == "Search"]
+    search = [
+        row
+        for row in range(1, 200)
+        if cells.get(f"A{row}") == "2025-01" and cells.get(f"B{row}") == "Search"
+    ]
     assert len(search) == 1
     assert cells[f"N{search[0]}"] == 5650.0
 
@@ -129,10 +142,16 @@ def test_injected_names_stay_text(tmp_path, recalc):
             for cell in row:
                 if cell.data_type == "f":
                     formula = str(cell.value)
-                    assert "HYPERLINK" not in formula, f"{ws.title}!{cell.coordinate}: {formula}"
-                    assert "cmd|" not in formula, f"{ws.title}!{cell.coordinate}: {formula}"
+                    assert "HYPERLINK" not in formula, (
+                        f"{ws.title}!{cell.coordinate}: {formula}"
+                    )
+                    assert "cmd|" not in formula, (
+                        f"{ws.title}!{cell.coordinate}: {formula}"
+                    )
                 if cell.value in inputs:
-                    assert cell.data_type == "s", f"{ws.title}!{cell.coordinate} holds {cell.value!r} as {cell.data_type}"
+                    assert cell.data_type == "s", (
+                        f"{ws.title}!{cell.coordinate} holds {cell.value!r} as {cell.data_type}"
+                    )
                     found[cell.value].add(ws.title)
     for name in INJECTED:
         # Business units and ledger descriptions both carry these names.
@@ -142,14 +161,25 @@ def test_injected_names_stay_text(tmp_path, recalc):
     assert {"Ledger Data", "Ledger Reconciliation"} <= found["@SUM(1+1)"]
 
     # LibreOffice also reads them back as the literal text.
-    values = [value for sheet in ("Chargeback", "Usage Data") for value in recalculated.values[sheet].values()]
+    values = [
+        value
+        for sheet in ("Chargeback", "Usage Data")
+        for value in recalculated.values[sheet].values()
+    ]
     for name in INJECTED:
         assert name in values
 
 
 def test_plain_build_has_no_chargeback_sheets():
     built = build_workbook(load_scenario(REFERENCE_SCENARIO))
-    for title in ("Chargeback", "TBM Mapping", "Ledger Reconciliation", "Usage Data", "Ledger Data", "GL Map"):
+    for title in (
+        "Chargeback",
+        "TBM Mapping",
+        "Ledger Reconciliation",
+        "Usage Data",
+        "Ledger Data",
+        "GL Map",
+    ):
         assert title not in built.workbook.sheetnames
 
 
@@ -161,5 +191,11 @@ def test_data_sheets_come_last():
         gl_map=read_gl_map(TEMPLATES / "gl_map.csv"),
     )
     assert built.workbook.sheetnames[-7:] == [
-        "Chargeback", "TBM Mapping", "Ledger Reconciliation", "Usage Data", "Ledger Data", "GL Map", "Checks"
+        "Chargeback",
+        "TBM Mapping",
+        "Ledger Reconciliation",
+        "Usage Data",
+        "Ledger Data",
+        "GL Map",
+        "Checks",
     ]

@@ -15,7 +15,8 @@ Per period and business unit ``b`` (busy share ``u_b``, reserved share ``r_b``):
 - usage charge: ``busy seconds x C(1) / S``; these add up to ``U x C(1) = A + L``.
 - capacity variance: ``V = (F + i x E_full) x (1 - U)`` goes to reserved-but-unused
   capacity ``q_b = max(r_b - u_b, 0)``. With ``D = max(sum q, 1 - U)``, unit ``b``
-  pays ``V x q_b / D`` and ``V x (D - sum q) / D`` is idle capacity nobody reserved.
+  pays ``V x q_b / D``. The rest, ``V x (D - sum q) / D``, is idle capacity that no
+  business unit reserved.
 - unreserved idle: that rest goes to the central line (policy ``central``), or to the
   business units in proportion to their busy seconds (policy ``spread-by-usage``; in
   a period with no usage at all it still goes to the central line).
@@ -80,14 +81,24 @@ class ChargebackResult:
     idle_basis: float  # F + i x E_full, the cost that idles with the factory
     periods: pd.DataFrame
     lines: pd.DataFrame
-    usage_model: np.ndarray  # model index of each usage row, -1 on reservation-only rows
+    usage_model: (
+        np.ndarray
+    )  # model index of each usage row, -1 on reservation-only rows
     usage_busy_seconds: np.ndarray  # busy accelerator-seconds of each usage row
 
     def table_rows(self) -> list[list[Any]]:
         """Return the lines as a 2-D list with a header row; money rounded to cents."""
         lines = self.lines
         rows: list[list[Any]] = [list(CHARGEBACK_COLUMNS)]
-        cents = {name: lines[f"{name}_cents"].to_numpy() / 100.0 for name in ("usage_charge", "capacity_variance", "unreserved_idle", "total")}
+        money_columns = (
+            "usage_charge",
+            "capacity_variance",
+            "unreserved_idle",
+            "total",
+        )
+        cents = {
+            name: lines[f"{name}_cents"].to_numpy() / 100.0 for name in money_columns
+        }
         for index in range(len(lines)):
             rows.append(
                 [
@@ -129,7 +140,10 @@ def model_index(scenario: Scenario, usage: UsageData) -> np.ndarray:
         index[priced] = 0
         return index
     lookup = {model.name: number for number, model in enumerate(models)}
-    mapped = np.array([lookup.get(name, -2) if name != "" else -1 for name in usage.model_labels], dtype=np.int64)
+    mapped = np.array(
+        [lookup.get(name, -2) if name != "" else -1 for name in usage.model_labels],
+        dtype=np.int64,
+    )
     index = mapped[usage.model_code]
     unknown = np.flatnonzero(index == -2)
     if len(unknown):
@@ -152,13 +166,17 @@ def compute_chargeback(scenario: Scenario, usage: UsageData) -> ChargebackResult
     """
     models = serving_models(scenario)
     components = component_costs(scenario)
-    seconds_capacity = scenario.accelerators * SECONDS_PER_HOUR * scenario.hours_per_period
+    seconds_capacity = (
+        scenario.accelerators * SECONDS_PER_HOUR * scenario.hours_per_period
+    )
     full_cost = components.fixed + components.energy_full
     idle_basis = components.fixed + components.idle_energy
 
     # Busy accelerator-seconds of each usage row.
     model = model_index(scenario, usage)
-    seconds_per_token = np.array([1.0 / (m.tokens_per_second * m.yield_rate) for m in models] + [0.0])
+    seconds_per_token = np.array(
+        [1.0 / (m.tokens_per_second * m.yield_rate) for m in models] + [0.0]
+    )
     busy = usage.good_tokens * seconds_per_token[model]  # index -1 picks the trailing 0
 
     lines = _consumer_lines(scenario, usage, busy)
@@ -175,7 +193,9 @@ def compute_chargeback(scenario: Scenario, usage: UsageData) -> ChargebackResult
     denominator = np.maximum(unused_total, idle_share)
     with np.errstate(divide="ignore", invalid="ignore"):
         variance_per_share = np.where(denominator > 0, variance / denominator, 0.0)
-        rest = np.where(denominator > 0, variance * (denominator - unused_total) / denominator, 0.0)
+        rest = np.where(
+            denominator > 0, variance * (denominator - unused_total) / denominator, 0.0
+        )
 
     usage_charge = lines["busy_seconds"].to_numpy() * (full_cost / seconds_capacity)
     capacity_variance = unused * variance_per_share[period_of_line]
@@ -183,7 +203,11 @@ def compute_chargeback(scenario: Scenario, usage: UsageData) -> ChargebackResult
     spread = scenario.chargeback.unreserved_idle == "spread-by-usage"
     spread_period = spread & (utilization > 0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        usage_weight = np.where(utilization[period_of_line] > 0, busy_share / utilization[period_of_line], 0.0)
+        usage_weight = np.where(
+            utilization[period_of_line] > 0,
+            busy_share / utilization[period_of_line],
+            0.0,
+        )
     unreserved_idle = np.where(
         spread_period[period_of_line],
         rest[period_of_line] * usage_weight,
@@ -192,7 +216,8 @@ def compute_chargeback(scenario: Scenario, usage: UsageData) -> ChargebackResult
     total = usage_charge + capacity_variance + unreserved_idle
 
     period_cost = components.fixed + np.asarray(
-        energy_cost(components.energy_full, utilization, components.idle_fraction), dtype=np.float64
+        energy_cost(components.energy_full, utilization, components.idle_fraction),
+        dtype=np.float64,
     )
     period_cents = to_cents(period_cost)
     total_cents = largest_remainder(total, period_of_line, period_cents)
@@ -214,7 +239,9 @@ def compute_chargeback(scenario: Scenario, usage: UsageData) -> ChargebackResult
     periods = periods.assign(
         total_cost=period_cost,
         total_cost_cents=period_cents,
-        usage_charges=np.bincount(period_of_line, weights=usage_charge, minlength=len(periods)),
+        usage_charges=np.bincount(
+            period_of_line, weights=usage_charge, minlength=len(periods)
+        ),
         capacity_variance=variance,
         reserved_unused_share=unused_total,
         unreserved_idle=rest,
@@ -232,7 +259,9 @@ def compute_chargeback(scenario: Scenario, usage: UsageData) -> ChargebackResult
     )
 
 
-def _consumer_lines(scenario: Scenario, usage: UsageData, busy: np.ndarray) -> pd.DataFrame:
+def _consumer_lines(
+    scenario: Scenario, usage: UsageData, busy: np.ndarray
+) -> pd.DataFrame:
     """Group usage rows by period and business unit, and add a central line per period."""
     # Rank the distinct labels so that integer keys sort like (period, unit name).
     period_rank = _ranks(usage.period_labels)
@@ -245,9 +274,9 @@ def _consumer_lines(scenario: Scenario, usage: UsageData, busy: np.ndarray) -> p
     reserved = usage.reserved_share
     high = np.full(count, -np.inf)
     low = np.full(count, np.inf)
-    given = ~np.isnan(reserved)
-    np.maximum.at(high, line_of_row[given], reserved[given])
-    np.minimum.at(low, line_of_row[given], reserved[given])
+    has_share = ~np.isnan(reserved)
+    np.maximum.at(high, line_of_row[has_share], reserved[has_share])
+    np.minimum.at(low, line_of_row[has_share], reserved[has_share])
     conflict = np.flatnonzero(np.isfinite(high) & (high - low > 1e-12))
     if len(conflict):
         _reject_conflicting_shares(usage, line_of_row, int(conflict[0]))
@@ -284,7 +313,9 @@ def _consumer_lines(scenario: Scenario, usage: UsageData, busy: np.ndarray) -> p
         # Business units in name order, then the central line unless a unit carries it.
         lines = lines.sort_values(["period", "order"], kind="stable")
     lines = lines.drop(columns="order").reset_index(drop=True)
-    lines["period_index"] = np.searchsorted(periods_sorted, lines["period"].to_numpy(dtype=str))
+    lines["period_index"] = np.searchsorted(
+        periods_sorted, lines["period"].to_numpy(dtype=str)
+    )
     return lines
 
 
@@ -295,10 +326,16 @@ def _ranks(labels: np.ndarray) -> np.ndarray:
     return ranks
 
 
-def _reject_conflicting_shares(usage: UsageData, line_of_row: np.ndarray, line: int) -> None:
-    rows = np.flatnonzero((line_of_row == line) & ~np.isnan(usage.reserved_share))
-    first = rows[0]
-    second = rows[np.argmax(usage.reserved_share[rows] != usage.reserved_share[first])]
+def _reject_conflicting_shares(
+    usage: UsageData, line_of_row: np.ndarray, line: int
+) -> None:
+    rows_with_share = np.flatnonzero(
+        (line_of_row == line) & ~np.isnan(usage.reserved_share)
+    )
+    first = rows_with_share[0]
+    second = rows_with_share[
+        np.argmax(usage.reserved_share[rows_with_share] != usage.reserved_share[first])
+    ]
     raise InputError(
         f"{usage.source}: row {int(usage.row[second])}, column reserved_share: {usage.reserved_share[second]:g} differs "
         f"from {usage.reserved_share[first]:g} on row {int(usage.row[first])} for business unit "
@@ -307,20 +344,31 @@ def _reject_conflicting_shares(usage: UsageData, line_of_row: np.ndarray, line: 
     )
 
 
-def _period_totals(lines: pd.DataFrame, usage: UsageData, seconds_capacity: float) -> pd.DataFrame:
+def _period_totals(
+    lines: pd.DataFrame, usage: UsageData, seconds_capacity: float
+) -> pd.DataFrame:
     """Total busy time and reserved share per period; reject what the factory cannot hold."""
     periods = np.sort(usage.period_labels.astype(str))
     index = lines["period_index"].to_numpy()
-    busy = np.bincount(index, weights=lines["busy_seconds"].to_numpy(), minlength=len(periods))
-    reserved = np.bincount(index, weights=lines["reserved_share"].to_numpy(), minlength=len(periods))
+    busy = np.bincount(
+        index, weights=lines["busy_seconds"].to_numpy(), minlength=len(periods)
+    )
+    reserved = np.bincount(
+        index, weights=lines["reserved_share"].to_numpy(), minlength=len(periods)
+    )
 
     over_reserved = np.flatnonzero(reserved > 1.0 + 1e-6)
     if len(over_reserved):
         period = periods[int(over_reserved[0])]
-        rows = usage.row[(usage.period_labels[usage.period_code] == period) & (np.nan_to_num(usage.reserved_share) > 0)]
-        shown = ", ".join(str(int(row)) for row in rows[:8]) + (", ..." if len(rows) > 8 else "")
+        rows = usage.row[
+            (usage.period_labels[usage.period_code] == period)
+            & (np.nan_to_num(usage.reserved_share) > 0)
+        ]
+        row_list = ", ".join(str(int(row)) for row in rows[:8]) + (
+            ", ..." if len(rows) > 8 else ""
+        )
         raise InputError(
-            f"{usage.source}: rows {shown}, column reserved_share: the reserved shares of {period} add up to "
+            f"{usage.source}: rows {row_list}, column reserved_share: the reserved shares of {period} add up to "
             f"{reserved[int(over_reserved[0])]:.6g}, more than 1 (100% of capacity); reduce them so they total 1 or less"
         )
 
@@ -348,14 +396,29 @@ def _period_totals(lines: pd.DataFrame, usage: UsageData, seconds_capacity: floa
 def component_weights(result: ChargebackResult) -> tuple[np.ndarray, np.ndarray]:
     """Return each component's share of C(1) and of the idle basis F + i x E_full.
 
-    A usage charge is split by the first, capacity variance and unreserved idle by the
-    second; per period the split adds up to each component's cost at that period's U.
+    A usage charge is split by the first share, and capacity variance and unreserved
+    idle by the second. Summed over a period's lines, the split gives each
+    component's cost at that period's U.
     """
     costs = component_costs(result.scenario)
-    full = np.array([costs.energy_full if key == "energy" else getattr(costs, key) for key, _ in COMPONENTS])
-    idle = np.array([costs.idle_energy if key == "energy" else getattr(costs, key) for key, _ in COMPONENTS])
-    full_weights = full / result.full_cost if result.full_cost > 0 else np.zeros(len(full))
-    idle_weights = idle / result.idle_basis if result.idle_basis > 0 else np.zeros(len(idle))
+    full = np.array(
+        [
+            costs.energy_full if key == "energy" else getattr(costs, key)
+            for key, _ in COMPONENTS
+        ]
+    )
+    idle = np.array(
+        [
+            costs.idle_energy if key == "energy" else getattr(costs, key)
+            for key, _ in COMPONENTS
+        ]
+    )
+    full_weights = (
+        full / result.full_cost if result.full_cost > 0 else np.zeros(len(full))
+    )
+    idle_weights = (
+        idle / result.idle_basis if result.idle_basis > 0 else np.zeros(len(idle))
+    )
     return full_weights, idle_weights
 
 
@@ -363,7 +426,7 @@ def chargeback_table(usage_range: Any, inputs: Any) -> list[list[Any]]:
     """Worksheet function CHARGEBACK(usage_range, inputs): the chargeback as a table.
 
     ``usage_range`` is the usage table with its header row (period, business_unit,
-    model, good_tokens, reserved_share); ``inputs`` is a two-column range of
+    model, good_tokens, reserved_share). ``inputs`` is a two-column range of
     parameter names and values, as on the Inputs sheet. Returns a header row, then one
     row per period and consumer: period, business unit, busy share, reserved share,
     usage charge, capacity variance, unreserved idle and total, money in cents.
@@ -381,13 +444,21 @@ def chargeback_table(usage_range: Any, inputs: Any) -> list[list[Any]]:
 def _parameter_pairs(inputs: Any) -> list[tuple[Any, Any]]:
     """Read (name, value) pairs from a range of two or more columns; a header row is skipped."""
     if not isinstance(inputs, (list, tuple)) or not inputs:
-        raise InputError("inputs: the range is empty; select the Inputs sheet's parameter names and values")
+        raise InputError(
+            "inputs: the range is empty; select the Inputs sheet's parameter names and values"
+        )
     pairs = []
     for number, row in enumerate(inputs, start=1):
         if not isinstance(row, (list, tuple)) or len(row) < 2:
-            raise InputError(f"inputs: row {number}: needs two columns, a parameter name and its value")
+            raise InputError(
+                f"inputs: row {number}: needs two columns, a parameter name and its value"
+            )
         name = row[0]
-        if number == 1 and isinstance(name, str) and name.strip().casefold().startswith("parameter"):
+        if (
+            number == 1
+            and isinstance(name, str)
+            and name.strip().casefold().startswith("parameter")
+        ):
             continue
         pairs.append((name, row[1]))
     return pairs
@@ -405,7 +476,9 @@ def chargeback_frame(result: ChargebackResult) -> pd.DataFrame:
             "busy_share": _share_text(lines["busy_share"].to_numpy()),
             "reserved_share": _share_text(lines["reserved_share"].to_numpy()),
             "usage_charge": cents_text(lines["usage_charge_cents"].to_numpy()),
-            "capacity_variance": cents_text(lines["capacity_variance_cents"].to_numpy()),
+            "capacity_variance": cents_text(
+                lines["capacity_variance_cents"].to_numpy()
+            ),
             "unreserved_idle": cents_text(lines["unreserved_idle_cents"].to_numpy()),
             "total": cents_text(lines["total_cents"].to_numpy()),
         }

@@ -3,8 +3,8 @@
 Text that begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is written
 with a leading apostrophe (``'=HYPERLINK(...)``), because a spreadsheet that imports
 the file would otherwise run it as a formula (CSV injection). Excel and LibreOffice
-show such a cell as the text without the apostrophe; other readers see the
-apostrophe and should strip one leading apostrophe from text fields. Numbers are
+show such a cell as the text without the apostrophe. Other readers see the
+apostrophe, so they should strip one leading apostrophe from text fields. Numbers are
 never changed, so a negative amount stays ``-12.50``.
 
 Money is written from whole cents with exactly two decimals.
@@ -44,8 +44,13 @@ def _quote(text: str) -> str:
 
 def _text_cells(values: np.ndarray) -> list[str]:
     """Neutralize and quote a text column, working on its distinct values only."""
-    codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=False)
-    cells = np.array([_quote(text) for text in neutralize_text(uniques.astype(str)).tolist()], dtype=object)
+    codes, uniques = pd.factorize(
+        np.asarray(values, dtype=object), use_na_sentinel=False
+    )
+    cells = np.array(
+        [_quote(text) for text in neutralize_text(uniques.astype(str)).tolist()],
+        dtype=object,
+    )
     return cells[codes].tolist() if len(codes) else []
 
 
@@ -65,10 +70,14 @@ def cents_text(cents: np.ndarray) -> list[str]:
     Below 2**53 / 100 cents, the float nearest to cents / 100 prints back to the same
     two decimals, so this is exact for any amount a ledger holds.
     """
-    return [f"{value:.2f}" for value in (np.asarray(cents, dtype=np.int64) / 100.0).tolist()]
+    return [
+        f"{value:.2f}" for value in (np.asarray(cents, dtype=np.int64) / 100.0).tolist()
+    ]
 
 
-def write_csv(path: str | Path, frame: pd.DataFrame, *, text_columns: Sequence[str]) -> Path:
+def write_csv(
+    path: str | Path, frame: pd.DataFrame, *, text_columns: Sequence[str]
+) -> Path:
     """Write ``frame`` as UTF-8 CSV through a temporary file and a rename.
 
     Columns in ``text_columns`` are neutralized for spreadsheet import; the others

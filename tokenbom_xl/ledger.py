@@ -126,7 +126,11 @@ class GlMap:
             elif rule.match == "prefix":
                 hits = codes.str.startswith(rule.account).to_numpy(dtype=bool)
             else:
-                hits = (lengths == len(rule.account)) & (unique >= rule.account) & (unique <= rule.account_to)
+                hits = (
+                    (lengths == len(rule.account))
+                    & (unique >= rule.account)
+                    & (unique <= rule.account_to)
+                )
             clash = first_true(hits & (matched >= 0))
             if clash is not None:
                 other = self.rules[int(matched[clash])]
@@ -158,7 +162,10 @@ def ledger_from_range(rows: Any, *, source: str = "ledger_range") -> Ledger:
 def _validate_ledger(frame: pd.DataFrame, source: str) -> Ledger:
     rows = frame["row"].to_numpy()
     if len(frame) == 0:
-        raise InputError(f"{source}: has a header but no GL lines; export the ledger lines below the header")
+        raise InputError(
+            f"{source}: has a header but no GL lines; export the ledger lines below the header"
+        )
+
     period_code, period_labels = codes_and_labels(frame["period"])
     validate_period_labels(period_code, period_labels, rows, source=source)
     period = period_labels[period_code]
@@ -166,16 +173,31 @@ def _validate_ledger(frame: pd.DataFrame, source: str) -> Ledger:
     account = account_labels[account_code]
     blank = first_true(account == "") if (account_labels == "").any() else None
     if blank is not None:
-        raise cell_error(source, int(rows[blank]), "account", "empty; every GL line needs its account code")
+        raise cell_error(
+            source,
+            int(rows[blank]),
+            "account",
+            "empty; every GL line needs its account code",
+        )
+
     amount, invalid = parse_numbers(frame["amount"])
     bad = first_true(invalid)
     if bad is not None:
         raise cell_error(
-            source, int(rows[bad]), "amount", f"{frame['amount'].iloc[bad]!r} is not a number; give the amount, e.g. 1250.00"
+            source,
+            int(rows[bad]),
+            "amount",
+            f"{frame['amount'].iloc[bad]!r} is not a number; give the amount, e.g. 1250.00",
         )
     missing = first_true(np.isnan(amount))
     if missing is not None:
-        raise cell_error(source, int(rows[missing]), "amount", "empty; give the line's amount (0 if none)")
+        raise cell_error(
+            source,
+            int(rows[missing]),
+            "amount",
+            "empty; give the line's amount (0 if none)",
+        )
+
     return Ledger(
         source=source,
         period=period,
@@ -210,9 +232,9 @@ def gl_map_from_range(rows: Any, *, source: str = "map_range") -> GlMap:
 
 def component_name(text: str) -> str | None:
     """Return the display name of a component given by name or key, any case, or None."""
-    wanted = text.strip().casefold()
+    requested = text.strip().casefold()
     for key, label in COMPONENTS:
-        if wanted in (key.casefold(), label.casefold()):
+        if requested in (key.casefold(), label.casefold()):
             return label
     return None
 
@@ -224,15 +246,35 @@ def _validate_gl_map(frame: pd.DataFrame, source: str) -> GlMap:
         row = int(record.row)
         match = record.match.casefold()
         if match not in MATCH_TYPES:
-            raise cell_error(source, row, "match", f"{record.match!r} is invalid; use exact, prefix or range")
+            raise cell_error(
+                source,
+                row,
+                "match",
+                f"{record.match!r} is invalid; use exact, prefix or range",
+            )
         if record.account == "":
-            raise cell_error(source, row, "account", "empty; give the account code, prefix or first code of the range")
+            raise cell_error(
+                source,
+                row,
+                "account",
+                "empty; give the account code, prefix or first code of the range",
+            )
         component = component_name(record.component)
         if component is None:
-            raise cell_error(source, row, "component", f"unknown component {record.component!r}; use one of {known}")
+            raise cell_error(
+                source,
+                row,
+                "component",
+                f"unknown component {record.component!r}; use one of {known}",
+            )
         if match == "range":
             if record.account_to == "":
-                raise cell_error(source, row, "account_to", "empty; a range needs its last account code here")
+                raise cell_error(
+                    source,
+                    row,
+                    "account_to",
+                    "empty; a range needs its last account code here",
+                )
             if len(record.account_to) != len(record.account):
                 raise cell_error(
                     source,
@@ -243,13 +285,21 @@ def _validate_gl_map(frame: pd.DataFrame, source: str) -> GlMap:
                 )
             if record.account_to < record.account:
                 raise cell_error(
-                    source, row, "account_to", f"{record.account_to!r} comes before {record.account!r}; swap the bounds"
+                    source,
+                    row,
+                    "account_to",
+                    f"{record.account_to!r} comes before {record.account!r}; swap the bounds",
                 )
         elif record.account_to != "":
             raise cell_error(
-                source, row, "account_to", f"{record.account_to!r} is only used by range rules; clear it or use match range"
+                source,
+                row,
+                "account_to",
+                f"{record.account_to!r} is only used by range rules; clear it or use match range",
             )
         rules.append(GlRule(row, match, record.account, record.account_to, component))
     if not rules:
-        raise InputError(f"{source}: has a header but no rules; add one rule per account, prefix or range")
+        raise InputError(
+            f"{source}: has a header but no rules; add one rule per account, prefix or range"
+        )
     return GlMap(source=source, rules=rules)

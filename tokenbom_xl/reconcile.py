@@ -11,10 +11,14 @@ Which periods are modelled:
   implies; a GL period without usage has no modelled cost;
 - without usage, every GL period at the scenario's utilization.
 
-Flags: ``over tolerance`` where |variance %| exceeds the tolerance, ``over
-materiality`` where |variance| exceeds the materiality amount (0 turns that test off),
-both joined by ``and``; ``no modelled cost`` where something is booked against a
-modelled cost of 0 or none; ``unmapped`` on an Unmapped row that holds any line; otherwise ``ok``.
+Flags, in order of precedence:
+
+- ``unmapped``: an Unmapped row that contains any line;
+- ``no modelled cost``: something booked against a modelled cost of 0 or none;
+- ``over tolerance``, ``over materiality`` or ``over tolerance and materiality``:
+  |variance %| above the tolerance, |variance| above the materiality amount (0 turns
+  the amount test off);
+- ``ok`` otherwise.
 """
 
 from __future__ import annotations
@@ -32,9 +36,23 @@ from tokenbom_xl.scenario import COMPONENTS, Scenario
 if TYPE_CHECKING:
     from tokenbom_xl.chargeback import ChargebackResult
 
-__all__ = ["RECONCILIATION_COLUMNS", "UNMAPPED", "Reconciliation", "reconcile", "reconcile_table"]
+__all__ = [
+    "RECONCILIATION_COLUMNS",
+    "UNMAPPED",
+    "Reconciliation",
+    "reconcile",
+    "reconcile_table",
+]
 
-RECONCILIATION_COLUMNS = ("period", "component", "booked", "modelled", "variance", "variance_pct", "flag")
+RECONCILIATION_COLUMNS = (
+    "period",
+    "component",
+    "booked",
+    "modelled",
+    "variance",
+    "variance_pct",
+    "flag",
+)
 UNMAPPED_COLUMNS = ("row", "period", "account", "cost_centre", "amount", "description")
 UNMAPPED = "Unmapped"
 
@@ -70,7 +88,9 @@ class Reconciliation:
                     _cents(record.booked),
                     None if np.isnan(record.modelled) else _cents(record.modelled),
                     None if np.isnan(record.variance) else _cents(record.variance),
-                    None if np.isnan(record.variance_pct) else float(record.variance_pct),
+                    None
+                    if np.isnan(record.variance_pct)
+                    else float(record.variance_pct),
                     record.flag,
                 ]
             )
@@ -94,15 +114,24 @@ def reconcile(
         InputError: two mapping rules match one GL account.
     """
     rule_index = gl_map.match_accounts(ledger.account_labels)[ledger.account_code]
-    rule_component = np.array([_component_number(rule.component) for rule in gl_map.rules] + [-1], dtype=np.int64)
+    rule_component = np.array(
+        [_component_number(rule.component) for rule in gl_map.rules] + [-1],
+        dtype=np.int64,
+    )
     component = rule_component[rule_index]  # index -1 picks the trailing -1: unmapped
 
     modelled_periods, modelled = _modelled(scenario, ledger, chargeback)
     periods = np.union1d(ledger.period_labels.astype(str), modelled_periods)
-    period_number = np.searchsorted(periods, ledger.period_labels.astype(str))[ledger.period_code]
+    period_number = np.searchsorted(periods, ledger.period_labels.astype(str))[
+        ledger.period_code
+    ]
     width = len(COMPONENTS) + 1  # the seven components, then Unmapped
     slot = np.where(component >= 0, component, len(COMPONENTS))
-    booked = np.bincount(period_number * width + slot, weights=ledger.amount, minlength=len(periods) * width)
+    booked = np.bincount(
+        period_number * width + slot,
+        weights=ledger.amount,
+        minlength=len(periods) * width,
+    )
     booked = booked.reshape(len(periods), width)
 
     modelled_matrix = np.full((len(periods), width), np.nan)
@@ -144,17 +173,24 @@ def _component_number(label: str) -> int:
 def modelled_costs(scenario: Scenario, utilization: np.ndarray) -> np.ndarray:
     """Return each component's cost (columns in BOM order) at each utilization (rows)."""
     costs = component_costs(scenario)
-    energy = np.asarray(energy_cost(costs.energy_full, utilization, costs.idle_fraction), dtype=np.float64)
+    energy = np.asarray(
+        energy_cost(costs.energy_full, utilization, costs.idle_fraction),
+        dtype=np.float64,
+    )
     columns = []
     for key, _ in COMPONENTS:
         if key == "energy":
             columns.append(energy)
         else:
             columns.append(np.full(len(utilization), getattr(costs, key)))
-    return np.column_stack(columns) if len(utilization) else np.zeros((0, len(COMPONENTS)))
+    return (
+        np.column_stack(columns) if len(utilization) else np.zeros((0, len(COMPONENTS)))
+    )
 
 
-def _modelled(scenario: Scenario, ledger: Ledger, chargeback: ChargebackResult | None) -> tuple[np.ndarray, np.ndarray]:
+def _modelled(
+    scenario: Scenario, ledger: Ledger, chargeback: ChargebackResult | None
+) -> tuple[np.ndarray, np.ndarray]:
     if chargeback is not None:
         periods = chargeback.periods["period"].to_numpy(dtype=str)
         utilization = chargeback.periods["utilization"].to_numpy()
@@ -164,7 +200,9 @@ def _modelled(scenario: Scenario, ledger: Ledger, chargeback: ChargebackResult |
     return periods, modelled_costs(scenario, utilization)
 
 
-def _table(periods: np.ndarray, booked: np.ndarray, modelled: np.ndarray, scenario: Scenario) -> pd.DataFrame:
+def _table(
+    periods: np.ndarray, booked: np.ndarray, modelled: np.ndarray, scenario: Scenario
+) -> pd.DataFrame:
     names = [label for _, label in COMPONENTS] + [UNMAPPED]
     count, width = booked.shape
     booked_flat = booked.ravel()
@@ -172,18 +210,26 @@ def _table(periods: np.ndarray, booked: np.ndarray, modelled: np.ndarray, scenar
     is_unmapped = np.tile(np.arange(width) == width - 1, count)
     variance = np.where(is_unmapped, np.nan, booked_flat - np.nan_to_num(modelled_flat))
     with np.errstate(divide="ignore", invalid="ignore"):
-        variance_pct = np.where(np.nan_to_num(modelled_flat) != 0, variance / modelled_flat, np.nan)
+        variance_pct = np.where(
+            np.nan_to_num(modelled_flat) != 0, variance / modelled_flat, np.nan
+        )
+
     tolerance = scenario.reconciliation.tolerance
     materiality = scenario.reconciliation.materiality
     over_tolerance = np.abs(np.nan_to_num(variance_pct)) > tolerance
-    over_materiality = (materiality > 0) & (np.abs(np.nan_to_num(variance)) > materiality)
+    over_materiality = (materiality > 0) & (
+        np.abs(np.nan_to_num(variance)) > materiality
+    )
     flag = np.full(len(booked_flat), "ok", dtype=object)
     flag[over_tolerance] = "over tolerance"
     flag[over_materiality] = "over materiality"
     flag[over_tolerance & over_materiality] = "over tolerance and materiality"
-    not_modelled = ~is_unmapped & (np.nan_to_num(modelled_flat) == 0) & (booked_flat != 0)
+    not_modelled = (
+        ~is_unmapped & (np.nan_to_num(modelled_flat) == 0) & (booked_flat != 0)
+    )
     flag[not_modelled] = "no modelled cost"
     flag[is_unmapped & (booked_flat != 0)] = "unmapped"
+
     return pd.DataFrame(
         {
             "period": np.repeat(periods, width),
@@ -206,7 +252,8 @@ def reconcile_table(ledger_range: Any, map_range: Any, inputs: Any) -> list[list
     parameter names and values from the Inputs sheet. Every GL period is modelled at
     the scenario's utilization. Returns a header row, then per period the seven
     components and an Unmapped row: period, component, booked, modelled, variance,
-    variance % (a fraction) and flag; money rounded to cents, blank where undefined.
+    variance % (a fraction) and flag. Money is rounded to cents, and a cell is blank
+    where its figure is undefined.
 
     Raises:
         InputError: invalid ledger, mapping or inputs; the message names the row and column.
@@ -234,9 +281,15 @@ def reconciliation_frame(result: Reconciliation) -> pd.DataFrame:
             "period": table["period"].to_numpy(dtype=object),
             "component": table["component"].to_numpy(dtype=object),
             "booked": cents_text(to_cents(table["booked"].to_numpy())),
-            "modelled": pd.Series(cents_text(to_cents(np.nan_to_num(modelled))), dtype=object).where(~np.isnan(modelled), ""),
-            "variance": pd.Series(cents_text(to_cents(np.nan_to_num(variance))), dtype=object).where(~np.isnan(variance), ""),
-            "variance_pct": pd.Series(np.round(pct, 6), dtype=object).where(~np.isnan(pct), ""),
+            "modelled": pd.Series(
+                cents_text(to_cents(np.nan_to_num(modelled))), dtype=object
+            ).where(~np.isnan(modelled), ""),
+            "variance": pd.Series(
+                cents_text(to_cents(np.nan_to_num(variance))), dtype=object
+            ).where(~np.isnan(variance), ""),
+            "variance_pct": pd.Series(np.round(pct, 6), dtype=object).where(
+                ~np.isnan(pct), ""
+            ),
             "flag": table["flag"].to_numpy(dtype=object),
         }
     )

@@ -52,7 +52,9 @@ def cent_parts(amounts: ArrayLike) -> tuple[NDArray[np.int64], NDArray[np.int64]
     return floor.astype(np.int64), remainder.astype(np.int64)
 
 
-def largest_remainder(amounts: ArrayLike, groups: ArrayLike, targets: ArrayLike) -> NDArray[np.int64]:
+def largest_remainder(
+    amounts: ArrayLike, groups: ArrayLike, targets: ArrayLike
+) -> NDArray[np.int64]:
     """Round ``amounts`` to cents so that each group adds up to its target in cents.
 
     ``groups`` gives each amount's group as an index into ``targets``. Within a group,
@@ -67,7 +69,9 @@ def largest_remainder(amounts: ArrayLike, groups: ArrayLike, targets: ArrayLike)
     targets = np.asarray(targets, dtype=np.int64)
     floor, remainder = cent_parts(amounts)
     sizes = np.bincount(groups, minlength=len(targets))
-    missing = targets - np.bincount(groups, weights=floor, minlength=len(targets)).astype(np.int64)
+    missing = targets - np.bincount(
+        groups, weights=floor, minlength=len(targets)
+    ).astype(np.int64)
     if (missing < 0).any() or (missing > sizes).any():
         bad = int(np.argmax((missing < 0) | (missing > sizes)))
         raise ValueError(
@@ -106,11 +110,17 @@ def remainder_thresholds(
     targets = np.asarray(targets, dtype=np.int64)
     floor, remainder = cent_parts(amounts)
     sizes = np.bincount(groups, minlength=len(targets))
-    missing = targets - np.bincount(groups, weights=floor, minlength=len(targets)).astype(np.int64)
+    missing = targets - np.bincount(
+        groups, weights=floor, minlength=len(targets)
+    ).astype(np.int64)
     order = np.lexsort((np.arange(len(remainder)), -remainder, groups))
     starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
     position = np.clip(starts + missing - 1, 0, max(len(remainder) - 1, 0))
-    threshold = np.where(missing > 0, remainder[order][position] if len(remainder) else -1, -1)
-    above = np.bincount(groups, weights=(remainder > threshold[groups]), minlength=len(targets)).astype(np.int64)
+    threshold = np.where(
+        missing > 0, remainder[order][position] if len(remainder) else -1, -1
+    )
+    above = np.bincount(
+        groups, weights=(remainder > threshold[groups]), minlength=len(targets)
+    ).astype(np.int64)
     above = np.where(missing > 0, above, 0)
     return missing, threshold.astype(np.int64), above

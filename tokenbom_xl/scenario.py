@@ -204,7 +204,7 @@ class ModelDefinition(_Model):
 
 
 class ChargebackPolicy(_Model):
-    """Who pays for idle capacity that no business unit reserved."""
+    """Chargeback policy for idle capacity that no business unit reserved."""
 
     unreserved_idle: Literal["central", "spread-by-usage"] = Field(
         default="central",

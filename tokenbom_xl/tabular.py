@@ -2,8 +2,8 @@
 
 The usage, ledger and mapping readers share this layer, so every file error reads the
 same way: ``FILE: row N, column NAME: the value, what is wrong, and the fix``. Row
-numbers count the header as row 1, as a spreadsheet shows them; a CSV field that
-spans several lines shifts the count of later rows.
+numbers count the header as row 1, as a spreadsheet shows them. NOTE: a quoted CSV
+field that spans several lines shifts the row numbers of the rows after it.
 
 Every cell is kept as text, so account codes such as ``000150`` keep their leading
 zeros and a business unit named ``NA`` stays a name rather than becoming a missing value.
@@ -84,7 +84,9 @@ def read_csv_text_table(
         )
     frame = frame[list(text_columns)]
     for index in text_columns:
-        if frame[index].dtype == object or pd.api.types.is_string_dtype(frame[index].dtype):
+        if frame[index].dtype == object or pd.api.types.is_string_dtype(
+            frame[index].dtype
+        ):
             frame[index] = strip_text(frame[index])
     frame.columns = [text_columns[index] for index in frame.columns]
     frame = frame[list(columns)]
@@ -102,9 +104,13 @@ def _read_header(path: Path, kind: str) -> list[str]:
     except IsADirectoryError:
         raise InputError(f"{path}: is a folder; give the {kind} CSV file") from None
     except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text (byte {exc.start}); save the {kind} file as UTF-8 CSV") from None
+        raise InputError(
+            f"{path}: not UTF-8 text (byte {exc.start}); save the {kind} file as UTF-8 CSV"
+        ) from None
     except OSError as exc:
-        raise InputError(f"{path}: cannot read the {kind} file: {exc.strerror}") from None
+        raise InputError(
+            f"{path}: cannot read the {kind} file: {exc.strerror}"
+        ) from None
     if not first.strip():
         raise InputError(f"{path}: the {kind} file is empty; it needs a header row")
     return next(csv.reader([first]))
@@ -124,14 +130,20 @@ def _read(path: Path, dtypes: dict[int, Any]) -> pd.DataFrame:
                 index_col=False,
                 dtype=dtypes,
                 keep_default_na=False,
-                na_values={index: [""] for index, kind in dtypes.items() if kind != str},
+                na_values={
+                    index: [""] for index, kind in dtypes.items() if kind is not str
+                },
                 encoding="utf-8-sig",
                 skip_blank_lines=False,
             )
     except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text (byte {exc.start}); save the file as UTF-8 CSV") from None
+        raise InputError(
+            f"{path}: not UTF-8 text (byte {exc.start}); save the file as UTF-8 CSV"
+        ) from None
     except pd.errors.ParserError as exc:
-        raise InputError(f"{path}: not a valid CSV file ({exc}); check the quoting and the number of fields") from None
+        raise InputError(
+            f"{path}: not a valid CSV file ({exc}); check the quoting and the number of fields"
+        ) from None
     return frame
 
 
@@ -142,10 +154,17 @@ def strip_text(values: pd.Series | np.ndarray) -> pd.Categorical:
     are stripped and mapped back, which is much faster than stripping every cell, and
     later steps group by the integer codes instead of comparing text.
     """
-    codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=False)
+    codes, uniques = pd.factorize(
+        np.asarray(values, dtype=object), use_na_sentinel=False
+    )
     stripped = [str(value).strip() for value in uniques]
-    merged, categories = pd.factorize(np.array(stripped, dtype=object), use_na_sentinel=False)
-    return pd.Categorical.from_codes(merged[codes] if len(codes) else codes, categories=pd.Index(categories, dtype=object))
+    merged, categories = pd.factorize(
+        np.array(stripped, dtype=object), use_na_sentinel=False
+    )
+    return pd.Categorical.from_codes(
+        merged[codes] if len(codes) else codes,
+        categories=pd.Index(categories, dtype=object),
+    )
 
 
 def _drop_blank_rows(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
@@ -168,17 +187,22 @@ def _drop_blank_rows(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFram
     return frame
 
 
-def range_to_text_table(rows: Any, columns: Sequence[str], *, source: str) -> pd.DataFrame:
+def range_to_text_table(
+    rows: Any, columns: Sequence[str], *, source: str
+) -> pd.DataFrame:
     """Convert a worksheet range (a 2-D list with a header row) to a text frame.
 
-    Numbers stay numbers in ``numeric`` checks later; dates (Excel turns ``2025-01``
-    into a date) become ``YYYY-MM-DD`` text, and None becomes blank.
+    Every cell becomes text: whole floats lose their ``.0`` (Excel sends every number
+    as a float), dates become ``YYYY-MM-DD`` (Excel turns a typed ``2025-01`` into a
+    date), and None becomes blank.
 
     Raises:
         InputError: the range is empty or its header lacks a column.
     """
     if not isinstance(rows, (list, tuple)) or not rows:
-        raise InputError(f"{source}: the range is empty; select a header row and the data below it")
+        raise InputError(
+            f"{source}: the range is empty; select a header row and the data below it"
+        )
     if not isinstance(rows[0], (list, tuple)):
         rows = [rows]
     header = ["" if cell is None else str(cell).strip() for cell in rows[0]]
@@ -194,7 +218,9 @@ def range_to_text_table(rows: Any, columns: Sequence[str], *, source: str) -> pd
         for column, position in zip(columns, positions):
             value = cells[position] if position < len(cells) else None
             data[column].append(_cell_text(value))
-    frame = pd.DataFrame({column: strip_text(values) for column, values in data.items()})
+    frame = pd.DataFrame(
+        {column: strip_text(values) for column, values in data.items()}
+    )
     frame["row"] = np.arange(2, len(frame) + 2, dtype=np.int64)
     return _drop_blank_rows(frame, columns)
 
@@ -215,7 +241,9 @@ def _cell_text(value: Any) -> str:
     return str(value).strip()
 
 
-def parse_numbers(values: pd.Series, *, percent: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def parse_numbers(
+    values: pd.Series, *, percent: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     """Parse a column to float64; return (numbers, invalid).
 
     Blank cells become NaN and are not invalid. ``invalid`` marks cells that are not
@@ -235,7 +263,9 @@ def parse_numbers(values: pd.Series, *, percent: bool = False) -> tuple[np.ndarr
         if has_percent.any():
             cleaned = cleaned.where(~has_percent, cleaned.str[:-1].str.strip())
             scale = np.where(has_percent, 0.01, 1.0)
-    negative = (cleaned.str.startswith("(") & cleaned.str.endswith(")")).to_numpy(dtype=bool)
+    negative = (cleaned.str.startswith("(") & cleaned.str.endswith(")")).to_numpy(
+        dtype=bool
+    )
     if negative.any():
         cleaned = cleaned.where(~negative, "-" + cleaned.str[1:-1].str.strip())
     numbers = pd.to_numeric(cleaned, errors="coerce").to_numpy(dtype=np.float64) * scale
@@ -260,4 +290,6 @@ def codes_and_labels(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Return a text column's integer codes and distinct labels (an object array)."""
     if not isinstance(values.dtype, pd.CategoricalDtype):
         values = pd.Series(strip_text(values))
-    return values.cat.codes.to_numpy().astype(np.int64), values.cat.categories.to_numpy(dtype=object)
+    return values.cat.codes.to_numpy().astype(np.int64), values.cat.categories.to_numpy(
+        dtype=object
+    )

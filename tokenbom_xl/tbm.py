@@ -175,8 +175,8 @@ def destination_weights(
 def tbm_rows(chargeback, routes: list[TbmRoute]):
     """Split each chargeback line into TBM-ready rows, one per destination.
 
-    A line's usage charge is split like C(1) across components, its capacity
-    variance and unreserved idle like F + i x E_full; each component then follows its
+    A line's usage charge is split across components like C(1), and its capacity
+    variance and unreserved idle like F + i x E_full. Each component then follows its
     routes. Amounts in cents add up to the line's total in cents (largest remainder).
     Returns a DataFrame with the columns of ``TBM_OUTPUT_COLUMNS`` plus
     ``amount_exact`` and ``amount_cents``.

@@ -38,7 +38,13 @@ from tokenbom_xl.tabular import (
     read_csv_text_table,
 )
 
-__all__ = ["USAGE_COLUMNS", "UsageData", "read_usage", "usage_from_range", "validate_period_labels"]
+__all__ = [
+    "USAGE_COLUMNS",
+    "UsageData",
+    "read_usage",
+    "usage_from_range",
+    "validate_period_labels",
+]
 
 USAGE_COLUMNS = ("period", "business_unit", "model", "good_tokens", "reserved_share")
 
@@ -76,7 +82,7 @@ class UsageData:
         return len(self.row)
 
     def to_rows(self) -> list[list[Any]]:
-        """Return the usage as a 2-D list with a header row, as a worksheet range holds it."""
+        """Return the usage as a 2-D list with a header row, in the shape of a worksheet range."""
         rows: list[list[Any]] = [list(USAGE_COLUMNS)]
         for index in range(len(self)):
             share = self.reserved_share[index]
@@ -99,7 +105,9 @@ def read_usage(path: str | Path) -> UsageData:
         InputError: a missing file or column, or an invalid cell; the message names the
             file, the row and the column.
     """
-    frame = read_csv_text_table(path, USAGE_COLUMNS, kind="usage", numeric=("good_tokens", "reserved_share"))
+    frame = read_csv_text_table(
+        path, USAGE_COLUMNS, kind="usage", numeric=("good_tokens", "reserved_share")
+    )
     return _validate(frame, str(path))
 
 
@@ -109,9 +117,20 @@ def usage_from_range(rows: Any, *, source: str = "usage_range") -> UsageData:
     return _validate(frame, source)
 
 
-def validate_period_labels(codes: np.ndarray, labels: np.ndarray, rows: np.ndarray, *, source: str, column: str = "period") -> None:
+def validate_period_labels(
+    codes: np.ndarray,
+    labels: np.ndarray,
+    rows: np.ndarray,
+    *,
+    source: str,
+    column: str = "period",
+) -> None:
     """Raise InputError naming the first row whose period is not ``YYYY-MM``."""
-    valid = pd.Series(labels, dtype=object).str.fullmatch(_PERIOD_PATTERN).to_numpy(dtype=bool)
+    valid = (
+        pd.Series(labels, dtype=object)
+        .str.fullmatch(_PERIOD_PATTERN)
+        .to_numpy(dtype=bool)
+    )
     if valid.all():
         return
     # Labels of dropped blank rows may remain unused, so look at the rows' codes.
@@ -119,30 +138,56 @@ def validate_period_labels(codes: np.ndarray, labels: np.ndarray, rows: np.ndarr
     if bad is None:
         return
     value = labels[codes[bad]]
-    hint = " (a spreadsheet may have turned it into a date: format the column as text)" if len(str(value)) == 10 else ""
+    hint = (
+        " (a spreadsheet may have turned it into a date: format the column as text)"
+        if len(str(value)) == 10
+        else ""
+    )
     raise cell_error(
-        source, int(rows[bad]), column, f"{value!r} is not a period; write the month as YYYY-MM, e.g. 2025-01{hint}"
+        source,
+        int(rows[bad]),
+        column,
+        f"{value!r} is not a period; write the month as YYYY-MM, e.g. 2025-01{hint}",
     )
 
 
 def _validate(frame: pd.DataFrame, source: str) -> UsageData:
     rows = frame["row"].to_numpy()
     if len(frame) == 0:
-        raise InputError(f"{source}: has a header but no usage rows; add one row per period, business unit and model")
+        raise InputError(
+            f"{source}: has a header but no usage rows; add one row per period, business unit and model"
+        )
 
     period_code, period_labels = codes_and_labels(frame["period"])
     validate_period_labels(period_code, period_labels, rows, source=source)
     unit_code, unit_labels = codes_and_labels(frame["business_unit"])
-    blank_unit = first_true(unit_labels[unit_code] == "") if (unit_labels == "").any() else None
+    blank_unit = (
+        first_true(unit_labels[unit_code] == "") if (unit_labels == "").any() else None
+    )
     if blank_unit is not None:
-        raise cell_error(source, int(rows[blank_unit]), "business_unit", "empty; name the business unit that used the tokens")
+        raise cell_error(
+            source,
+            int(rows[blank_unit]),
+            "business_unit",
+            "empty; name the business unit that used the tokens",
+        )
 
     tokens, invalid = parse_numbers(frame["good_tokens"])
-    _reject(invalid, rows, source, "good_tokens", frame["good_tokens"], "is not a number; give the good output tokens, e.g. 1200000")
+    _reject(
+        invalid,
+        rows,
+        source,
+        "good_tokens",
+        frame["good_tokens"],
+        "is not a number; give the good output tokens, e.g. 1200000",
+    )
     negative = first_true(tokens < 0)
     if negative is not None:
         raise cell_error(
-            source, int(rows[negative]), "good_tokens", f"{tokens[negative]:g} is negative; good tokens are 0 or more"
+            source,
+            int(rows[negative]),
+            "good_tokens",
+            f"{tokens[negative]:g} is negative; good tokens are 0 or more",
         )
 
     model_code, model_labels = codes_and_labels(frame["model"])
@@ -150,16 +195,31 @@ def _validate(frame: pd.DataFrame, source: str) -> UsageData:
     missing_tokens = np.isnan(tokens)
     both = first_true(no_model & ~missing_tokens & (np.nan_to_num(tokens) > 0))
     if both is not None:
-        raise cell_error(source, int(rows[both]), "model", "empty; name the model that made these tokens")
+        raise cell_error(
+            source,
+            int(rows[both]),
+            "model",
+            "empty; name the model that made these tokens",
+        )
     lone_blank = first_true(missing_tokens & ~no_model)
     if lone_blank is not None:
         raise cell_error(
-            source, int(rows[lone_blank]), "good_tokens", "empty; give the good tokens of this model (0 if none)"
+            source,
+            int(rows[lone_blank]),
+            "good_tokens",
+            "empty; give the good tokens of this model (0 if none)",
         )
     tokens = np.nan_to_num(tokens, nan=0.0)
 
     share, invalid = parse_numbers(frame["reserved_share"], percent=True)
-    _reject(invalid, rows, source, "reserved_share", frame["reserved_share"], "is not a number; give a fraction from 0 to 1")
+    _reject(
+        invalid,
+        rows,
+        source,
+        "reserved_share",
+        frame["reserved_share"],
+        "is not a number; give a fraction from 0 to 1",
+    )
     out_of_range = first_true((share < 0) | (share > 1))
     if out_of_range is not None:
         raise cell_error(
@@ -188,15 +248,26 @@ def _validate(frame: pd.DataFrame, source: str) -> UsageData:
     return data
 
 
-def _reject(invalid: np.ndarray, rows: np.ndarray, source: str, column: str, values: pd.Series, problem: str) -> None:
+def _reject(
+    invalid: np.ndarray,
+    rows: np.ndarray,
+    source: str,
+    column: str,
+    values: pd.Series,
+    problem: str,
+) -> None:
     bad = first_true(invalid)
     if bad is not None:
-        raise cell_error(source, int(rows[bad]), column, f"{values.iloc[bad]!r} {problem}")
+        raise cell_error(
+            source, int(rows[bad]), column, f"{values.iloc[bad]!r} {problem}"
+        )
 
 
 def _reject_duplicates(data: UsageData) -> None:
     """Reject a repeated (period, business unit, model); reservation-only rows may repeat."""
-    key = (data.period_code * len(data.unit_labels) + data.unit_code) * (len(data.model_labels) + 1) + data.model_code
+    key = (data.period_code * len(data.unit_labels) + data.unit_code) * (
+        len(data.model_labels) + 1
+    ) + data.model_code
     priced = data.model != ""
     repeated = pd.Series(key).duplicated(keep=False).to_numpy() & priced
     if not repeated.any():

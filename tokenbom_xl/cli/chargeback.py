@@ -60,7 +60,7 @@ def chargeback(
 
     Usage charge at the full-absorption rate per model, capacity variance to
     reserved-but-unused capacity, unreserved idle to the central line (or spread by
-    usage, as the scenario's [chargeback] table says). Amounts are rounded to cents
+    usage, as the scenario's [chargeback] table sets). Amounts are rounded to cents
     and add up to each period's C(U) exactly. Text that a spreadsheet would run as a
     formula is written with a leading apostrophe. Nothing is written when an input
     is invalid.
@@ -78,7 +78,18 @@ def chargeback(
 
     written = write_csv(output, frame, text_columns=("period", "business_unit"))
     if tbm_output and tbm_frame is not None:
-        write_csv(tbm_output, tbm_frame, text_columns=("period", "cost_pool", "tower", "sub_tower", "solution", "consumer"))
+        write_csv(
+            tbm_output,
+            tbm_frame,
+            text_columns=(
+                "period",
+                "cost_pool",
+                "tower",
+                "sub_tower",
+                "solution",
+                "consumer",
+            ),
+        )
     if quiet:
         return
     _print_summary(result, frame, limit, model.currency)
@@ -106,7 +117,9 @@ def _print_summary(result, frame, limit: int, currency: str) -> None:
     from tokenbom_xl.cli import currency_text
 
     periods = result.periods
-    click.echo(f"{'period':<8} {'utilization':>11} {'C(U)':>16} {'usage':>16} {'capacity var.':>16} {'unreserved idle':>16}")
+    click.echo(
+        f"{'period':<8} {'utilization':>11} {'C(U)':>16} {'usage':>16} {'capacity var.':>16} {'unreserved idle':>16}"
+    )
     for record in periods.itertuples(index=False):
         click.echo(
             f"{record.period:<8} {record.utilization:>11.4f} "
@@ -118,9 +131,15 @@ def _print_summary(result, frame, limit: int, currency: str) -> None:
     if limit == 0:
         return
     click.echo("")
-    click.echo(f"{'period':<8} {'business unit':<28} {'usage':>14} {'capacity var.':>14} {'idle':>12} {'total':>14}")
+    click.echo(
+        f"{'period':<8} {'business unit':<28} {'usage':>14} {'capacity var.':>14} {'idle':>12} {'total':>14}"
+    )
     for record in frame.head(limit).itertuples(index=False):
-        name = record.business_unit if len(record.business_unit) <= 28 else record.business_unit[:27] + "…"
+        name = (
+            record.business_unit
+            if len(record.business_unit) <= 28
+            else record.business_unit[:27] + "…"
+        )
         click.echo(
             f"{record.period:<8} {name:<28} {record.usage_charge:>14} {record.capacity_variance:>14} "
             f"{record.unreserved_idle:>12} {record.total:>14}"

@@ -84,9 +84,15 @@ def reconcile(
     frame = reconciliation_frame(result)
     unmapped = unmapped_frame(result)
 
-    unmapped_target = unmapped_output or output.with_name(f"{output.stem}_unmapped{output.suffix or '.csv'}")
+    unmapped_target = unmapped_output or output.with_name(
+        f"{output.stem}_unmapped{output.suffix or '.csv'}"
+    )
     written = write_csv(output, frame, text_columns=("period", "component", "flag"))
-    write_csv(unmapped_target, unmapped, text_columns=("period", "account", "cost_centre", "description"))
+    write_csv(
+        unmapped_target,
+        unmapped,
+        text_columns=("period", "account", "cost_centre", "description"),
+    )
     if quiet:
         return
     _print_table(frame)
@@ -98,12 +104,16 @@ def reconcile(
         f" + unmapped {currency_text(result.unmapped_total, cur, 2)} ({len(unmapped):,} of {result.line_count:,} lines)"
     )
     flagged = int((frame["flag"] != "ok").sum())
-    click.echo(f"{flagged} of {len(frame)} rows flagged (tolerance {result.tolerance:.1%}, materiality {result.materiality:g})")
+    click.echo(
+        f"{flagged} of {len(frame)} rows flagged (tolerance {result.tolerance:.1%}, materiality {result.materiality:g})"
+    )
     click.echo(f"Wrote {written} and {unmapped_target}")
 
 
 def _print_table(frame) -> None:
-    click.echo(f"{'period':<8} {'component':<16} {'booked':>14} {'modelled':>14} {'variance':>14} {'var. %':>8}  flag")
+    click.echo(
+        f"{'period':<8} {'component':<16} {'booked':>14} {'modelled':>14} {'variance':>14} {'var. %':>8}  flag"
+    )
     for record in frame.itertuples(index=False):
         pct = f"{float(record.variance_pct):.1%}" if record.variance_pct != "" else ""
         click.echo(

@@ -56,7 +56,7 @@ def build_workbook(
     """Lay out the standard BOM workbook for ``scenario``.
 
     With ``usage``, the workbook adds the Chargeback, TBM Mapping and Usage Data
-    sheets; with ``ledger`` and ``gl_map`` (given together), the Ledger
+    sheets. With ``ledger`` and ``gl_map`` (given together), it adds the Ledger
     Reconciliation, Ledger Data and GL Map sheets.
 
     Raises:

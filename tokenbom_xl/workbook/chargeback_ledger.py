@@ -14,7 +14,11 @@ from tokenbom_xl.tbm import TbmRoute
 from tokenbom_xl.usage import UsageData
 from tokenbom_xl.workbook.chargeback import USAGE_SHEET, write_chargeback_sheets
 from tokenbom_xl.workbook.context import BuildContext
-from tokenbom_xl.workbook.ledger_sheets import LEDGER_SHEET, MAP_SHEET, write_ledger_sheets
+from tokenbom_xl.workbook.ledger_sheets import (
+    LEDGER_SHEET,
+    MAP_SHEET,
+    write_ledger_sheets,
+)
 from tokenbom_xl.workbook.tbm_sheet import write_tbm_sheet
 
 __all__ = ["write_chargeback_and_ledger"]
@@ -33,8 +37,14 @@ def write_chargeback_and_ledger(
 ) -> None:
     """Write the sheets for the data given; see :func:`tokenbom_xl.workbook.build_workbook`."""
     if (ledger is None) != (gl_map is None):
-        missing = "gl_map (the account-to-component mapping)" if gl_map is None else "ledger (the GL export)"
-        raise InputError(f"a reconciliation needs both the GL export and its mapping; give the {missing} too")
+        missing = (
+            "gl_map (the account-to-component mapping)"
+            if gl_map is None
+            else "ledger (the GL export)"
+        )
+        raise InputError(
+            f"a reconciliation needs both the GL export and its mapping; give the {missing} too"
+        )
     chargeback = layout = None
     if usage is not None:
         chargeback = compute_chargeback(ctx.scenario, usage)
@@ -55,7 +65,15 @@ def _move_data_sheets_last(ctx: BuildContext) -> None:
     for title in _DATA_SHEETS:
         if title in workbook.sheetnames:
             sheet = workbook[title]
-            workbook.move_sheet(sheet, offset=len(workbook.sheetnames) - 1 - workbook.sheetnames.index(title))
+            workbook.move_sheet(
+                sheet,
+                offset=len(workbook.sheetnames) - 1 - workbook.sheetnames.index(title),
+            )
     index = [entry for entry in ctx.sheet_index if entry[0] not in _DATA_SHEETS]
-    index += [entry for title in _DATA_SHEETS for entry in ctx.sheet_index if entry[0] == title]
+    index += [
+        entry
+        for title in _DATA_SHEETS
+        for entry in ctx.sheet_index
+        if entry[0] == title
+    ]
     ctx.sheet_index[:] = index

@@ -1,6 +1,6 @@
 """The Ledger Reconciliation, Ledger Data and GL Map sheets.
 
-Ledger Data holds the GL summed by period, account and cost centre (so a
+Ledger Data contains the GL summed by period, account and cost centre (so a
 million-line export fits), with the mapping rule the engine matched for each account
 and the component that rule names, looked up with a formula. GL Map lists the rules.
 Ledger Reconciliation computes booked (SUMIFS over Ledger Data), modelled,
@@ -18,7 +18,12 @@ from tokenbom_xl.ledger import GlMap, Ledger
 from tokenbom_xl.reconcile import UNMAPPED, Reconciliation, aggregate_ledger
 from tokenbom_xl.scenario import COMPONENTS
 from tokenbom_xl.workbook import style
-from tokenbom_xl.workbook.chargeback import CHARGEBACK_SHEET, EXCEL_MAX_ROWS, ChargebackLayout, period_key
+from tokenbom_xl.workbook.chargeback import (
+    CHARGEBACK_SHEET,
+    EXCEL_MAX_ROWS,
+    ChargebackLayout,
+    period_key,
+)
 from tokenbom_xl.workbook.checks import close
 from tokenbom_xl.workbook.context import BuildContext, quote_sheet, write_text
 
@@ -45,20 +50,45 @@ def write_ledger_sheets(
             f"{ledger.source}: {len(aggregated):,} period, account and cost centre totals do not fit in one "
             "worksheet; use `tokenbom reconcile` for the CSV"
         )
-    reconciliation = ctx.add_sheet(RECONCILIATION_SHEET, "Booked against modelled cost per period and component")
-    data = ctx.add_sheet(LEDGER_SHEET, "The GL summed by period, account and cost centre, with its mapping rule")
-    rules = ctx.add_sheet(MAP_SHEET, "Account-to-component rules: exact code, prefix or range")
+    reconciliation = ctx.add_sheet(
+        RECONCILIATION_SHEET, "Booked against modelled cost per period and component"
+    )
+    data = ctx.add_sheet(
+        LEDGER_SHEET,
+        "The GL summed by period, account and cost centre, with its mapping rule",
+    )
+    rules = ctx.add_sheet(
+        MAP_SHEET, "Account-to-component rules: exact code, prefix or range"
+    )
     component_first = _write_gl_map(rules, gl_map)
     _write_ledger_data(ctx, data, ledger, aggregated, gl_map, component_first)
-    _write_reconciliation(ctx, reconciliation, ledger, aggregated, result, chargeback, layout)
+    _write_reconciliation(
+        ctx, reconciliation, ledger, aggregated, result, chargeback, layout
+    )
 
 
 def _write_gl_map(ws, gl_map: GlMap) -> int:
     ws["A1"] = "GL Map"
     ws["A1"].font = style.TITLE_FONT
-    write_text(ws, "A2", f"Read from {gl_map.source}. An account matched by two rules is rejected before the workbook is built.")
+    write_text(
+        ws,
+        "A2",
+        f"Read from {gl_map.source}. An account matched by two rules is rejected before the workbook is built.",
+    )
     ws["A2"].font = style.SUBTITLE_FONT
-    style.write_header(ws, DATA_FIRST_ROW - 1, ["Rule", "Row in mapping file", "Match", "Account", "Account to", "Component", "Component number"])
+    style.write_header(
+        ws,
+        DATA_FIRST_ROW - 1,
+        [
+            "Rule",
+            "Row in mapping file",
+            "Match",
+            "Account",
+            "Account to",
+            "Component",
+            "Component number",
+        ],
+    )
     labels = [label for _, label in COMPONENTS]
     for index, rule in enumerate(gl_map.rules):
         row = DATA_FIRST_ROW + index
@@ -77,20 +107,43 @@ def _write_gl_map(ws, gl_map: GlMap) -> int:
     for index, label in enumerate(labels):
         ws[f"A{component_first + index}"] = index + 1
         ws[f"B{component_first + index}"] = label
-    style.set_column_widths(ws, {"A": 12, "B": 20, "C": 10, "D": 16, "E": 16, "F": 20, "G": 12})
-    style.finish_sheet(ws, freeze=f"A{DATA_FIRST_ROW}", title_rows=f"{DATA_FIRST_ROW - 1}:{DATA_FIRST_ROW - 1}")
+    style.set_column_widths(
+        ws, {"A": 12, "B": 20, "C": 10, "D": 16, "E": 16, "F": 20, "G": 12}
+    )
+    style.finish_sheet(
+        ws,
+        freeze=f"A{DATA_FIRST_ROW}",
+        title_rows=f"{DATA_FIRST_ROW - 1}:{DATA_FIRST_ROW - 1}",
+    )
     return component_first
 
 
-def _write_ledger_data(ctx, ws, ledger: Ledger, aggregated, gl_map: GlMap, component_first: int) -> None:
+def _write_ledger_data(
+    ctx, ws, ledger: Ledger, aggregated, gl_map: GlMap, component_first: int
+) -> None:
     ws["A1"] = "Ledger Data"
     ws["A1"].font = style.TITLE_FONT
-    write_text(ws, "A2", f"Read from {ledger.source}: {len(ledger):,} lines summed by period, account and cost centre.")
+    write_text(
+        ws,
+        "A2",
+        f"Read from {ledger.source}: {len(ledger):,} lines summed by period, account and cost centre.",
+    )
     ws["A2"].font = style.SUBTITLE_FONT
     style.write_header(
         ws,
         DATA_FIRST_ROW - 1,
-        ["Period", "Account", "Cost centre", "Lines", "Amount", "Description (first line)", "Period key", "Rule", "Component number", "Component"],
+        [
+            "Period",
+            "Account",
+            "Cost centre",
+            "Lines",
+            "Amount",
+            "Description (first line)",
+            "Period key",
+            "Rule",
+            "Component number",
+            "Component",
+        ],
     )
     rule_numbers = f"{quote_sheet(MAP_SHEET)}!$G${DATA_FIRST_ROW}:$G${DATA_FIRST_ROW + len(gl_map.rules) - 1}"
     names = f"{quote_sheet(MAP_SHEET)}!$B${component_first}:$B${component_first + len(COMPONENTS) - 1}"
@@ -110,37 +163,97 @@ def _write_ledger_data(ctx, ws, ledger: Ledger, aggregated, gl_map: GlMap, compo
             number = labels.index(gl_map.rules[int(record.rule)].component) + 1
         else:
             number = 0
-        ctx.formula(ws, f"I{row}", f'=IF(H{row}="",0,INDEX({rule_numbers},H{row}))', float(number), style.INTEGER)
         ctx.formula(
-            ws, f"J{row}", f'=IF(I{row}=0,"{UNMAPPED}",INDEX({names},I{row}))', labels[number - 1] if number else UNMAPPED
+            ws,
+            f"I{row}",
+            f'=IF(H{row}="",0,INDEX({rule_numbers},H{row}))',
+            float(number),
+            style.INTEGER,
         )
-    style.set_column_widths(ws, {"A": 10, "B": 14, "C": 14, "D": 8, "E": 16, "F": 40, "G": 10, "H": 8, "I": 12, "J": 18})
-    style.finish_sheet(ws, freeze=f"A{DATA_FIRST_ROW}", title_rows=f"{DATA_FIRST_ROW - 1}:{DATA_FIRST_ROW - 1}")
+        ctx.formula(
+            ws,
+            f"J{row}",
+            f'=IF(I{row}=0,"{UNMAPPED}",INDEX({names},I{row}))',
+            labels[number - 1] if number else UNMAPPED,
+        )
+    style.set_column_widths(
+        ws,
+        {
+            "A": 10,
+            "B": 14,
+            "C": 14,
+            "D": 8,
+            "E": 16,
+            "F": 40,
+            "G": 10,
+            "H": 8,
+            "I": 12,
+            "J": 18,
+        },
+    )
+    style.finish_sheet(
+        ws,
+        freeze=f"A{DATA_FIRST_ROW}",
+        title_rows=f"{DATA_FIRST_ROW - 1}:{DATA_FIRST_ROW - 1}",
+    )
 
 
 def _data_range(column: str, count: int) -> str:
     return f"{quote_sheet(LEDGER_SHEET)}!${column}${DATA_FIRST_ROW}:${column}${DATA_FIRST_ROW + max(count, 1) - 1}"
 
 
-def _write_reconciliation(ctx, ws, ledger: Ledger, aggregated, result: Reconciliation, chargeback, layout) -> None:
+def _write_reconciliation(
+    ctx, ws, ledger: Ledger, aggregated, result: Reconciliation, chargeback, layout
+) -> None:
     count = len(aggregated)
     amount, lines, keys, numbers = (_data_range(column, count) for column in "EDGI")
     ws["A1"] = "Ledger Reconciliation"
     ws["A1"].font = style.TITLE_FONT
-    ws["A2"] = (
-        "Booked (GL) against modelled cost per period and component. "
-        + ("Usage periods are modelled at the utilization their usage implies." if chargeback is not None else "Every period is modelled at the scenario's utilization.")
+    ws["A2"] = "Booked (GL) against modelled cost per period and component. " + (
+        "Usage periods are modelled at the utilization their usage implies."
+        if chargeback is not None
+        else "Every period is modelled at the scenario's utilization."
     )
     ws["A2"].font = style.SUBTITLE_FONT
 
     style.write_header(ws, 4, ["Figure", "Value"])
     figures = [
-        ("Tolerance on |variance %|", "=reconciliation_tolerance", result.tolerance, style.PERCENT, "rec_tolerance"),
-        ("Materiality on |variance| (0 = off)", "=reconciliation_materiality", result.materiality, ctx.money, "rec_materiality"),
-        ("GL lines in Ledger Data", f"=SUM({lines})", float(result.line_count), style.TOKENS, "rec_lines"),
+        (
+            "Tolerance on |variance %|",
+            "=reconciliation_tolerance",
+            result.tolerance,
+            style.PERCENT,
+            "rec_tolerance",
+        ),
+        (
+            "Materiality on |variance| (0 = off)",
+            "=reconciliation_materiality",
+            result.materiality,
+            ctx.money,
+            "rec_materiality",
+        ),
+        (
+            "GL lines in Ledger Data",
+            f"=SUM({lines})",
+            float(result.line_count),
+            style.TOKENS,
+            "rec_lines",
+        ),
         ("GL total", f"=SUM({amount})", result.gl_total, ctx.money, "rec_gl_total"),
-        ("Mapped", f'=SUMIFS({amount},{numbers},">0")', result.mapped_total, ctx.money, "rec_mapped"),
-        ("Unmapped", f"=SUMIFS({amount},{numbers},0)", result.unmapped_total, ctx.money, "rec_unmapped"),
+        (
+            "Mapped",
+            f'=SUMIFS({amount},{numbers},">0")',
+            result.mapped_total,
+            ctx.money,
+            "rec_mapped",
+        ),
+        (
+            "Unmapped",
+            f"=SUMIFS({amount},{numbers},0)",
+            result.unmapped_total,
+            ctx.money,
+            "rec_unmapped",
+        ),
     ]
     row = 4
     for label, formula, expected, number_format, name in figures:
@@ -158,9 +271,15 @@ def _write_reconciliation(ctx, ws, ledger: Ledger, aggregated, result: Reconcili
     ws[f"A{row}"].font = style.SECTION_FONT
     row += 1
     header_row = row
-    style.write_header(ws, row, ["Period", "Component", "Booked", "Modelled", "Variance", "Variance %", "Flag"])
+    style.write_header(
+        ws,
+        row,
+        ["Period", "Component", "Booked", "Modelled", "Variance", "Variance %", "Flag"],
+    )
     table = result.table
-    modelled_periods = set(chargeback.periods["period"]) if chargeback is not None else None
+    modelled_periods = (
+        set(chargeback.periods["period"]) if chargeback is not None else None
+    )
     width = len(COMPONENTS) + 1
     for start in range(0, len(table), width):
         block = table.iloc[start : start + width]
@@ -171,27 +290,61 @@ def _write_reconciliation(ctx, ws, ledger: Ledger, aggregated, result: Reconcili
             write_text(ws, f"A{row}", record.period)
             ws[f"B{row}"] = record.component
             if record.component == UNMAPPED:
-                ctx.formula(ws, f"C{row}", f"=SUMIFS({amount},{keys},{period_key(period)},{numbers},0)", record.booked, ctx.money)
-                ctx.formula(ws, f"G{row}", f'=IF(C{row}<>0,"unmapped","ok")', record.flag)
+                ctx.formula(
+                    ws,
+                    f"C{row}",
+                    f"=SUMIFS({amount},{keys},{period_key(period)},{numbers},0)",
+                    record.booked,
+                    ctx.money,
+                )
+                ctx.formula(
+                    ws, f"G{row}", f'=IF(C{row}<>0,"unmapped","ok")', record.flag
+                )
                 continue
             ctx.formula(
-                ws, f"C{row}", f"=SUMIFS({amount},{keys},{period_key(period)},{numbers},{offset + 1})", record.booked, ctx.money
+                ws,
+                f"C{row}",
+                f"=SUMIFS({amount},{keys},{period_key(period)},{numbers},{offset + 1})",
+                record.booked,
+                ctx.money,
             )
-            modelled = _modelled_formula(COMPONENTS[offset][0], period, modelled_periods, layout)
+            modelled = _modelled_formula(
+                COMPONENTS[offset][0], period, modelled_periods, layout
+            )
             if modelled is None:
                 ws[f"D{row}"] = "no usage"
             else:
                 ctx.formula(ws, f"D{row}", modelled, record.modelled, ctx.money)
             ctx.formula(ws, f"E{row}", f"=C{row}-N(D{row})", record.variance, ctx.money)
             pct = record.variance_pct
-            ctx.formula(ws, f"F{row}", f'=IF(N(D{row})=0,"n/a",E{row}/D{row})', "n/a" if np.isnan(pct) else pct, style.PERCENT)
+            ctx.formula(
+                ws,
+                f"F{row}",
+                f'=IF(N(D{row})=0,"n/a",E{row}/D{row})',
+                "n/a" if np.isnan(pct) else pct,
+                style.PERCENT,
+            )
             ctx.formula(ws, f"G{row}", _flag_formula(row), record.flag)
         row += 1
         ws[f"A{row}"] = "Total"
         ws[f"B{row}"] = "Total"
         ws[f"A{row}"].font = ws[f"B{row}"].font = style.TOTAL_FONT
-        ctx.formula(ws, f"C{row}", f"=SUM(C{first}:C{row - 1})", float(block["booked"].sum()), ctx.money, bold=True)
-        ctx.formula(ws, f"D{row}", f"=SUM(D{first}:D{row - 2})", float(np.nansum(block["modelled"].to_numpy())), ctx.money, bold=True)
+        ctx.formula(
+            ws,
+            f"C{row}",
+            f"=SUM(C{first}:C{row - 1})",
+            float(block["booked"].sum()),
+            ctx.money,
+            bold=True,
+        )
+        ctx.formula(
+            ws,
+            f"D{row}",
+            f"=SUM(D{first}:D{row - 2})",
+            float(np.nansum(block["modelled"].to_numpy())),
+            ctx.money,
+            bold=True,
+        )
 
     _write_unmapped(ctx, ws, row + 3, aggregated)
     sheet = quote_sheet(RECONCILIATION_SHEET)
@@ -207,14 +360,26 @@ def _write_reconciliation(ctx, ws, ledger: Ledger, aggregated, result: Reconcili
     )
     ctx.add_check(
         "Reconciliation: periods add up to the GL total",
-        close(f'SUMIF({sheet}!$B${header_row}:$B${row},"Total",{sheet}!$C${header_row}:$C${row})', "rec_gl_total"),
+        close(
+            f'SUMIF({sheet}!$B${header_row}:$B${row},"Total",{sheet}!$C${header_row}:$C${row})',
+            "rec_gl_total",
+        ),
         "booked per period and component, with the unmapped rows, is the whole GL",
     )
-    style.set_column_widths(ws, {"A": 34, "B": 18, "C": 16, "D": 16, "E": 16, "F": 12, "G": 30})
-    style.finish_sheet(ws, freeze=f"A{header_row + 1}", title_rows=f"{header_row}:{header_row}")
+    style.set_column_widths(
+        ws, {"A": 34, "B": 18, "C": 16, "D": 16, "E": 16, "F": 12, "G": 30}
+    )
+    style.finish_sheet(
+        ws, freeze=f"A{header_row + 1}", title_rows=f"{header_row}:{header_row}"
+    )
 
 
-def _modelled_formula(key: str, period: str, modelled_periods: set[str] | None, layout: ChargebackLayout | None) -> str | None:
+def _modelled_formula(
+    key: str,
+    period: str,
+    modelled_periods: set[str] | None,
+    layout: ChargebackLayout | None,
+) -> str | None:
     """Return the formula of a component's modelled cost in a period, or None if none is modelled."""
     if modelled_periods is None:
         return f"=cost_{key}"
@@ -239,7 +404,18 @@ def _flag_formula(row: int) -> str:
 def _write_unmapped(ctx, ws, row: int, aggregated) -> None:
     ws[f"A{row - 1}"] = "Unmapped GL lines (by period, account and cost centre)"
     ws[f"A{row - 1}"].font = style.SECTION_FONT
-    style.write_header(ws, row, ["Period", "Account", "Cost centre", "Lines", "Amount", "Description (first line)"])
+    style.write_header(
+        ws,
+        row,
+        [
+            "Period",
+            "Account",
+            "Cost centre",
+            "Lines",
+            "Amount",
+            "Description (first line)",
+        ],
+    )
     unmapped = aggregated.index[aggregated["rule"].to_numpy() < 0]
     first = row + 1
     for index in unmapped:
@@ -250,13 +426,26 @@ def _write_unmapped(ctx, ws, row: int, aggregated) -> None:
         write_text(ws, f"B{row}", record["account"])
         write_text(ws, f"C{row}", record["cost_centre"])
         ws[f"D{row}"] = int(record["lines"])
-        ctx.formula(ws, f"E{row}", f"={quote_sheet(LEDGER_SHEET)}!E{source}", float(record["amount"]), ctx.money)
+        ctx.formula(
+            ws,
+            f"E{row}",
+            f"={quote_sheet(LEDGER_SHEET)}!E{source}",
+            float(record["amount"]),
+            ctx.money,
+        )
         write_text(ws, f"F{row}", record["description"])
     row += 1
     ws[f"A{row}"] = "Total unmapped"
     ws[f"A{row}"].font = style.TOTAL_FONT
     total = float(aggregated.loc[unmapped, "amount"].sum())
-    ctx.formula(ws, f"E{row}", f"=SUM(E{first}:E{row - 1})" if row > first else "=0", total, ctx.money, bold=True)
+    ctx.formula(
+        ws,
+        f"E{row}",
+        f"=SUM(E{first}:E{row - 1})" if row > first else "=0",
+        total,
+        ctx.money,
+        bold=True,
+    )
     ctx.add_check(
         "Reconciliation: unmapped lines add up to the unmapped total",
         close(f"{quote_sheet(RECONCILIATION_SHEET)}!E{row}", "rec_unmapped"),

@@ -14,7 +14,12 @@ are exact.
 
 from __future__ import annotations
 
-__all__ = ["floor_formula", "remainder_formula", "rounded_formula", "threshold_formulas"]
+__all__ = [
+    "floor_formula",
+    "remainder_formula",
+    "rounded_formula",
+    "threshold_formulas",
+]
 
 
 def floor_formula(amount: str) -> str:
@@ -27,7 +32,9 @@ def remainder_formula(amount: str, floor: str) -> str:
     return f"=ROUND((ROUND({amount}*100,6)-{floor})*1000000,0)"
 
 
-def threshold_formulas(target_cents: str, floors: str, remainders: str, missing: str, threshold: str) -> tuple[str, str, str]:
+def threshold_formulas(
+    target_cents: str, floors: str, remainders: str, missing: str, threshold: str
+) -> tuple[str, str, str]:
     """Return the formulas of a block's missing cents, threshold and count above it."""
     return (
         f"={target_cents}-SUM({floors})",
@@ -36,7 +43,14 @@ def threshold_formulas(target_cents: str, floors: str, remainders: str, missing:
     )
 
 
-def rounded_formula(floor: str, remainder: str, block_start: str, missing: str, threshold: str, above: str) -> str:
+def rounded_formula(
+    floor: str,
+    remainder: str,
+    block_start: str,
+    missing: str,
+    threshold: str,
+    above: str,
+) -> str:
     """Return the formula of one amount rounded to cents, in currency units.
 
     ``block_start`` is the first remainder cell of the block, absolute in the
