@@ -84,6 +84,8 @@ def test_chargeback_neutralizes_injected_names(tmp_path):
             str(DATA / "injection_usage.csv"),
             "-o",
             str(output),
+            "--tbm-output",
+            str(tmp_path / "tbm.csv"),
             "-q",
         ],
     )
@@ -91,6 +93,9 @@ def test_chargeback_neutralizes_injected_names(tmp_path):
     names = [row[1] for row in read_rows(output)[1:]]
     assert '\'=HYPERLINK("http://x","y")' in names
     assert "'+cmd|'/C calc'!A0" in names
+    consumers = {row[5] for row in read_rows(tmp_path / "tbm.csv")[1:]}
+    assert '\'=HYPERLINK("http://x","y")' in consumers
+    assert "'+cmd|'/C calc'!A0" in consumers
 
 
 # Each case: usage file body after the header, and text the message must contain.

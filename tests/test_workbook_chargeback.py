@@ -199,3 +199,31 @@ def test_data_sheets_come_last():
         "GL Map",
         "Checks",
     ]
+
+
+@pytest.mark.libreoffice
+def test_edited_inputs_keep_checks_true(tmp_path, recalc):
+    # A controller switches the idle policy and changes a model's throughput and the
+    # idle power: every charge recalculates and still adds up to C(U) to the cent.
+    built = build_workbook(
+        load_scenario(DATA / "two_model_factory.toml"),
+        usage=read_usage(DATA / "two_model_usage.csv"),
+        ledger=read_ledger(TEMPLATES / "ledger.csv"),
+        gl_map=read_gl_map(TEMPLATES / "gl_map.csv"),
+    )
+    path = write_workbook(built, tmp_path / "edited.xlsx")
+    workbook = load_workbook(path)
+    edits = {
+        "chargeback_unreserved_idle": "spread-by-usage",
+        "model_1_tokens_per_second": 333.3,
+        "energy_idle_fraction": 0.35,
+    }
+    for row in workbook["Inputs"].iter_rows(min_row=5):
+        if row[0].value in edits:
+            row[1].value = edits.pop(row[0].value)
+    assert edits == {}
+    workbook.save(tmp_path / "edited_by_user.xlsx")
+
+    recalculated = recalc(tmp_path / "edited_by_user.xlsx")
+    assert recalculated.errors() == []
+    assert recalculated.named("checks_all_pass") is True

@@ -346,7 +346,6 @@ def _write_reconciliation(
             bold=True,
         )
 
-    _write_unmapped(ctx, ws, row + 3, aggregated)
     sheet = quote_sheet(RECONCILIATION_SHEET)
     ctx.add_check(
         "Reconciliation: mapped + unmapped = GL total",
@@ -366,6 +365,7 @@ def _write_reconciliation(
         ),
         "booked per period and component, with the unmapped rows, is the whole GL",
     )
+    _write_unmapped(ctx, ws, row + 3, aggregated)
     style.set_column_widths(
         ws, {"A": 34, "B": 18, "C": 16, "D": 16, "E": 16, "F": 12, "G": 30}
     )
