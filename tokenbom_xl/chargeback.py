@@ -37,7 +37,7 @@ from tokenbom_xl.engine import SECONDS_PER_HOUR, component_costs, energy_cost
 from tokenbom_xl.errors import InputError
 from tokenbom_xl.rounding import largest_remainder, largest_remainder_rows, to_cents
 from tokenbom_xl.scenario import COMPONENTS, ModelDefinition, Scenario, serving_models
-from tokenbom_xl.usage import UsageData, usage_from_range
+from tokenbom_xl.usage import RESERVED_TOTAL_TOLERANCE, UsageData, usage_from_range
 
 __all__ = [
     "CHARGEBACK_COLUMNS",
@@ -45,6 +45,7 @@ __all__ = [
     "chargeback_table",
     "compute_chargeback",
     "model_index",
+    "parameter_pairs",
 ]
 
 # Busy time may exceed capacity by this relative amount (float noise) and is then
@@ -357,7 +358,7 @@ def _period_totals(
         index, weights=lines["reserved_share"].to_numpy(), minlength=len(periods)
     )
 
-    over_reserved = np.flatnonzero(reserved > 1.0 + 1e-6)
+    over_reserved = np.flatnonzero(reserved > 1.0 + RESERVED_TOTAL_TOLERANCE)
     if len(over_reserved):
         period = periods[int(over_reserved[0])]
         rows = usage.row[
@@ -436,12 +437,12 @@ def chargeback_table(usage_range: Any, inputs: Any) -> list[list[Any]]:
     """
     from tokenbom_xl.scenario import scenario_from_parameters
 
-    scenario = scenario_from_parameters(_parameter_pairs(inputs), source="inputs")
+    scenario = scenario_from_parameters(parameter_pairs(inputs), source="inputs")
     usage = usage_from_range(usage_range, source="usage_range")
     return compute_chargeback(scenario, usage).table_rows()
 
 
-def _parameter_pairs(inputs: Any) -> list[tuple[Any, Any]]:
+def parameter_pairs(inputs: Any) -> list[tuple[Any, Any]]:
     """Read (name, value) pairs from a range of two or more columns; a header row is skipped."""
     if not isinstance(inputs, (list, tuple)) or not inputs:
         raise InputError(

@@ -258,10 +258,10 @@ def reconcile_table(ledger_range: Any, map_range: Any, inputs: Any) -> list[list
     Raises:
         InputError: invalid ledger, mapping or inputs; the message names the row and column.
     """
-    from tokenbom_xl.chargeback import _parameter_pairs
+    from tokenbom_xl.chargeback import parameter_pairs
     from tokenbom_xl.scenario import scenario_from_parameters
 
-    scenario = scenario_from_parameters(_parameter_pairs(inputs), source="inputs")
+    scenario = scenario_from_parameters(parameter_pairs(inputs), source="inputs")
     ledger = ledger_from_range(ledger_range, source="ledger_range")
     gl_map = gl_map_from_range(map_range, source="map_range")
     return reconcile(scenario, ledger, gl_map).table_rows()

@@ -13,6 +13,8 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from tokenbom_xl.errors import InputError
 from tokenbom_xl.resources import template_path
 from tokenbom_xl.scenario import COMPONENTS
@@ -149,16 +151,14 @@ def tbm_destinations(routes: list[TbmRoute]) -> list[TbmDestination]:
 
 
 def destination_weights(
-    routes: list[TbmRoute], full_weights: "np.ndarray", idle_weights: "np.ndarray"
-) -> tuple["np.ndarray", "np.ndarray"]:
+    routes: list[TbmRoute], full_weights: np.ndarray, idle_weights: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Return each destination's share of a usage charge and of an idle charge.
 
     ``full_weights`` and ``idle_weights`` are the components' shares (BOM order) of
     C(1) and of F + i x E_full. A destination's share adds up the splits of every
     component routed to it, so the shares of all destinations add up to 1.
     """
-    import numpy as np
-
     destinations = tbm_destinations(routes)
     position = {destination: index for index, destination in enumerate(destinations)}
     labels = [label for _, label in COMPONENTS]
@@ -181,7 +181,6 @@ def tbm_rows(chargeback, routes: list[TbmRoute]):
     Returns a DataFrame with the columns of ``TBM_OUTPUT_COLUMNS`` plus
     ``amount_exact`` and ``amount_cents``.
     """
-    import numpy as np
     import pandas as pd
 
     from tokenbom_xl.chargeback import component_weights

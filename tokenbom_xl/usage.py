@@ -81,22 +81,6 @@ class UsageData:
     def __len__(self) -> int:
         return len(self.row)
 
-    def to_rows(self) -> list[list[Any]]:
-        """Return the usage as a 2-D list with a header row, in the shape of a worksheet range."""
-        rows: list[list[Any]] = [list(USAGE_COLUMNS)]
-        for index in range(len(self)):
-            share = self.reserved_share[index]
-            rows.append(
-                [
-                    self.period[index],
-                    self.business_unit[index],
-                    self.model[index],
-                    float(self.good_tokens[index]),
-                    None if np.isnan(share) else float(share),
-                ]
-            )
-        return rows
-
 
 def read_usage(path: str | Path) -> UsageData:
     """Read and validate a usage CSV file.
