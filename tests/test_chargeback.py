@@ -362,3 +362,17 @@ def test_chargeback_properties(data):
     assert (lines.loc[unreserved, "capacity_variance_cents"] == 0).all()
     used_all = lines["busy_share"] >= lines["reserved_share"]
     assert (lines.loc[used_all, "capacity_variance_cents"] == 0).all()
+
+
+def test_blank_rows_add_no_period(tmp_path):
+    path = tmp_path / "usage.csv"
+    path.write_text(
+        "period,business_unit,model,good_tokens,reserved_share\n"
+        "2025-01,Search,llama-70b,168192000,0.4\n"
+        ",,,,\n"
+        "\n",
+        "utf-8",
+    )
+    result = compute_chargeback(load_scenario(TWO_MODELS), read_usage(path))
+    assert result.periods["period"].tolist() == ["2025-01"]
+    assert result.lines["business_unit"].tolist() == ["Search", "Infrastructure"]

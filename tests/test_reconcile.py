@@ -255,3 +255,17 @@ def test_reconcile_table_function():
     unmapped = table[8]
     assert unmapped == ["2025-01", "Unmapped", 350.0, None, None, None, "unmapped"]
     assert len(table) == 1 + 2 * 8
+
+
+def test_blank_gl_rows_add_no_period(tmp_path):
+    path = tmp_path / "gl.csv"
+    path.write_text(
+        "period,account,cost_centre,amount,description\n2025-01,161000,a,5,x\n,,,,\n",
+        "utf-8",
+    )
+    result = reconcile(
+        load_scenario(REFERENCE_SCENARIO),
+        read_ledger(path),
+        read_gl_map(TEMPLATES / "gl_map.csv"),
+    )
+    assert sorted(set(result.table["period"])) == ["2025-01"]

@@ -290,6 +290,8 @@ def codes_and_labels(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Return a text column's integer codes and distinct labels (an object array)."""
     if not isinstance(values.dtype, pd.CategoricalDtype):
         values = pd.Series(strip_text(values))
+    # Labels seen only on dropped blank rows must not become periods or units.
+    values = values.cat.remove_unused_categories()
     return values.cat.codes.to_numpy().astype(np.int64), values.cat.categories.to_numpy(
         dtype=object
     )
