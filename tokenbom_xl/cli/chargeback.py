@@ -56,11 +56,12 @@ def chargeback(
     limit: int,
     quiet: bool,
 ) -> None:
-    """Charge each period's cost C(U) of SCENARIO to the business units in the usage.
+    """Charge each period's cost to the business units in the usage.
 
-    Usage charge at the full-absorption rate per model, capacity variance to
-    reserved-but-unused capacity, unreserved idle to the central line (or spread by
-    usage, as the scenario's [chargeback] table sets). Amounts are rounded to cents
+    Each usage period's cost C(U) of SCENARIO, with U taken from the usage, is
+    charged as a usage charge at the full-absorption rate per model, capacity
+    variance to reserved-but-unused capacity, and unreserved idle to the central
+    line (or spread by usage, as the scenario's [chargeback] table sets). Amounts are rounded to cents
     and add up to each period's C(U) exactly. Text that a spreadsheet would run as a
     formula is written with a leading apostrophe. Nothing is written when an input
     is invalid.
