@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from tokenbom_xl.errors import InputError
 
 __all__ = [
     "COMPONENTS",
+    "ChargebackPolicy",
     "EnergyPhysical",
     "EnergyStated",
     "FabricCapex",
@@ -36,10 +38,12 @@ __all__ = [
     "FacilityFixed",
     "FacilityPerKw",
     "FacilityPerRack",
+    "ModelDefinition",
     "ModelLifecycle",
     "Operations",
     "Parameter",
     "Platform",
+    "ReconciliationPolicy",
     "Scenario",
     "Silicon",
     "load_scenario",
@@ -47,6 +51,7 @@ __all__ = [
     "scenario_from_parameters",
     "scenario_hash",
     "scenario_parameters",
+    "serving_models",
 ]
 
 # The seven components in BOM order, as (key, display name).
@@ -188,6 +193,42 @@ class Operations(_Model):
     )
 
 
+class ModelDefinition(_Model):
+    """One model served by the factory, for allocation in accelerator-seconds."""
+
+    name: str = Field(min_length=1, max_length=200, description="model name as it appears in the usage data")
+    tokens_per_second: float = Field(
+        gt=0, description="output tokens per second per accelerator at full load", json_schema_extra={"unit": "tokens/s"}
+    )
+    yield_rate: float = Field(gt=0, le=1, description="good share of this model's tokens", json_schema_extra={"unit": "fraction"})
+
+
+class ChargebackPolicy(_Model):
+    """Chargeback policy for idle capacity that no business unit reserved."""
+
+    unreserved_idle: Literal["central", "spread-by-usage"] = Field(
+        default="central",
+        description="capacity variance that no reservation covers: charged to the central line, or spread by busy time",
+    )
+    central_line: str = Field(
+        default="Infrastructure", min_length=1, max_length=200, description="consumer name of the central line"
+    )
+
+
+class ReconciliationPolicy(_Model):
+    """Thresholds that flag a period and component in the ledger reconciliation."""
+
+    tolerance: float = Field(
+        default=0.05, ge=0, description="flag when |variance %| exceeds this fraction", json_schema_extra={"unit": "fraction"}
+    )
+    materiality: float = Field(
+        default=0.0,
+        ge=0,
+        description="flag when |variance| exceeds this amount; 0 turns the amount test off",
+        json_schema_extra={"unit": "money"},
+    )
+
+
 Fabric = Annotated[FabricShare | FabricCapex, Field(discriminator="basis")]
 Facility = Annotated[FacilityFixed | FacilityPerRack | FacilityPerKw, Field(discriminator="basis")]
 Energy = Annotated[EnergyStated | EnergyPhysical, Field(discriminator="basis")]
@@ -220,6 +261,38 @@ class Scenario(_Model):
     platform: Platform = Platform()
     model_lifecycle: ModelLifecycle = ModelLifecycle()
     operations: Operations
+
+    # Several models on one factory. Without this table the factory serves one model
+    # with the top-level tokens_per_second and yield_rate.
+    models: list[ModelDefinition] | None = Field(default=None, min_length=1, max_length=1000)
+    chargeback: ChargebackPolicy = ChargebackPolicy()
+    reconciliation: ReconciliationPolicy = ReconciliationPolicy()
+
+    @model_validator(mode="after")
+    def _model_names_unique(self) -> Scenario:
+        seen: set[str] = set()
+        for model in self.models or ():
+            if model.name in seen:
+                raise ValueError(f"model name {model.name!r} appears twice in [[models]]; give each model once")
+            seen.add(model.name)
+        return self
+
+
+# Name of the one model a scenario without [[models]] serves.
+DEFAULT_MODEL_NAME = "default"
+
+
+def serving_models(scenario: Scenario) -> list[ModelDefinition]:
+    """Return the models the factory serves: [[models]], or one from the top-level fields."""
+    if scenario.models:
+        return list(scenario.models)
+    return [
+        ModelDefinition(
+            name=DEFAULT_MODEL_NAME,
+            tokens_per_second=scenario.tokens_per_second,
+            yield_rate=scenario.yield_rate,
+        )
+    ]
 
 
 # ---------------------------------------------------------------------------
@@ -385,7 +458,10 @@ class Parameter:
         return isinstance(self.value, (int, float)) and not isinstance(self.value, bool)
 
 
-_SECTIONS = tuple(key for key, _ in COMPONENTS)
+_SECTIONS = tuple(key for key, _ in COMPONENTS) + ("chargeback", "reconciliation")
+
+# Flat names of the [[models]] fields: model_1_name, model_1_tokens_per_second, ...
+_MODEL_PARAMETER = re.compile(r"model_([1-9][0-9]*)_(name|tokens_per_second|yield_rate)")
 
 
 def scenario_parameters(scenario: Scenario) -> list[Parameter]:
@@ -398,7 +474,13 @@ def scenario_parameters(scenario: Scenario) -> list[Parameter]:
     parameters = []
     for field_name in Scenario.model_fields:
         value = getattr(scenario, field_name)
-        if isinstance(value, BaseModel):
+        if field_name == "models":
+            for number, model in enumerate(value or (), start=1):
+                for sub_name, sub_info in ModelDefinition.model_fields.items():
+                    parameters.append(
+                        _parameter(f"model_{number}_{sub_name}", ("models", str(number), sub_name), getattr(model, sub_name), sub_info)
+                    )
+        elif isinstance(value, BaseModel):
             for sub_name, sub_info in type(value).model_fields.items():
                 sub_value = getattr(value, sub_name)
                 if sub_value is None:
@@ -451,17 +533,26 @@ def scenario_from_parameters(pairs: Iterable[tuple[Any, Any]], *, source: str = 
         if path is None:
             raise InputError(f"{source}: unknown parameter {name!r}; use the names on the Inputs sheet")
         target = data
-        for part in path[:-1]:
-            target = target.setdefault(part, {})
+        if path[0] == "models":
+            # Model numbers may have gaps; the models keep the order of their numbers.
+            target = data.setdefault("models", {}).setdefault(int(path[1]), {})
+        else:
+            for part in path[:-1]:
+                target = target.setdefault(part, {})
         if path[-1] in target:
             raise InputError(f"{source}: parameter {name!r} appears twice; keep one row")
         target[path[-1]] = _from_excel(path, value)
+    if "models" in data:
+        data["models"] = [data["models"][number] for number in sorted(data["models"])]
     return parse_scenario(data, source=source)
 
 
 def _path_of(name: str) -> tuple[str, ...] | None:
-    if name in Scenario.model_fields and name not in _SECTIONS:
+    if name in Scenario.model_fields and name not in _SECTIONS and name != "models":
         return (name,)
+    model_match = _MODEL_PARAMETER.fullmatch(name)
+    if model_match:
+        return ("models", model_match.group(1), model_match.group(2))
     for section in sorted(_SECTIONS, key=len, reverse=True):
         if name.startswith(section + "_"):
             return (section, name[len(section) + 1 :])
@@ -472,6 +563,8 @@ _INT_FIELDS = {("accelerators",), ("silicon", "life_months"), ("silicon", "age_m
 
 
 def _from_excel(path: tuple[str, ...], value: Any) -> Any:
+    if path[0] == "models" and path[-1] != "name" and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
     if path in _INT_FIELDS and isinstance(value, float) and math.isfinite(value) and value.is_integer():
         return int(value)
     if isinstance(value, int) and not isinstance(value, bool) and path not in _INT_FIELDS:

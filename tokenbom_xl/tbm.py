@@ -13,11 +13,24 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from tokenbom_xl.errors import InputError
 from tokenbom_xl.resources import template_path
 from tokenbom_xl.scenario import COMPONENTS
 
-__all__ = ["TBM_COLUMNS", "TbmRoute", "default_tbm_mapping", "load_tbm_mapping", "parse_tbm_mapping"]
+__all__ = [
+    "TBM_COLUMNS",
+    "TBM_OUTPUT_COLUMNS",
+    "TbmDestination",
+    "TbmRoute",
+    "default_tbm_mapping",
+    "destination_weights",
+    "load_tbm_mapping",
+    "parse_tbm_mapping",
+    "tbm_destinations",
+    "tbm_rows",
+]
 
 TBM_COLUMNS = ("component", "cost_pool", "resource_tower", "sub_tower", "solution", "split_percent")
 
@@ -111,3 +124,86 @@ def parse_tbm_mapping(text: str, *, source: str) -> list[TbmRoute]:
 def routes_for(routes: list[TbmRoute], component: str) -> list[TbmRoute]:
     """Return the routes of one component, given by display name."""
     return [route for route in routes if route.component == component]
+
+
+# ---------------------------------------------------------------------------
+# TBM-ready rows: each consumer's chargeback split into TBM destinations
+
+TBM_OUTPUT_COLUMNS = ("period", "cost_pool", "tower", "sub_tower", "solution", "consumer", "amount")
+
+
+@dataclass(frozen=True)
+class TbmDestination:
+    """One place in the TBM taxonomy; routes of several components may share it."""
+
+    cost_pool: str
+    resource_tower: str
+    sub_tower: str
+    solution: str
+
+
+def tbm_destinations(routes: list[TbmRoute]) -> list[TbmDestination]:
+    """Return the distinct destinations of ``routes`` in order of first appearance."""
+    seen: dict[TbmDestination, None] = {}
+    for route in routes:
+        seen.setdefault(TbmDestination(route.cost_pool, route.resource_tower, route.sub_tower, route.solution), None)
+    return list(seen)
+
+
+def destination_weights(
+    routes: list[TbmRoute], full_weights: np.ndarray, idle_weights: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return each destination's share of a usage charge and of an idle charge.
+
+    ``full_weights`` and ``idle_weights`` are the components' shares (BOM order) of
+    C(1) and of F + i x E_full. A destination's share adds up the splits of every
+    component routed to it, so the shares of all destinations add up to 1.
+    """
+    destinations = tbm_destinations(routes)
+    position = {destination: index for index, destination in enumerate(destinations)}
+    labels = [label for _, label in COMPONENTS]
+    full = np.zeros(len(destinations))
+    idle = np.zeros(len(destinations))
+    for route in routes:
+        target = position[TbmDestination(route.cost_pool, route.resource_tower, route.sub_tower, route.solution)]
+        component = labels.index(route.component)
+        full[target] += full_weights[component] * route.split_percent / 100.0
+        idle[target] += idle_weights[component] * route.split_percent / 100.0
+    return full, idle
+
+
+def tbm_rows(chargeback, routes: list[TbmRoute]):
+    """Split each chargeback line into TBM-ready rows, one per destination.
+
+    A line's usage charge is split across components like C(1), and its capacity
+    variance and unreserved idle like F + i x E_full. Each component then follows its
+    routes. Amounts in cents add up to the line's total in cents (largest remainder).
+    Returns a DataFrame with the columns of ``TBM_OUTPUT_COLUMNS`` plus
+    ``amount_exact`` and ``amount_cents``.
+    """
+    import pandas as pd
+
+    from tokenbom_xl.chargeback import component_weights
+    from tokenbom_xl.rounding import largest_remainder_rows
+
+    full_weights, idle_weights = component_weights(chargeback)
+    full, idle = destination_weights(routes, full_weights, idle_weights)
+    destinations = tbm_destinations(routes)
+    lines = chargeback.lines
+    usage = lines["usage_charge"].to_numpy()
+    idle_charge = lines["capacity_variance"].to_numpy() + lines["unreserved_idle"].to_numpy()
+    exact = np.outer(usage, full) + np.outer(idle_charge, idle)
+    cents = largest_remainder_rows(exact, lines["total_cents"].to_numpy())
+    count = len(destinations)
+    return pd.DataFrame(
+        {
+            "period": np.repeat(lines["period"].to_numpy(dtype=object), count),
+            "cost_pool": np.tile(np.array([d.cost_pool for d in destinations], dtype=object), len(lines)),
+            "tower": np.tile(np.array([d.resource_tower for d in destinations], dtype=object), len(lines)),
+            "sub_tower": np.tile(np.array([d.sub_tower for d in destinations], dtype=object), len(lines)),
+            "solution": np.tile(np.array([d.solution for d in destinations], dtype=object), len(lines)),
+            "consumer": np.repeat(lines["business_unit"].to_numpy(dtype=object), count),
+            "amount_exact": exact.ravel(),
+            "amount_cents": cents.ravel(),
+        }
+    )

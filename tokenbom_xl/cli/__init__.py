@@ -64,9 +64,13 @@ def currency_text(amount: float, currency: str, decimals: int = 4) -> str:
 
 
 from tokenbom_xl.cli import build as _build
+from tokenbom_xl.cli import chargeback as _chargeback
 from tokenbom_xl.cli import check as _check
 from tokenbom_xl.cli import meter as _meter
+from tokenbom_xl.cli import reconcile as _reconcile
 
 main.add_command(_build.build)
 main.add_command(_check.check)
 main.add_command(_meter.meter)
+main.add_command(_chargeback.chargeback)
+main.add_command(_reconcile.reconcile)

@@ -22,6 +22,30 @@ DEFAULT_OUTPUT = Path("workbooks") / "token_bom_reference.xlsx"
     help="Workbook to write. Default: workbooks/token_bom_reference.xlsx without SCENARIO, "
     "else workbooks/token_bom_<scenario file name>.xlsx.",
 )
+@click.option(
+    "--usage",
+    "usage_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Usage CSV; adds the Chargeback, TBM Mapping and Usage Data sheets.",
+)
+@click.option(
+    "--ledger",
+    "ledger_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="GL export CSV; with --gl-map, adds the Ledger Reconciliation, Ledger Data and GL Map sheets.",
+)
+@click.option(
+    "--gl-map",
+    "gl_map_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Account-to-component mapping CSV for --ledger.",
+)
+@click.option(
+    "--tbm-map",
+    "tbm_map_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="TBM mapping CSV. Default: templates/tbm_mapping.csv.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
 @click.option(
     "--metered",
@@ -30,7 +54,16 @@ DEFAULT_OUTPUT = Path("workbooks") / "token_bom_reference.xlsx"
     "and a Metering sheet shows the sources.",
 )
 @handle_errors
-def build(scenario: Path | None, output: Path | None, quiet: bool, metered: Path | None = None) -> None:
+def build(
+    scenario: Path | None,
+    output: Path | None,
+    quiet: bool,
+    usage_path: Path | None = None,
+    ledger_path: Path | None = None,
+    gl_map_path: Path | None = None,
+    tbm_map_path: Path | None = None,
+    metered: Path | None = None,
+) -> None:
     """Build the Token BOM workbook for SCENARIO (a TOML file).
 
     Without SCENARIO, builds the reference factory shipped in
@@ -39,6 +72,7 @@ def build(scenario: Path | None, output: Path | None, quiet: bool, metered: Path
     any existing workbook untouched.
     """
     from tokenbom_xl.engine import evaluate
+    from tokenbom_xl.errors import InputError
     from tokenbom_xl.scenario import load_scenario
     from tokenbom_xl.workbook import build_workbook, write_workbook
 
@@ -59,7 +93,11 @@ def build(scenario: Path | None, output: Path | None, quiet: bool, metered: Path
         model, notes = apply_metered(model, measured)
         metering = AppliedMetering(measured, notes)
     result = evaluate(model)
-    written = write_workbook(build_workbook(model, metering=metering), target)
+    if (ledger_path is None) != (gl_map_path is None):
+        missing = "--gl-map" if gl_map_path is None else "--ledger"
+        raise InputError(f"--ledger and --gl-map go together; add {missing}")
+    extra = _read_data_files(usage_path, ledger_path, gl_map_path, tbm_map_path)
+    written = write_workbook(build_workbook(model, metering=metering, **extra), target)
     if quiet:
         return
 
@@ -79,3 +117,27 @@ def build(scenario: Path | None, output: Path | None, quiet: bool, metered: Path
     if metering is not None:
         for note in metering.notes:
             click.echo(f"  metered: {note}")
+
+
+def _read_data_files(
+    usage_path: Path | None, ledger_path: Path | None, gl_map_path: Path | None, tbm_map_path: Path | None
+) -> dict:
+    """Read the optional data files into build_workbook's keyword arguments.
+
+    The readers import pandas, so they are imported only when a file is given.
+    """
+    extra: dict = {}
+    if tbm_map_path is not None:
+        from tokenbom_xl.tbm import load_tbm_mapping
+
+        extra["tbm_routes"] = load_tbm_mapping(tbm_map_path)
+    if usage_path is not None:
+        from tokenbom_xl.usage import read_usage
+
+        extra["usage"] = read_usage(usage_path)
+    if ledger_path is not None and gl_map_path is not None:
+        from tokenbom_xl.ledger import read_gl_map, read_ledger
+
+        extra["gl_map"] = read_gl_map(gl_map_path)
+        extra["ledger"] = read_ledger(ledger_path)
+    return extra

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from openpyxl import Workbook
 
@@ -27,6 +28,10 @@ from tokenbom_xl.workbook.inputs import write_inputs
 from tokenbom_xl.workbook.metering import write_metering
 from tokenbom_xl.workbook.save import workbook_bytes, write_atomic
 from tokenbom_xl.workbook.summary import write_summary
+
+if TYPE_CHECKING:  # these pull in pandas, which a plain build does not need
+    from tokenbom_xl.ledger import GlMap, Ledger
+    from tokenbom_xl.usage import UsageData
 
 __all__ = ["BuiltWorkbook", "build_workbook", "write_workbook"]
 
@@ -56,12 +61,23 @@ def build_workbook(
     scenario: Scenario,
     *,
     tbm_routes: list[TbmRoute] | None = None,
+    usage: UsageData | None = None,
+    ledger: Ledger | None = None,
+    gl_map: GlMap | None = None,
     metering: AppliedMetering | None = None,
 ) -> BuiltWorkbook:
     """Lay out the standard BOM workbook for ``scenario``.
 
+    With ``usage``, the workbook adds the Chargeback, TBM Mapping and Usage Data
+    sheets. With ``ledger`` and ``gl_map`` (given together), it adds the Ledger
+    Reconciliation, Ledger Data and GL Map sheets.
+
     ``metering`` adds the Metering sheet; pass the scenario that
     :func:`~tokenbom_xl.metering.apply.apply_metered` returned with it.
+
+    Raises:
+        InputError: invalid usage or ledger for this scenario, or a ledger without a
+            mapping.
     """
     workbook = Workbook()
     cover = workbook.active
@@ -73,6 +89,10 @@ def build_workbook(
     write_component_sheets(ctx, routes)
     write_summary(ctx)
     write_curve(ctx)
+    if usage is not None or ledger is not None or gl_map is not None:
+        from tokenbom_xl.workbook.chargeback_ledger import write_chargeback_and_ledger
+
+        write_chargeback_and_ledger(ctx, routes, usage=usage, ledger=ledger, gl_map=gl_map)
     add_core_checks(ctx)
     if metering is not None:
         write_metering(ctx, metering)

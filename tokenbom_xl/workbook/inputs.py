@@ -18,7 +18,10 @@ from tokenbom_xl.workbook.context import BuildContext, write_text
 FIRST_ROW = 5
 
 # Text inputs that the formulas follow, so a user may change them in the workbook.
-_EDITABLE_CHOICES = {"silicon_method": ("straight-line", "declining-balance")}
+_EDITABLE_CHOICES = {
+    "silicon_method": ("straight-line", "declining-balance"),
+    "chargeback_unreserved_idle": ("central", "spread-by-usage"),
+}
 
 
 def write_inputs(ctx: BuildContext) -> None:
