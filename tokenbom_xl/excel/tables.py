@@ -7,7 +7,7 @@ rows into Excel cell values and an error into ``#VALUE!`` with the message besid
 
 CHARGEBACK and RECONCILE pass their data ranges to the engine's range readers
 (:mod:`tokenbom_xl.usage`, :mod:`tokenbom_xl.ledger`), which import pandas. Those
-imports happen inside the functions, so importing the worksheet functions stays fast.
+imports happen inside the functions, so importing this package does not load pandas.
 """
 
 from __future__ import annotations
@@ -172,8 +172,8 @@ def read_data_range(value: Any, columns: Sequence[str], source: str) -> list[lis
     misread them. An error value, such as #N/A from a failed lookup, arrives as its
     text and would become a business unit or account of that name. A period that Excel
     stores as a date or a number (a typed 2025-01 becomes the date 1 Jan 2025) needs a
-    hint that the engine cannot give, because xlwings Lite sends dates as plain numbers
-    (the Office.js reader of xlwings 0.37.8 does not convert them).
+    hint that the engine cannot give. xlwings Lite sends such a date as a plain number,
+    because the Office.js reader of xlwings 0.37.8 does not convert dates.
     Missing columns and every other check are left to the engine. Row numbers count the
     header as row 1, as the engine's messages do.
 
