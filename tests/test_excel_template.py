@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 
@@ -69,6 +70,10 @@ def test_array_formulas_fit_results(template):
     assert _size(ranges["TOKEN_BOM"]) == (11, 4)
     assert _size(ranges["TBM_MAP"]) == (3, 5)
     assert _size(ranges["TOKEN_COST"]) == (10, 1)
+    # A header row, then 2 periods x (3 business units + the central line).
+    assert _size(ranges["CHARGEBACK"]) == (9, 8)
+    # A header row, then 2 periods x (7 components + Unmapped).
+    assert _size(ranges["RECONCILE"]) == (17, 7)
 
 
 def _size(reference):
@@ -93,6 +98,9 @@ def test_expected_values_are_reference_figures(template):
         ("Capacity variance, per month", 5_500.0),
         ("Yield loss, per month", 870.0),
         ("Crossover utilization U* against the API price", 0.7566752515),
+        # C(U) of 2025-01 at U = 0.6 plus 2025-02 at U = 0.5: 14,200 + 14,125.
+        ("Charged in total: the C(U) of every usage period", 28_325.0),
+        ("Booked in total, mapped and unmapped: the GL total", 28_810.0),
     ]
     for label, value in cases:
         assert_close(expected[label], value, rel=1e-9, where=label)
@@ -101,7 +109,7 @@ def test_expected_values_are_reference_figures(template):
 def test_checks_compare_value_and_expected(template):
     ws = template["Functions"]
     checks = [text for coordinate, text in formulas(ws) if coordinate.startswith("E")]
-    assert len(checks) == 23
+    assert len(checks) == 25
     for text in checks:
         assert text.startswith("=IF(ISNUMBER(C")
 
@@ -116,3 +124,71 @@ def test_template_native_formulas_recalculate(recalc):
     assert {value for _, _, value in errors} == {"#NAME?"}
     assert result.value("Functions", "C11") == 750
     assert result.value("Functions", "E11") is True
+
+
+def _table_arguments(ws, text):
+    """Return the values of the ranges that ``text`` (a CHARGEBACK or RECONCILE formula) passes."""
+    arguments = []
+    for reference in re.findall(r"(?:(\w+)!)?\$([A-Z])\$(\d+):\$([A-Z])\$(\d+)", text):
+        sheet, first_column, first_row, last_column, last_row = reference
+        source = ws.parent[sheet] if sheet else ws
+        rows = source.iter_rows(
+            min_row=int(first_row),
+            max_row=int(last_row),
+            min_col=ord(first_column) - 64,
+            max_col=ord(last_column) - 64,
+            values_only=True,
+        )
+        arguments.append([[float(v) if isinstance(v, int) else v for v in row] for row in rows])
+    return arguments
+
+
+def _csv_range(name, numeric):
+    """Return a shipped CSV template as Excel sends it: numbers as float, empty cells as None."""
+    with (TEMPLATES / name).open(newline="", encoding="utf-8") as handle:
+        header, *records = list(csv.reader(handle))
+    rows = [header]
+    for record in records:
+        row = []
+        for column, text in zip(header, record, strict=True):
+            if not text:
+                row.append(None)
+            elif column in numeric:
+                row.append(float(text))
+            else:
+                row.append(text)
+        rows.append(row)
+    return rows
+
+
+# function, the shipped CSV files it runs on with their numeric columns
+TABLE_DATA = {
+    "CHARGEBACK": [("usage.csv", ("good_tokens", "reserved_share"))],
+    "RECONCILE": [("ledger.csv", ("amount",)), ("gl_map.csv", ())],
+}
+
+
+@pytest.mark.parametrize("name", TABLE_DATA)
+def test_table_formulas_read_sheet_data(template, name):
+    # The ranges each formula passes, read from the sheet, give the same table as the
+    # shipped CSV templates do, and that table fills the array formula exactly.
+    ws = template["Functions"]
+    text, reference = next(
+        (cell.value.text, cell.value.ref)
+        for row in ws.iter_rows()
+        for cell in row
+        if isinstance(cell.value, ArrayFormula) and cell.value.text.startswith(f"={name}(")
+    )
+    *data, inputs = _table_arguments(ws, text)
+    function = getattr(excel, name.lower())
+    table = function(*data, inputs)
+    assert table[0][0] == "period"
+    assert table == function(*(_csv_range(*item) for item in TABLE_DATA[name]), inputs)
+    assert _size(reference) == (len(table), len(table[0]))
+
+
+def test_template_codes_stay_text(template):
+    ws = template["Functions"]
+    codes = [cell.value for row in ws.iter_rows() for cell in row if cell.value in ("004100", "0100")]
+    assert "004100" in codes
+    assert "0100" in codes

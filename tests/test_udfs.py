@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import inspect
 import json
 import os
@@ -11,14 +12,16 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REFERENCE_SCENARIO, REPO_ROOT, assert_close
+from conftest import REFERENCE_SCENARIO, REPO_ROOT, TEMPLATES, assert_close
 from tokenbom_xl import excel, udfs
 from tokenbom_xl.scenario import load_scenario, scenario_parameters
 
 FUNCTION_NAMES = [
     "capacity_variance",
+    "chargeback",
     "crossover_utilization",
     "energy_cost",
+    "reconcile",
     "silicon_cost",
     "tbm_map",
     "token_bom",
@@ -71,6 +74,36 @@ def reference_inputs():
     return [[p.name, p.value] for p in scenario_parameters(load_scenario(REFERENCE_SCENARIO))]
 
 
+def template_range(name, numeric):
+    """Return a shipped CSV template as Office.js sends a range: numbers, and "" for empty cells."""
+    with (TEMPLATES / name).open(newline="", encoding="utf-8") as handle:
+        header, *records = list(csv.reader(handle))
+    rows = [header]
+    for record in records:
+        rows.append([float(text) if name in numeric and text else text for name, text in zip(header, record)])
+    return rows
+
+
+def with_cells(rows, cells):
+    """Return ``rows`` with ``cells`` ({(row, column name): value}, header = row 1) replaced."""
+    for (row, column), value in cells.items():
+        rows[row - 1][rows[0].index(column)] = value
+    return rows
+
+
+def usage_range(cells=None):
+    return with_cells(template_range("usage.csv", ("good_tokens", "reserved_share")), cells or {})
+
+
+def ledger_range(cells=None):
+    return with_cells(template_range("ledger.csv", ("amount",)), cells or {})
+
+
+HYPERLINK = '=HYPERLINK("http://x","y")'
+NA_CELL = {"type": "Error", "basicValue": "#N/A", "errorType": "NotAvailable"}
+GL_MAP = template_range("gl_map.csv", ())
+
+
 # Calls as Excel sends them through Office.js: every argument a 2-D list.
 CALLS = {
     "token_cost_scalar": ("token_cost", [[[14_200]], [[K]], [[0.6]], [[0.9]]]),
@@ -88,6 +121,14 @@ CALLS = {
     "tbm_map_fabric": ("tbm_map", [[["Fabric"]]]),
     "tbm_map_unknown": ("tbm_map", [[["Cooling"]]]),
     "token_bom_reference": ("token_bom", [reference_inputs()]),
+    "chargeback_template": ("chargeback", [usage_range(), reference_inputs()]),
+    "chargeback_formula_text": ("chargeback", [usage_range({(2, "business_unit"): HYPERLINK}), reference_inputs()]),
+    "chargeback_negative_tokens": ("chargeback", [usage_range({(3, "good_tokens"): -5.0}), reference_inputs()]),
+    "chargeback_unknown_parameter": ("chargeback", [usage_range(), reference_inputs() + [["bogus", 1]]]),
+    "chargeback_error_cell": ("chargeback", [usage_range({(4, "business_unit"): NA_CELL}), reference_inputs()]),
+    "chargeback_period_as_date": ("chargeback", [usage_range({(2, "period"): 45658}), reference_inputs()]),
+    "reconcile_template": ("reconcile", [ledger_range(), GL_MAP, reference_inputs()]),
+    "reconcile_blank_amount": ("reconcile", [ledger_range({(4, "amount"): ""}), GL_MAP, reference_inputs()]),
 }
 
 NUM_ERROR = {"type": "Error", "errorType": "Num"}
@@ -218,3 +259,46 @@ def test_officejs_token_bom_spills(officejs):
     assert [len(row) for row in result] == [4] * 11
     assert result[7][0] == "Total"
     assert_close(result[7][1], 14_200.0)
+
+
+def test_officejs_chargeback_spills(officejs):
+    result = result_of(officejs, "chargeback_template")
+    assert [len(row) for row in result] == [8] * 9
+    assert result[0][:2] == ["period", "business_unit"]
+    assert result[2] == ["2025-01", "Search", 0.3, 0.4, 4350.0, 1375.0, 0.0, 5725.0]
+    january = [row[7] for row in result[1:] if row[0] == "2025-01"]
+    assert round(sum(january) * 100) == 1_420_000
+
+
+def test_officejs_chargeback_keeps_formula_text(officejs):
+    result = result_of(officejs, "chargeback_formula_text")
+    units = [row[1] for row in result[1:] if row[0] == "2025-01"]
+    assert HYPERLINK in units
+
+
+# call, words the message beside the error value must contain
+INVALID_TABLE_CALLS = [
+    ("chargeback_negative_tokens", ["usage_range", "row 3", "good_tokens", "negative"]),
+    ("chargeback_unknown_parameter", ["inputs", "unknown parameter", "'bogus'"]),
+    ("chargeback_error_cell", ["usage_range", "row 4", "business_unit", "#N/A"]),
+    ("chargeback_period_as_date", ["row 2", "period", "45658", "Text"]),
+    ("reconcile_blank_amount", ["ledger_range", "row 4", "amount", "empty"]),
+]
+
+
+@pytest.mark.parametrize(("call", "words"), INVALID_TABLE_CALLS)
+def test_officejs_table_invalid_input(officejs, call, words):
+    result = result_of(officejs, call)
+    assert len(result) == 1
+    assert result[0][0] == VALUE_ERROR
+    for word in words:
+        assert word in result[0][1]
+
+
+def test_officejs_reconcile_spills(officejs):
+    result = result_of(officejs, "reconcile_template")
+    assert [len(row) for row in result] == [7] * 17
+    assert result[4][:5] == ["2025-01", "Energy", 620.0, 450.0, 170.0]
+    assert result[4][6] == "over tolerance"
+    # Undefined figures are empty cells.
+    assert result[8] == ["2025-01", "Unmapped", 350.0, "", "", "", "unmapped"]

@@ -29,8 +29,10 @@ from tokenbom_xl.excel import functions, tables
 
 __all__ = [
     "capacity_variance",
+    "chargeback",
     "crossover_utilization",
     "energy_cost",
+    "reconcile",
     "silicon_cost",
     "tbm_map",
     "token_bom",
@@ -49,6 +51,7 @@ RANGE = {"ndim": 2, "err_to_str": True}
 HOURS_DOC = "Hours in the period; empty means 730, a month"
 PER_TOKENS_DOC = "Tokens the result is quoted per; empty means 1,000,000 (per million)"
 UTILIZATION_DOC = "Busy share of capacity U, greater than 0 and at most 1"
+INPUTS_DOC = "Two columns, parameter name and value, as on the Inputs sheet of a generated workbook"
 
 
 @xw.func(category=CATEGORY)
@@ -146,7 +149,7 @@ def crossover_utilization(
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("inputs", doc="Two columns, parameter name and value, as on the Inputs sheet of a generated workbook", **RANGE)
+@xw.arg("inputs", doc=INPUTS_DOC, **RANGE)
 def token_bom(inputs):
     """Returns the BOM table: each component, total, floor, yield loss and capacity variance, with monthly cost, cost per million good tokens and share of total."""
     return tables.token_bom(inputs)
@@ -157,3 +160,33 @@ def token_bom(inputs):
 def tbm_map(component):
     """Returns the TBM destinations of a component, one row each: cost pool, resource tower, sub-tower, solution and split %."""
     return tables.tbm_map(component)
+
+
+@xw.func(category=CATEGORY)
+@xw.arg(
+    "usage_range",
+    doc="Usage table with its header row: period (text, YYYY-MM), business_unit, model, good_tokens, reserved_share",
+    **RANGE,
+)
+@xw.arg("inputs", doc=INPUTS_DOC, **RANGE)
+def chargeback(usage_range, inputs):
+    """Returns the chargeback with a header row, then per period and consumer: busy and reserved share, usage charge, capacity variance, unreserved idle and total, rounded to cents that add up to each period's C(U)."""
+    return tables.chargeback(usage_range, inputs)
+
+
+@xw.func(category=CATEGORY)
+@xw.arg(
+    "ledger_range",
+    doc="GL export with its header row: period (text, YYYY-MM), account, cost_centre, amount, description; "
+    "type codes as text to keep leading zeros",
+    **RANGE,
+)
+@xw.arg(
+    "map_range",
+    doc="Account mapping with its header row: match (exact, prefix or range), account, account_to, component",
+    **RANGE,
+)
+@xw.arg("inputs", doc=INPUTS_DOC, **RANGE)
+def reconcile(ledger_range, map_range, inputs):
+    """Returns the GL reconciliation with a header row, then per period each component and Unmapped: booked, modelled at the Inputs utilization, variance, variance % and flag."""
+    return tables.reconcile(ledger_range, map_range, inputs)

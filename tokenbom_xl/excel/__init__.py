@@ -18,12 +18,14 @@ from tokenbom_xl.excel.functions import (
     token_cost_floor,
     yield_loss,
 )
-from tokenbom_xl.excel.tables import tbm_map, token_bom
+from tokenbom_xl.excel.tables import chargeback, reconcile, tbm_map, token_bom
 
 __all__ = [
     "capacity_variance",
+    "chargeback",
     "crossover_utilization",
     "energy_cost",
+    "reconcile",
     "silicon_cost",
     "tbm_map",
     "token_bom",

@@ -7,18 +7,22 @@ same code always gives the same bytes. Regenerate it from the repository root wi
 
 The Functions sheet calls each function on the Inputs sheet's named cells, with the
 value the function returns for the reference inputs beside it and a check that
-compares the two. The xlwings.conf sheet points the classic add-in at
+compares the two. CHARGEBACK and RECONCILE run on the worked example of the shipped
+``usage.csv``, ``ledger.csv`` and ``gl_map.csv``, copied onto the sheet as yellow
+input cells. The xlwings.conf sheet points the classic add-in at
 ``tokenbom_xl.udfs``. Until the add-in has imported the functions, Excel shows
 #NAME? in their cells.
 """
 
 from __future__ import annotations
 
+import csv
 import sys
 from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.formula import ArrayFormula
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -27,7 +31,7 @@ from tokenbom_xl.excel.tables import BOM_COLUMNS, TBM_COLUMNS
 from tokenbom_xl.resources import template_path
 from tokenbom_xl.scenario import Scenario, load_scenario, scenario_parameters
 from tokenbom_xl.workbook import style
-from tokenbom_xl.workbook.context import BuildContext
+from tokenbom_xl.workbook.context import BuildContext, write_text
 from tokenbom_xl.workbook.inputs import FIRST_ROW as INPUTS_FIRST_ROW
 from tokenbom_xl.workbook.inputs import write_inputs
 from tokenbom_xl.workbook.save import workbook_bytes, write_atomic
@@ -38,6 +42,12 @@ DEFAULT_PATH = Path("templates") / "analyst_functions.xlsx"
 UDF_MODULE = "tokenbom_xl.udfs"
 SENSITIVITY_UTILIZATIONS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 TBM_EXAMPLE = "Fabric"
+
+# The data tables copied from the shipped templates: file name, and each column's
+# number format (None for text, which keeps codes such as 004100 as written).
+USAGE_TABLE = ("usage.csv", (None, None, None, style.TOKENS, style.PERCENT))
+LEDGER_TABLE = ("ledger.csv", (None, None, None, "#,##0.00", None))
+GL_MAP_TABLE = ("gl_map.csv", (None, None, None, None))
 
 HOW_TO_USE = (
     "Windows: install tokenbom_xl into the Python that xlwings uses and run xlwings addin install "
@@ -109,9 +119,11 @@ def _write_functions_sheet(ctx: BuildContext, ws: Worksheet, inputs_range: str) 
     row, cells = _write_figures(ctx, ws, row)
     row = _write_sensitivity(ctx, ws, row + 2, cells)
     row = _write_bom(ws, row + 2, inputs_range, scenario)
-    _write_tbm(ws, row + 2)
+    row = _write_tbm(ws, row + 2)
+    row = _write_chargeback(ctx, ws, row + 2, inputs_range)
+    _write_reconcile(ctx, ws, row + 2, inputs_range)
 
-    style.set_column_widths(ws, {"A": 44, "B": 70, "C": 18, "D": 18, "E": 18, "F": 12})
+    style.set_column_widths(ws, {"A": 44, "B": 70, "C": 18, "D": 18, "E": 18, "F": 14, "G": 28, "H": 14})
     style.finish_sheet(ws, freeze=None)
 
 
@@ -329,6 +341,131 @@ def _write_tbm(ws: Worksheet, row: int) -> int:
     first, last = row + 1, row + routes
     ws[f"A{first}"] = ArrayFormula(f"A{first}:E{last}", f'=TBM_MAP("{TBM_EXAMPLE}")')
     return last
+
+
+def _write_chargeback(ctx: BuildContext, ws: Worksheet, row: int, inputs_range: str) -> int:
+    """Write the usage table, CHARGEBACK over it as one array formula and a total check; return the last row."""
+    ws[f"A{row}"] = "Usage: good tokens by period, business unit and model (periods typed as text, YYYY-MM)"
+    ws[f"A{row}"].font = style.SECTION_FONT
+    usage_rows, usage_range, row = _write_data_table(ws, row + 1, *USAGE_TABLE)
+
+    table = excel.chargeback(usage_rows, _inputs_rows(ctx.scenario))
+    formula = f"=CHARGEBACK({usage_range},{inputs_range})"
+    row += 2
+    ws[f"A{row}"] = f"Chargeback of that usage: {formula[1:]}"
+    ws[f"A{row}"].font = style.SECTION_FONT
+    first, last = _write_spill(ws, row + 1, formula, table)
+    for current in range(first + 1, last + 1):
+        for column in "CD":
+            ws[f"{column}{current}"].number_format = style.PERCENT
+        for column in "EFGH":
+            ws[f"{column}{current}"].number_format = ctx.money
+
+    charged = sum(line[-1] for line in table[1:])
+    return _write_table_check(
+        ws,
+        last + 1,
+        "Charged in total: the C(U) of every usage period",
+        f"=SUM(H{first + 1}:H{last})",
+        charged,
+        ctx.money,
+    )
+
+
+def _write_reconcile(ctx: BuildContext, ws: Worksheet, row: int, inputs_range: str) -> int:
+    """Write the GL and mapping tables, RECONCILE over them as one array formula and a total check."""
+    ws[f"A{row}"] = "GL export: account and cost centre codes typed as text, so leading zeros stay"
+    ws[f"A{row}"].font = style.SECTION_FONT
+    ledger_rows, ledger_range, row = _write_data_table(ws, row + 1, *LEDGER_TABLE)
+    row += 2
+    ws[f"A{row}"] = "Account mapping: exact code, prefix or range of codes to a component"
+    ws[f"A{row}"].font = style.SECTION_FONT
+    map_rows, map_range, row = _write_data_table(ws, row + 1, *GL_MAP_TABLE)
+
+    table = excel.reconcile(ledger_rows, map_rows, _inputs_rows(ctx.scenario))
+    formula = f"=RECONCILE({ledger_range},{map_range},{inputs_range})"
+    row += 2
+    ws[f"A{row}"] = f"Reconciliation at the Inputs utilization: {formula[1:]}"
+    ws[f"A{row}"].font = style.SECTION_FONT
+    first, last = _write_spill(ws, row + 1, formula, table)
+    for current in range(first + 1, last + 1):
+        for column in "CDE":
+            ws[f"{column}{current}"].number_format = ctx.money
+        ws[f"F{current}"].number_format = style.PERCENT
+
+    booked = sum(line[2] for line in table[1:])
+    return _write_table_check(
+        ws,
+        last + 1,
+        "Booked in total, mapped and unmapped: the GL total",
+        f"=SUM(C{first + 1}:C{last})",
+        booked,
+        ctx.money,
+    )
+
+
+def _inputs_rows(scenario: Scenario) -> list[list[Any]]:
+    return [[p.name, p.value] for p in scenario_parameters(scenario)]
+
+
+def _write_data_table(
+    ws: Worksheet, row: int, name: str, number_formats: tuple[str | None, ...]
+) -> tuple[list[list[Any]], str, int]:
+    """Copy a shipped CSV template onto the sheet as input cells, header row first.
+
+    Columns with a number format contain numbers, the others text, and an empty field
+    stays an empty cell. Returns the rows as a worksheet function receives them, the
+    absolute reference of the table and its last row.
+    """
+    with template_path(name).open(encoding="utf-8", newline="") as handle:
+        header, *records = list(csv.reader(handle))
+    style.write_header(ws, row, header)
+    rows: list[list[Any]] = [header]
+    for offset, record in enumerate(records, start=1):
+        values: list[Any] = []
+        for column, (text, number_format) in enumerate(zip(record, number_formats, strict=True), start=1):
+            cell = ws.cell(row=row + offset, column=column)
+            if number_format is None:
+                if text:
+                    write_text(ws, cell.coordinate, text)
+                values.append(text or None)
+            else:
+                number = float(text) if text else None
+                cell.value = number
+                cell.number_format = number_format
+                values.append(number)
+            cell.fill = style.INPUT_FILL
+            cell.font = style.INPUT_FONT
+            cell.protection = style.UNLOCKED
+        rows.append(values)
+    last = row + len(records)
+    return rows, f"$A${row}:${get_column_letter(len(header))}${last}", last
+
+
+def _write_spill(ws: Worksheet, row: int, formula: str, table: list[list[Any]]) -> tuple[int, int]:
+    """Write ``formula`` as one array formula the size of ``table``; return its first and last row.
+
+    The first row of ``table`` is the function's header row, styled as a header.
+    """
+    first, last = row, row + len(table) - 1
+    ws[f"A{first}"] = ArrayFormula(f"A{first}:{get_column_letter(len(table[0]))}{last}", formula)
+    for column in range(1, len(table[0]) + 1):
+        cell = ws.cell(row=first, column=column)
+        cell.font = style.HEADER_FONT
+        cell.fill = style.HEADER_FILL
+    return first, last
+
+
+def _write_table_check(ws: Worksheet, row: int, label: str, formula: str, expected: float, number_format: str) -> int:
+    """Write a figure row under a spilled table: label, formula, value, expected and check."""
+    ws[f"A{row}"] = label
+    ws[f"B{row}"] = formula[1:]
+    ws[f"C{row}"] = formula
+    ws[f"D{row}"] = expected
+    _write_check(ws, row)
+    for column in "CD":
+        ws[f"{column}{row}"].number_format = number_format
+    return row
 
 
 def main(argv: list[str] | None = None) -> int:
