@@ -65,6 +65,8 @@ def currency_text(amount: float, currency: str, decimals: int = 4) -> str:
 
 from tokenbom_xl.cli import build as _build  # noqa: E402  (registers the command)
 from tokenbom_xl.cli import check as _check  # noqa: E402
+from tokenbom_xl.cli import schedule as _schedule  # noqa: E402
 
 main.add_command(_build.build)
 main.add_command(_check.check)
+main.add_command(_schedule.schedule)

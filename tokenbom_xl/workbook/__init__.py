@@ -15,6 +15,7 @@ from openpyxl import Workbook
 
 from tokenbom_xl.engine import evaluate
 from tokenbom_xl.scenario import Scenario
+from tokenbom_xl.schedule import Schedule
 from tokenbom_xl.tbm import TbmRoute, default_tbm_mapping
 from tokenbom_xl.workbook.checks import add_core_checks, write_checks
 from tokenbom_xl.workbook.components import write_component_sheets
@@ -23,6 +24,7 @@ from tokenbom_xl.workbook.cover import write_cover
 from tokenbom_xl.workbook.curve import write_curve
 from tokenbom_xl.workbook.inputs import write_inputs
 from tokenbom_xl.workbook.save import workbook_bytes, write_atomic
+from tokenbom_xl.workbook.schedule import write_schedule_sheets
 from tokenbom_xl.workbook.summary import write_summary
 
 __all__ = ["BuiltWorkbook", "build_workbook", "write_workbook"]
@@ -40,8 +42,17 @@ class BuiltWorkbook:
         return workbook_bytes(self.workbook)
 
 
-def build_workbook(scenario: Scenario, *, tbm_routes: list[TbmRoute] | None = None) -> BuiltWorkbook:
-    """Lay out the standard BOM workbook for ``scenario``."""
+def build_workbook(
+    scenario: Scenario,
+    *,
+    tbm_routes: list[TbmRoute] | None = None,
+    schedule: Schedule | None = None,
+) -> BuiltWorkbook:
+    """Lay out the standard BOM workbook for ``scenario``.
+
+    With ``schedule`` (from :func:`tokenbom_xl.schedule.compute_schedule` for the same
+    scenario), the workbook also has the Schedule and Assets sheets.
+    """
     workbook = Workbook()
     cover = workbook.active
     cover.title = "Cover"
@@ -53,6 +64,8 @@ def build_workbook(scenario: Scenario, *, tbm_routes: list[TbmRoute] | None = No
     write_summary(ctx)
     write_curve(ctx)
     add_core_checks(ctx)
+    if schedule is not None:
+        write_schedule_sheets(ctx, schedule)
     write_checks(ctx)
     write_cover(ctx, cover)
     return BuiltWorkbook(workbook=workbook, expectations=ctx.expectations, names=dict(ctx.names))
