@@ -26,14 +26,14 @@ from typing import Annotated, Any
 
 import numpy as np
 from numpy.typing import NDArray
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tokenbom_xl.errors import InputError
-from tokenbom_xl.periods import MONTH_PATTERN, month_label, parse_month
+from tokenbom_xl.periods import MonthText, month_label, parse_month
 
 __all__ = ["DRIVER_NAMES", "Drivers", "merge_drivers", "path_values", "read_driver_csv"]
 
-Month = Annotated[str, StringConstraints(pattern=MONTH_PATTERN)]
+Month = MonthText
 
 
 def _path(description: str, unit: str, **bounds: float) -> Any:
@@ -148,10 +148,10 @@ def parse_driver_csv(text: str, *, source: str = "drivers.csv") -> Drivers:
         raise InputError(f"{source}: row {reader.line_num}: not valid CSV ({exc}); check the quoting there") from None
     if header is None:
         raise InputError(f"{source}: the file is empty; start it with a header such as month,tokens_per_second")
-    if not row_of_month:
-        raise InputError(f"{source}: the file has a header but no months; add one row per month that changes")
     if errors:
         raise InputError("\n".join(errors))
+    if not row_of_month:
+        raise InputError(f"{source}: the file has a header but no months; add one row per month that changes")
 
     try:
         return Drivers.model_validate(paths)

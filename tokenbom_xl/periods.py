@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Annotated
+
+from pydantic import AfterValidator
 
 __all__ = [
     "MONTH_PATTERN",
+    "MonthText",
     "fiscal_year_label",
     "fiscal_year_of",
     "month_from_date",
@@ -36,6 +40,15 @@ def parse_month(text: str) -> int:
         raise ValueError(f"{text!r} is not a month in the form YYYY-MM, such as 2026-01")
     year, month = int(text[:4]), int(text[5:7])
     return year * 12 + month - 1
+
+
+def _validate_month_text(text: str) -> str:
+    parse_month(text)
+    return text
+
+
+# A pydantic field type for "YYYY-MM" text; an invalid value's error names the form.
+MonthText = Annotated[str, AfterValidator(_validate_month_text)]
 
 
 def month_from_date(value: date) -> int:

@@ -35,7 +35,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from tokenbom_xl.errors import InputError
-from tokenbom_xl.periods import MONTH_PATTERN, month_label, parse_month
+from tokenbom_xl.periods import MonthText, month_label, parse_month
 
 __all__ = [
     "ASSET_CLASSES",
@@ -73,8 +73,7 @@ class Asset(BaseModel):
         description="which component the depreciation goes to: Silicon, Fabric or Facility",
         json_schema_extra=_allowed("accelerator, fabric or facility-fit-out"),
     )
-    purchase_month: str = Field(
-        pattern=MONTH_PATTERN,
+    purchase_month: MonthText = Field(
         description="month of purchase; depreciation starts in this month",
         json_schema_extra=_allowed("a month as YYYY-MM, such as 2026-01"),
     )
@@ -119,9 +118,8 @@ class Asset(BaseModel):
         description="depreciation life from life_change_month on",
         json_schema_extra=_allowed("a whole number of months from 1 to 240, with life_change_month"),
     )
-    life_change_month: str | None = Field(
+    life_change_month: MonthText | None = Field(
         default=None,
-        pattern=MONTH_PATTERN,
         description="first month depreciated over new_life_months",
         json_schema_extra=_allowed("a month as YYYY-MM after purchase_month, with new_life_months"),
     )
@@ -256,14 +254,20 @@ def parse_asset_csv(text: str, *, source: str = "assets.csv") -> tuple[Asset, ..
                 )
                 continue
         values = dict(zip(header, cells))
-        record, cell_errors = _convert_row(values, where)
-        if cell_errors:
-            errors.extend(cell_errors)
-            continue
+        record, cell_errors, failed_columns = _convert_row(values, where)
+        errors.extend(cell_errors)
         try:
             asset = Asset.model_validate(record)
         except ValidationError as exc:
-            errors.extend(_describe_row_error(where, error, values) for error in exc.errors())
+            # A cell that could not be converted is reported once, above, and not
+            # again as missing.
+            errors.extend(
+                _describe_row_error(where, error, values)
+                for error in exc.errors()
+                if not (error["loc"] and str(error["loc"][0]) in failed_columns)
+            )
+            continue
+        if cell_errors:
             continue
         if asset.asset_id in first_row_of:
             errors.append(
@@ -304,21 +308,27 @@ def _check_header(header: list[str], line: int, source: str) -> None:
         raise InputError(f"{where}: missing column(s) {', '.join(missing)}; add them to the header")
 
 
-def _convert_row(values: Mapping[str, str], where: str) -> tuple[dict[str, Any], list[str]]:
-    """Convert one row's cells from text to typed values, leaving blanks out."""
+def _convert_row(values: Mapping[str, str], where: str) -> tuple[dict[str, Any], list[str], set[str]]:
+    """Convert one row's cells from text to typed values, leaving blanks out.
+
+    Returns the converted cells, the errors, and the columns those errors are about.
+    """
     record: dict[str, Any] = {}
     errors: list[str] = []
+    failed: set[str] = set()
     for column, raw in values.items():
         text = raw.strip()
         if not text:
             if column in _REQUIRED_COLUMNS:
                 errors.append(f"{where}, column {column}: missing value; give {allowed_values(column)}")
+                failed.add(column)
             continue
         try:
             record[column] = _convert_cell(column, text)
         except ValueError as exc:
             errors.append(f"{where}, column {column}: {text!r} is invalid: {exc}; give {allowed_values(column)}")
-    return record, errors
+            failed.add(column)
+    return record, errors, failed
 
 
 def _convert_cell(column: str, text: str) -> Any:

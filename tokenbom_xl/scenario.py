@@ -308,6 +308,8 @@ def _field_path(loc: tuple[Any, ...]) -> str:
     for part in loc:
         if isinstance(part, int):
             path += f"[{part + 1}]"
+        elif part == "[key]":  # pydantic's mark for an invalid key of a table
+            continue
         elif str(part) not in _TAGS:
             path += f".{part}" if path else str(part)
     return path

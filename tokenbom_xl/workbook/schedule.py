@@ -193,6 +193,12 @@ class _ScheduleWriter:
             ws, "D3", "=VALUE(LEFT(B3,4))*12+VALUE(MID(B3,6,2))-1", float(schedule.horizon.start), style.INTEGER,
             name="schedule_start_index",
         )
+        ws["E3"] = "Months"
+        last_period = period_letter(self.months - 1)
+        self.ctx.formula(
+            ws, "F3", f"=COUNT({period_letter(0)}{HEADER_ROW + 1}:{last_period}{HEADER_ROW + 1})", float(self.months),
+            style.INTEGER, name="schedule_months",
+        )
         ws["A4"] = (
             "Each month is re-struck from the asset register and that month's drivers. Decay parts "
             "substitute one cause at a time, in the order listed, and add up to the change."
@@ -285,8 +291,14 @@ class _ScheduleWriter:
         grid = self.assets.grid_column
         classes = self.assets.column("asset_class")
 
+        period_row = self.layout["period"]
+
         def by_class(asset_class: str) -> Callable[[int], str]:
-            return lambda p: f"=SUMIF({classes},\"{asset_class}\",{grid(p)})"
+            # Month-by-month rows from the grid, plus the straight-line rows' level charges.
+            return lambda p: (
+                f"=SUMIF({classes},\"{asset_class}\",{grid(p)})"
+                f"+{self.assets.level_charges(asset_class, f'{period_letter(p)}${period_row}')}"
+            )
 
         if (s.table.classes == "fabric").any():
             fabric_formula = by_class("fabric")
@@ -347,9 +359,13 @@ class _ScheduleWriter:
         def total(key: str, values: np.ndarray) -> tuple[str, float]:
             return self.total_over_horizon_of(key), float(np.sum(values))
 
+        period_row = self.layout["period"]
         row = self.row(
             "fit_out", "Facility fit-out depreciation (in Facility)", "", f"{cur}/month",
-            lambda p: f"=SUMIF({self.assets.column('asset_class')},\"facility-fit-out\",{self.assets.grid_column(p)})",
+            lambda p: (
+                f"=SUMIF({self.assets.column('asset_class')},\"facility-fit-out\",{self.assets.grid_column(p)})"
+                f"+{self.assets.level_charges('facility-fit-out', f'{period_letter(p)}${period_row}')}"
+            ),
             s.fit_out, money, horizon=total("fit_out", s.fit_out),
         )
         assert row == self._fit_out_row, "the Components formulas read the fit-out row by number"

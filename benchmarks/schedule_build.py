@@ -1,0 +1,87 @@
+"""Time `tokenbom schedule` on a 1,000-asset register over 60 months, as a whole process.
+
+Writes a seeded register (accelerators, fabric and facility fit-out; straight-line,
+declining-balance and units-of-production; some with a change of life) into a
+temporary folder, runs the command several times and prints the median wall time.
+Run from the repository root:
+
+    python benchmarks/schedule_build.py [--assets 1000] [--months 60] [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SCENARIO = REPO_ROOT / "templates" / "schedule_factory.toml"
+
+
+def write_register(path: Path, count: int, seed: int = 2026) -> dict[str, int]:
+    """Write a register of ``count`` rows; returns how many rows use each method."""
+    rng = random.Random(seed)
+    methods = {"straight-line": 0, "declining-balance": 0, "units-of-production": 0}
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(
+            ["asset_id", "asset_class", "purchase_month", "quantity", "unit_price", "life_months", "salvage",
+             "method", "lifetime_tokens", "new_life_months", "life_change_month"]
+        )
+        for number in range(count):
+            asset_class = rng.choices(["accelerator", "fabric", "facility-fit-out"], weights=[8, 1, 1])[0]
+            year, month = rng.randint(2021, 2026), rng.randint(1, 12)
+            life = rng.choice([36, 48, 60, 72])
+            method = rng.choices(list(methods), weights=[7, 2, 1])[0]
+            price = rng.randint(20, 40) * 1000
+            salvage = rng.choice([0, 0, price // 20])
+            lifetime_tokens = f"{rng.randint(10, 30)}000000000" if method == "units-of-production" else ""
+            new_life, change_month = "", ""
+            if method != "units-of-production" and rng.random() < 0.1:
+                change_year = year + rng.randint(1, 2)
+                new_life = str(max(life - 12, (change_year - year) * 12 + 1))
+                change_month = f"{change_year}-{month:02d}"
+            methods[method] += 1
+            writer.writerow(
+                [f"asset-{number:04d}", asset_class, f"{year}-{month:02d}", rng.randint(1, 16), price, life,
+                 salvage, method, lifetime_tokens, new_life, change_month]
+            )
+    return methods
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--assets", type=int, default=1000, help="rows in the register")
+    parser.add_argument("--months", type=int, default=60, help="months in the schedule")
+    parser.add_argument("--runs", type=int, default=5, help="timed runs; the median is reported")
+    options = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="tokenbom-bench-") as folder:
+        register = Path(folder) / "assets.csv"
+        methods = write_register(register, options.assets)
+        output = Path(folder) / "schedule.xlsx"
+        command = [
+            sys.executable, "-m", "tokenbom_xl", "schedule", str(SCENARIO), "--assets", str(register),
+            "--from", "2026-01", "--months", str(options.months), "-o", str(output), "-q",
+        ]
+        timings = []
+        for _ in range(options.runs):
+            started = time.perf_counter()
+            subprocess.run(command, check=True, cwd=REPO_ROOT)
+            timings.append(time.perf_counter() - started)
+        size = output.stat().st_size
+
+    print(f"register: {options.assets} assets ({', '.join(f'{count} {name}' for name, count in methods.items())})")
+    print(f"schedule: {options.months} months; workbook {size / 1e6:.2f} MB")
+    print(f"runs: {', '.join(f'{value:.2f}' for value in timings)} s")
+    print(f"median: {statistics.median(timings):.2f} s (whole process: python -m tokenbom_xl schedule ...)")
+
+
+if __name__ == "__main__":
+    main()
