@@ -5,7 +5,11 @@ declining-balance and units-of-production; some with a change of life) into a
 temporary folder, runs the command several times and prints the median wall time.
 Run from the repository root:
 
-    python benchmarks/schedule_build.py [--assets 1000] [--months 60] [--runs 5]
+    python benchmarks/schedule_build.py [--assets 1000] [--months 60] [--runs 5] [--method NAME]
+
+``--method`` gives every row one depreciation method. Declining-balance and
+units-of-production rows get one formula per month on the Assets sheet, so a register
+of only those is the slowest case.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = REPO_ROOT / "templates" / "schedule_factory.toml"
 
 
-def write_register(path: Path, count: int, seed: int = 2026) -> dict[str, int]:
+def write_register(path: Path, count: int, seed: int = 2026, only_method: str | None = None) -> dict[str, int]:
     """Write a register of ``count`` rows; returns how many rows use each method."""
     rng = random.Random(seed)
     methods = {"straight-line": 0, "declining-balance": 0, "units-of-production": 0}
@@ -39,6 +43,8 @@ def write_register(path: Path, count: int, seed: int = 2026) -> dict[str, int]:
             year, month = rng.randint(2021, 2026), rng.randint(1, 12)
             life = rng.choice([36, 48, 60, 72])
             method = rng.choices(list(methods), weights=[7, 2, 1])[0]
+            if only_method is not None:
+                method = only_method
             price = rng.randint(20, 40) * 1000
             salvage = rng.choice([0, 0, price // 20])
             lifetime_tokens = f"{rng.randint(10, 30)}000000000" if method == "units-of-production" else ""
@@ -60,11 +66,16 @@ def main() -> None:
     parser.add_argument("--assets", type=int, default=1000, help="rows in the register")
     parser.add_argument("--months", type=int, default=60, help="months in the schedule")
     parser.add_argument("--runs", type=int, default=5, help="timed runs; the median is reported")
+    parser.add_argument(
+        "--method",
+        choices=["straight-line", "declining-balance", "units-of-production"],
+        help="give every row this method (default: a mix of 70%% straight-line, 20%% declining-balance, 10%% units)",
+    )
     options = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="tokenbom-bench-") as folder:
         register = Path(folder) / "assets.csv"
-        methods = write_register(register, options.assets)
+        methods = write_register(register, options.assets, only_method=options.method)
         output = Path(folder) / "schedule.xlsx"
         command = [
             sys.executable, "-m", "tokenbom_xl", "schedule", str(SCENARIO), "--assets", str(register),

@@ -49,6 +49,26 @@ def extra_assets():
     return [Asset.model_validate(row) for row in rows]
 
 
+def assert_matches_engine(built, recalculated, sheets=None) -> int:
+    """Compare every recorded formula cell (on ``sheets``, or all) with LibreOffice; returns the count."""
+    checked = 0
+    for expectation in built.expectations:
+        if sheets is not None and expectation.sheet not in sheets:
+            continue
+        actual = recalculated.value(expectation.sheet, expectation.coordinate)
+        where = f"{expectation.sheet}!{expectation.coordinate}"
+        if isinstance(expectation.value, (bool, str)):
+            assert actual == expectation.value, where
+        elif abs(expectation.value) < NEAR_ZERO:
+            # A difference of two large amounts (a closing book value of 0, a decay
+            # part of 0) carries their rounding, not a relative error.
+            assert abs(actual) < NEAR_ZERO, f"{where}: {actual!r} != {expectation.value!r}"
+        else:
+            assert_close(actual, expectation.value, where=where)
+        checked += 1
+    return checked
+
+
 @pytest.fixture(scope="module")
 def scenario():
     return load_scenario(SCHEDULE_SCENARIO)
@@ -141,21 +161,7 @@ def test_schedule_has_both_charts(reloaded):
 def test_formulas_equal_engine_after_recalculation(saved, built, recalc):
     recalculated = recalc(saved)
     assert recalculated.errors() == []
-    checked = 0
-    for expectation in built.expectations:
-        if expectation.sheet not in ("Schedule", "Assets", "Checks"):
-            continue
-        actual = recalculated.value(expectation.sheet, expectation.coordinate)
-        where = f"{expectation.sheet}!{expectation.coordinate}"
-        if isinstance(expectation.value, (bool, str)):
-            assert actual == expectation.value, where
-        elif abs(expectation.value) < NEAR_ZERO:
-            # A difference of two large amounts (a closing book value of 0, a decay
-            # part of 0) carries their rounding, not a relative error.
-            assert abs(actual) < NEAR_ZERO, f"{where}: {actual!r} != {expectation.value!r}"
-        else:
-            assert_close(actual, expectation.value, where=where)
-        checked += 1
+    checked = assert_matches_engine(built, recalculated, sheets=("Schedule", "Assets", "Checks"))
     assert checked > 1500
 
 
@@ -220,3 +226,47 @@ def test_fixed_rate_carry_forward_in_workbook(tmp_path, recalc):
     assert_close(value("Fixed rate", "Q"), 7.0)
     assert abs(value("Balance carried forward", "AB")) < 1e-6
     assert recalculated.named("checks_all_pass") is True
+
+
+# ---------------------------------------------------------------------------
+# Other scenario shapes, each recalculated
+
+
+def variant(name):
+    """Return (scenario, drivers, months) for one shape of scenario the sheets must handle."""
+    physical = load_scenario(REFERENCE_SCENARIO.with_name("reference_factory_physical.toml"))
+    data = physical.model_dump(mode="json", exclude_none=True)
+    drivers = None
+    months = 18
+    if name == "single month":
+        months = 1
+    elif name == "fiscal year from July, year budget":
+        data["restrike"] = {"fiscal_year_start_month": 7, "fixed_rate_basis": "year-budget", "opening_balance": -2500.0}
+        drivers = Drivers.model_validate({"tokens_per_second": {"2026-01": 200.0, "2026-05": 230.0, "2026-11": 260.0}})
+    elif name == "stated energy with a price path":
+        data["energy"] = {"basis": "stated", "full_load_cost": 750.0, "idle_fraction": 0.2}
+        data["fabric"] = {"basis": "capex", "capex": 48000.0, "life_months": 48}
+        drivers = Drivers.model_validate(
+            {"energy_price_per_kwh": {"2026-01": 0.1, "2026-04": 0.2}, "wall_kw_per_accelerator": {"2026-01": 1.2}}
+        )
+    elif name == "IT power and PUE":
+        data["energy"] = {"basis": "physical", "it_kw": 6.0, "pue": 1.3, "price_per_kwh": 0.11}
+        drivers = Drivers.model_validate({"yield_rate": {"2026-01": 0.9, "2026-03": 0.95}})
+    return parse_scenario(data), drivers, months
+
+
+VARIANTS = ["single month", "fiscal year from July, year budget", "stated energy with a price path", "IT power and PUE"]
+
+
+@pytest.mark.libreoffice
+@pytest.mark.parametrize("name", VARIANTS)
+def test_variant_formulas_equal_engine(name, tmp_path, recalc):
+    scenario, drivers, months = variant(name)
+    schedule = compute_schedule(scenario, start=parse_month("2026-01"), months=months, drivers=drivers)
+    built = build_workbook(scenario, schedule=schedule)
+    path = tmp_path / "variant.xlsx"
+    write_workbook(built, path)
+    recalculated = recalc(path)
+    assert recalculated.errors() == []
+    assert recalculated.named("checks_all_pass") is True
+    assert_matches_engine(built, recalculated)

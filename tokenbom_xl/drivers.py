@@ -1,8 +1,8 @@
 """Period drivers: the inputs of a schedule that change from month to month.
 
 Each driver is a step path, a mapping from month (``"YYYY-MM"``) to a value. A value
-holds from its month until the next listed month, and months before the first listed
-month take the first value, so a path with one entry is a constant. A driver without
+applies from its month until the next listed month, and months before the first
+listed month take the first value, so a path with one entry is a constant. A driver without
 a path keeps the scenario's single value in every month.
 
 Paths come from the scenario file's ``[drivers]`` table, for example::
@@ -36,8 +36,8 @@ __all__ = ["DRIVER_NAMES", "Drivers", "merge_drivers", "path_values", "read_driv
 Month = MonthText
 
 
-def _path(description: str, unit: str, **bounds: float) -> Any:
-    return Field(default=None, min_length=1, description=description, json_schema_extra={"unit": unit, **bounds})
+def _path_field(description: str, unit: str) -> Any:
+    return Field(default=None, min_length=1, description=description, json_schema_extra={"unit": unit})
 
 
 class Drivers(BaseModel):
@@ -45,28 +45,28 @@ class Drivers(BaseModel):
 
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
 
-    tokens_per_second: dict[Month, Annotated[float, Field(gt=0)]] | None = _path(
+    tokens_per_second: dict[Month, Annotated[float, Field(gt=0)]] | None = _path_field(
         "output tokens per second per accelerator at full load (software gains raise it)", "tokens/s"
     )
-    utilization: dict[Month, Annotated[float, Field(gt=0, le=1)]] | None = _path(
+    utilization: dict[Month, Annotated[float, Field(gt=0, le=1)]] | None = _path_field(
         "busy share of capacity", "fraction"
     )
-    yield_rate: dict[Month, Annotated[float, Field(gt=0, le=1)]] | None = _path(
+    yield_rate: dict[Month, Annotated[float, Field(gt=0, le=1)]] | None = _path_field(
         "good share of the tokens made", "fraction"
     )
-    energy_price_per_kwh: dict[Month, Annotated[float, Field(ge=0)]] | None = _path(
+    energy_price_per_kwh: dict[Month, Annotated[float, Field(ge=0)]] | None = _path_field(
         "energy price", "money/kWh"
     )
-    wall_kw_per_accelerator: dict[Month, Annotated[float, Field(gt=0)]] | None = _path(
+    wall_kw_per_accelerator: dict[Month, Annotated[float, Field(gt=0)]] | None = _path_field(
         "full-load power of one accelerator at the wall, its share of cooling and network included", "kW"
     )
-    lifecycle_cycles_per_year: dict[Month, Annotated[float, Field(ge=0, le=365)]] | None = _path(
+    lifecycle_cycles_per_year: dict[Month, Annotated[float, Field(ge=0, le=365)]] | None = _path_field(
         "tuning, retraining and evaluation cycles per year (the model lifecycle cadence)", "cycles/year"
     )
-    lifecycle_cost_per_cycle: dict[Month, Annotated[float, Field(ge=0)]] | None = _path(
+    lifecycle_cost_per_cycle: dict[Month, Annotated[float, Field(ge=0)]] | None = _path_field(
         "compute cost of one lifecycle cycle", "money"
     )
-    api_price_per_million: dict[Month, Annotated[float, Field(gt=0)]] | None = _path(
+    api_price_per_million: dict[Month, Annotated[float, Field(gt=0)]] | None = _path_field(
         "price of a comparable API per million output tokens", "money/M tokens"
     )
 
@@ -113,7 +113,7 @@ def read_driver_csv(path: str | Path) -> Drivers:
 
     Raises:
         InputError: the file is missing or unreadable, a column is unknown, a month
-            repeats, or a value is invalid; the message names the row, the column,
+            repeats, or a value is invalid. The message names the row, the column,
             the value and what is allowed.
     """
     path = Path(path)

@@ -50,7 +50,7 @@ __all__ = [
 ASSET_CLASSES = ("accelerator", "fabric", "facility-fit-out")
 DEPRECIATION_METHODS = ("straight-line", "declining-balance", "units-of-production")
 
-# Errors listed before the rest are summarized in one line.
+# A message lists at most this many invalid cells, one per line, and counts the rest.
 MAX_LISTED_ERRORS = 30
 
 
@@ -195,10 +195,10 @@ def read_asset_register(path: str | Path) -> tuple[Asset, ...]:
     """Read and validate an asset register CSV file.
 
     The first row that is neither blank nor a comment (a first cell starting with
-    ``#``) is the header; column names are those of :class:`Asset`, in any order and
+    ``#``) is the header. Column names are those of :class:`Asset`, in any order and
     case. Blank cells in optional columns take the default. Purchase and change months
-    may be written ``YYYY-MM`` or ``YYYY-MM-DD`` (the day is ignored), as spreadsheet
-    programs often rewrite months as dates.
+    may be written ``YYYY-MM`` or ``YYYY-MM-DD``, because spreadsheet programs often
+    rewrite months as dates; the day is ignored.
 
     Raises:
         InputError: the file is missing or unreadable, or any row is invalid. The
@@ -370,10 +370,10 @@ def _describe_row_error(where: str, error: Mapping[str, Any], values: Mapping[st
         message = str(error.get("ctx", {}).get("error", error["msg"]))
         return f"{where}: {message}"
     column = loc[0]
-    shown = values.get(column, "").strip()
+    cell_text = values.get(column, "").strip()
     reason = error["msg"]
     reason = reason[0].lower() + reason[1:]
-    return f"{where}, column {column}: {shown!r} is invalid: {reason}; give {allowed_values(column)}"
+    return f"{where}, column {column}: {cell_text!r} is invalid: {reason}; give {allowed_values(column)}"
 
 
 def _join_errors(errors: list[str]) -> str:

@@ -19,11 +19,11 @@ accelerator and the notation of :mod:`tokenbom_xl.engine`::
     O   other fixed cost: F - D (facility running cost, Platform, Model Lifecycle, Operations)
     c   = (D + O + N * e * (i + (1 - i) * U)) / (N * tokens/s * 3,600 * h * U * Y)
 
-The change in c from one period to the next is split by cause by substituting one
-input at a time, in the order of :data:`CAUSES`: each part is c after that
-substitution less c before it, so the parts add up to the change exactly (up to
-floating-point rounding). The order matters for how a joint change is attributed,
-and it is fixed so that schedules compare.
+The change in c from one period to the next is split by cause. One input at a time
+is moved from the previous period's value to the current one, in the order of
+:data:`CAUSES`, and each part is c after that step less c before it. The parts
+therefore add up to the change exactly, up to floating-point rounding. The order
+decides how a joint change is attributed, so it is fixed and schedules compare.
 
 An asset counts towards capacity from its purchase month on, also after it is fully
 depreciated. Every array here is vectorized over assets and periods; nothing here
@@ -73,8 +73,11 @@ CAUSES: tuple[tuple[str, str], ...] = (
     ("other", "Other fixed cost"),
 )
 
-MAX_MONTHS = 600  # fifty years; a longer horizon is almost certainly a typing error
-DECLINING_BALANCE_FACTOR = 2.0  # double declining balance, as Excel's VDB default
+# Fifty years, more than twice the longest depreciation life (240 months); a longer
+# horizon is rejected as a typing error.
+MAX_MONTHS = 600
+# Double declining balance. The workbook's VDB formulas pass the same factor, 2.
+DECLINING_BALANCE_FACTOR = 2.0
 
 
 # ---------------------------------------------------------------------------
@@ -732,8 +735,8 @@ def _decay(
             current = _cost_per_good_token_of(mix, idle, hours)
             steps[position, 1:] = current
         else:
-            # Every input is now the current period's, so this is the period's own cost
-            # per good token; taking it from there makes the parts telescope exactly.
+            # Every input is now the current period's, so this step ends at the period's
+            # own cost per good token. Taking that value makes the parts telescope.
             current = cost_per_good_token[1:]
         parts[position, 1:] = current - previous
         previous = current
