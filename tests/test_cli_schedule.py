@@ -91,3 +91,11 @@ def test_months_out_of_range_is_a_usage_error(runner):
     outcome = runner.invoke(main, ["schedule", str(SCENARIO), "--from", "2026-01", "--months", "0"])
     assert outcome.exit_code == 2
     assert "--months" in outcome.stderr
+
+
+def test_months_limit_matches_engine():
+    from tokenbom_xl.cli.schedule import schedule as command
+    from tokenbom_xl.schedule import MAX_MONTHS
+
+    option = next(parameter for parameter in command.params if parameter.name == "months")
+    assert option.type.max == MAX_MONTHS

@@ -15,12 +15,13 @@ from tokenbom_xl.register import Asset, read_asset_register
 from tokenbom_xl.scenario import load_scenario, parse_scenario
 from tokenbom_xl.schedule import compute_schedule
 from tokenbom_xl.workbook import build_workbook, write_workbook
+from tokenbom_xl.workbook.assets import grid_letter
 
 SCHEDULE_SCENARIO = TEMPLATES / "schedule_factory.toml"
 
 # Functions that Excel 2010 and LibreOffice 7.4 both know, and that these sheets may use.
 ALLOWED_FUNCTIONS = {
-    "ABS", "AND", "COUNT", "COUNTIF", "IF", "ISNUMBER", "LEFT", "MAX", "MID", "MIN", "OR",
+    "ABS", "AND", "COUNT", "COUNTIF", "IF", "INDEX", "ISNUMBER", "LEFT", "MAX", "MID", "MIN", "OR",
     "SUM", "SUMIF", "SUMIFS", "SUMPRODUCT", "VALUE", "VDB",
 }
 NEAR_ZERO = 1e-6  # money, tokens and per-million figures on these sheets are far larger
@@ -43,6 +44,11 @@ def extra_assets():
         {"asset_id": "sl-extended", "asset_class": "accelerator", "purchase_month": "2024-01", "quantity": 2,
          "unit_price": 26000.0, "salvage": 2000.0, "life_months": 36, "new_life_months": 48,
          "life_change_month": "2026-04"},
+        # bought after the last month
+        {"asset_id": "fabric-later", "asset_class": "fabric", "purchase_month": "2030-01", "quantity": 1,
+         "unit_price": 9000.0, "life_months": 14, "method": "units-of-production", "lifetime_tokens": 4.0e11},
+        {"asset_id": "gpu-later", "asset_class": "accelerator", "purchase_month": "2029-06", "quantity": 1,
+         "unit_price": 9000.0, "life_months": 14, "method": "declining-balance"},
         {"asset_id": "=HYPERLINK(\"x\")", "asset_class": "accelerator", "purchase_month": "2020-01", "quantity": 1,
          "unit_price": 20000.0, "life_months": 24, "new_life_months": 60, "life_change_month": "2023-01"},
     ]
@@ -135,6 +141,21 @@ def test_register_inputs_unlocked_and_formulas_locked(reloaded):
     assert ws["L9"].data_type == "f"  # purchase offset
     assert ws["L9"].protection.locked is True
     assert ws.protection.sheet is True
+
+
+def test_monthly_rows_lock_their_dates(reloaded, schedule):
+    # A declining-balance row has formulas only in the months of its life, so its
+    # dates and lives cannot be edited in the workbook; its price can.
+    ws = reloaded["Assets"]
+    row = 9 + [asset.asset_id for asset in schedule.table.assets].index("ddb-shortened")
+    for column in ("D", "H", "J", "K"):  # purchase_month, life_months, life_change_month, new_life_months
+        assert ws[f"{column}{row}"].protection.locked is True, column
+    assert ws[f"F{row}"].protection.locked is False
+    # Bought 2025-06, its life ends at 40 months, in 2028-09: a formula in 2026-01
+    # (period 0) and in 2028-09 (period 32), none in 2028-10 (period 33).
+    assert ws[f"{grid_letter(0)}{row}"].data_type == "f"
+    assert ws[f"{grid_letter(32)}{row}"].data_type == "f"
+    assert ws[f"{grid_letter(33)}{row}"].value is None
 
 
 def test_driver_paths_are_inputs_and_others_follow_inputs_sheet(reloaded):

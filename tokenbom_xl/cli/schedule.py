@@ -30,7 +30,7 @@ DEFAULT_MONTHS = 36
 @click.option("--from", "first_month", required=True, metavar="YYYY-MM", help="First month of the schedule.")
 @click.option(
     "--months",
-    type=click.IntRange(min=1, max=600),
+    type=click.IntRange(min=1, max=600),  # schedule.MAX_MONTHS; importing it would slow start-up
     default=DEFAULT_MONTHS,
     show_default=True,
     help="Number of months in the schedule.",

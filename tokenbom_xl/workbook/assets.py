@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 from openpyxl.styles import NamedStyle
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -34,6 +35,8 @@ from tokenbom_xl.workbook.context import BuildContext, write_text
 
 SHEET = "Assets"
 PERIOD_INDEX_ROW = 5
+# Tokens made since the first month, through each month: per accelerator, and by the
+# whole factory. Units-of-production rows read their tokens served from these.
 TOKENS_PER_ACCELERATOR_ROW = 6
 FACTORY_TOKENS_ROW = 7
 HEADER_ROW = 8
@@ -61,6 +64,7 @@ _COLUMN_HEADERS: tuple[tuple[str, str], ...] = (
     ("book_at_change", "Net book value per unit at the change"),
     ("charge_after", "Monthly charge after the change, straight-line"),
     ("opening_tokens", "Tokens per unit before the first month"),
+    ("tokens_before_purchase", "Tokens since the first month, before the purchase month"),
     ("opening_accumulated", "Accumulated depreciation before the first month"),
     ("horizon_depreciation", "Depreciation in the schedule"),
     ("cost_less_salvage", "Cost less salvage"),
@@ -140,7 +144,7 @@ def write_assets_sheet(
     """Write the Assets sheet.
 
     ``tokens_per_accelerator`` and ``factory_tokens`` map a period (0-based) to the
-    Schedule cell of tokens made that month, such as ``"Schedule!E40"``; the
+    Schedule cell of tokens made that month, such as ``"Schedule!E40"``. The
     units-of-production rows count their tokens from there.
     """
     ws = ctx.add_sheet(SHEET, "The asset register, each asset's roll-forward and its monthly depreciation")
@@ -148,7 +152,9 @@ def write_assets_sheet(
     ws["A1"].font = style.TITLE_FONT
     ws["A2"] = (
         "One row per purchase; yellow cells are inputs. Straight-line rows show their level monthly "
-        "charge; declining-balance and units-of-production rows continue to the right, month by month."
+        "charge. Declining-balance and units-of-production rows continue to the right, with a formula "
+        "in each month of their life; their dates and lives are grey, so change those in the register "
+        "and rebuild."
     )
     ws["A2"].font = style.SUBTITLE_FONT
     ws["A3"] = (
@@ -187,26 +193,29 @@ def _write_period_rows(
     label_column = get_column_letter(GRID_FIRST_COLUMN - 2)
     for row, label in (
         (PERIOD_INDEX_ROW, "Period (0 = first month)"),
-        (TOKENS_PER_ACCELERATOR_ROW, "Tokens made per accelerator"),
-        (FACTORY_TOKENS_ROW, "Tokens made by the factory"),
+        (TOKENS_PER_ACCELERATOR_ROW, "Tokens made per accelerator since the first month"),
+        (FACTORY_TOKENS_ROW, "Tokens made by the factory since the first month"),
     ):
         ws[f"{label_column}{row}"] = label
         ws[f"{label_column}{row}"].font = style.TOTAL_FONT
+    per_accelerator = np.cumsum(schedule.tokens_made_per_accelerator)
+    factory = np.cumsum(schedule.tokens_made)
     for period in range(schedule.horizon.months):
         letter = grid_letter(period)
+        running = "" if period == 0 else f"{grid_letter(period - 1)}{{row}}+"
         ws[f"{letter}{PERIOD_INDEX_ROW}"] = period
         ctx.formula(
             ws,
             f"{letter}{TOKENS_PER_ACCELERATOR_ROW}",
-            "=" + tokens_per_accelerator(period),
-            schedule.tokens_made_per_accelerator[period],
+            "=" + running.format(row=TOKENS_PER_ACCELERATOR_ROW) + tokens_per_accelerator(period),
+            per_accelerator[period],
             style.TOKENS,
         )
         ctx.formula(
             ws,
             f"{letter}{FACTORY_TOKENS_ROW}",
-            "=" + factory_tokens(period),
-            schedule.tokens_made[period],
+            "=" + running.format(row=FACTORY_TOKENS_ROW) + factory_tokens(period),
+            factory[period],
             style.TOKENS,
         )
 
@@ -219,7 +228,7 @@ def _write_asset_row(ctx: BuildContext, ws: Worksheet, schedule: Schedule, posit
     changed = bool(table.has_change[position])
     level = asset.method == "straight-line"
 
-    _write_register_cells(ws, asset, c, money)
+    _write_register_cells(ws, asset, c, money, timing_editable=level)
 
     # When the asset's charges start, change and end, in months of age.
     purchase = _month_index(c["purchase_month"])
@@ -290,6 +299,7 @@ def _write_asset_row(ctx: BuildContext, ws: Worksheet, schedule: Schedule, posit
         ws[c["opening_tokens"]] = float(schedule.opening_usage[position])
         ws[c["opening_tokens"]].number_format = style.TOKENS
         ws[c["opening_tokens"]].fill = style.STRUCTURAL_FILL
+        _write_tokens_before_purchase(ctx, ws, schedule, position, c)
     ws[c["opening_accumulated"]] = float(schedule.opening_accumulated[position])
     ws[c["opening_accumulated"]].number_format = money
     ws[c["opening_accumulated"]].fill = style.STRUCTURAL_FILL
@@ -313,14 +323,46 @@ def _write_asset_row(ctx: BuildContext, ws: Worksheet, schedule: Schedule, posit
     usage_row = TOKENS_PER_ACCELERATOR_ROW if asset.asset_class == "accelerator" else FACTORY_TOKENS_ROW
     template = _grid_template(asset.method, changed, row, usage_row)
     values = schedule.depreciation[position]
-    for period in range(schedule.horizon.months):
+    # Formulas only in the months of the asset's life: outside them the charge is 0,
+    # and an empty cell adds nothing to the SUMIF on the Schedule sheet.
+    offset = int(table.purchase[position] - schedule.horizon.start)
+    first = max(offset, 0)
+    stop = min(offset + int(table.end_age[position]), schedule.horizon.months)
+    for period in range(first, stop):
         letter = grid_letter(period)
         previous = grid_letter(period - 1) if period else None
         ctx.formula(ws, f"{letter}{row}", template(letter, previous), values[period], money)
 
 
-def _write_register_cells(ws: Worksheet, asset, c: dict[str, str], money: str) -> None:
-    """Write the register's own values: text literally, numbers as values, inputs styled."""
+def _write_tokens_before_purchase(
+    ctx: BuildContext, ws: Worksheet, schedule: Schedule, position: int, c: dict[str, str]
+) -> None:
+    """Write the running token count just before a units-of-production asset's purchase month.
+
+    It is 0 for an asset bought in or before the first month, and the count after the
+    last month for one bought after it.
+    """
+    offset = int(schedule.table.purchase[position] - schedule.horizon.start)
+    is_accelerator = schedule.table.classes[position] == "accelerator"
+    usage = schedule.tokens_made_per_accelerator if is_accelerator else schedule.tokens_made
+    usage_row = TOKENS_PER_ACCELERATOR_ROW if is_accelerator else FACTORY_TOKENS_ROW
+    before = float(np.sum(usage[: max(offset, 0)]))
+    running = f"${grid_letter(0)}${usage_row}:${grid_letter(schedule.horizon.months - 1)}${usage_row}"
+    ctx.formula(
+        ws,
+        c["tokens_before_purchase"],
+        f"=IF({c['purchase_offset']}<=0,0,INDEX({running},MIN({c['purchase_offset']},schedule_months)))",
+        before,
+        style.TOKENS,
+    )
+
+
+def _write_register_cells(ws: Worksheet, asset, c: dict[str, str], money: str, *, timing_editable: bool) -> None:
+    """Write the register's own values: text literally, numbers as values, inputs styled.
+
+    Without ``timing_editable``, the purchase month and the lives are locked, because
+    the row's monthly formulas cover only the months of the life they give.
+    """
     write_text(ws, c["asset_id"], asset.asset_id)
     write_text(ws, c["asset_class"], asset.asset_class)
     write_text(ws, c["method"], asset.method)
@@ -334,9 +376,13 @@ def _write_register_cells(ws: Worksheet, asset, c: dict[str, str], money: str) -
     if asset.life_change_month is not None:
         write_text(ws, c["life_change_month"], asset.life_change_month)
         ws[c["new_life_months"]] = asset.new_life_months
+    structural = {"asset_class", "method"}
+    if not timing_editable:
+        structural |= {"purchase_month", "life_months", "life_change_month", "new_life_months"}
     for key in _INPUT_COLUMNS:
-        ws[c[key]].style = INPUT_STYLE
-    for key in ("asset_class", "method"):
+        if key not in structural:
+            ws[c[key]].style = INPUT_STYLE
+    for key in sorted(structural):
         ws[c[key]].fill = style.STRUCTURAL_FILL
     ws[c["quantity"]].number_format = style.TOKENS
     ws[c["unit_price"]].number_format = money
@@ -370,7 +416,6 @@ def _level_total(c: dict[str, str], changed: bool) -> str:
 def _grid_template(method: str, changed: bool, row: int, usage_row: int) -> Callable[[str, str | None], str]:
     """Return a function of (column letter, previous column letter or None) that writes a grid formula."""
     c = {key: f"${letter}{row}" for key, letter, _ in COLUMNS}
-    first = grid_letter(0)
 
     def age(letter: str) -> str:
         return f"({letter}${PERIOD_INDEX_ROW}-{c['purchase_offset']})"
@@ -398,14 +443,13 @@ def _grid_template(method: str, changed: bool, row: int, usage_row: int) -> Call
         raise ValueError(f"no grid formula for method {method!r}")
 
     # Units of production: accumulated depreciation per unit is cost less salvage times
-    # the share of lifetime tokens served so far, capped at cost less salvage.
+    # the share of lifetime tokens served so far, capped at cost less salvage. Tokens
+    # served are those before the first month, plus those since the first month less
+    # those made before the purchase.
     def served(letter: str | None) -> str:
         if letter is None:
             return c["opening_tokens"]
-        return (
-            f"({c['opening_tokens']}+SUMIF(${first}${PERIOD_INDEX_ROW}:{letter}${PERIOD_INDEX_ROW},"
-            f"\">=\"&{c['purchase_offset']},${first}${usage_row}:{letter}${usage_row}))"
-        )
+        return f"({c['opening_tokens']}+{letter}${usage_row}-{c['tokens_before_purchase']})"
 
     def accumulated(letter: str | None) -> str:
         return f"MIN({c['depreciable']},{c['depreciable']}*{served(letter)}/{c['lifetime_tokens']})"

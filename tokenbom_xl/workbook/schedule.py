@@ -50,6 +50,7 @@ def write_schedule_sheets(ctx: BuildContext, schedule: Schedule) -> None:
     """Write the Schedule sheet and the Assets sheet it adds up, and add their checks."""
     writer = _ScheduleWriter(ctx, schedule)
     writer.write()
+    writer.add_checks()
     write_rollup(ctx, writer.ws, schedule, writer.layout)
     layout = writer.layout
     write_assets_sheet(
@@ -58,7 +59,6 @@ def write_schedule_sheets(ctx: BuildContext, schedule: Schedule) -> None:
         tokens_per_accelerator=lambda period: f"{SHEET}!{period_letter(period)}{layout['tokens_per_accelerator']}",
         factory_tokens=lambda period: f"{SHEET}!{period_letter(period)}{layout['tokens_made']}",
     )
-    writer.add_checks()
 
 
 class _ScheduleWriter:
