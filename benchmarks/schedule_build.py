@@ -1,16 +1,18 @@
 """Time `tokenbom schedule` on a 1,000-asset register over 60 months, as a whole process.
 
-Writes a seeded register (accelerators, fabric and facility fit-out; straight-line,
-declining-balance and units-of-production; some with a change of life) into a
-temporary folder, runs the command several times and prints the median wall time and
-the median CPU time. The CPU time varies less when other work shares the machine.
+The script writes a seeded register into a temporary folder: accelerators, fabric and
+facility fit-out, by straight-line, declining-balance and units-of-production, some
+with a change of life. It runs the command several times and prints the median wall
+time and the median CPU time, which varies less when other work shares the machine.
 Run from the repository root:
 
-    python benchmarks/schedule_build.py [--assets 1000] [--months 60] [--runs 5] [--method NAME]
+    python benchmarks/schedule_build.py [--assets 1000] [--months 60] [--runs 5]
+        [--method NAME] [--bought YYYY-MM]
 
 ``--method`` gives every row one depreciation method. Declining-balance and
-units-of-production rows get one formula per month on the Assets sheet, so a register
-of only those is the slowest case.
+units-of-production rows get one formula per month of their life on the Assets sheet,
+so a register of only those, all bought in the first month (``--bought 2026-01``) with
+lives longer than the schedule, is the slowest case.
 """
 
 from __future__ import annotations
@@ -30,7 +32,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = REPO_ROOT / "templates" / "schedule_factory.toml"
 
 
-def write_register(path: Path, count: int, seed: int = 2026, only_method: str | None = None) -> dict[str, int]:
+def write_register(
+    path: Path, count: int, seed: int = 2026, only_method: str | None = None, bought: str | None = None
+) -> dict[str, int]:
     """Write a register of ``count`` rows; returns how many rows use each method."""
     rng = random.Random(seed)
     methods = {"straight-line": 0, "declining-balance": 0, "units-of-production": 0}
@@ -44,6 +48,9 @@ def write_register(path: Path, count: int, seed: int = 2026, only_method: str | 
             asset_class = rng.choices(["accelerator", "fabric", "facility-fit-out"], weights=[8, 1, 1])[0]
             year, month = rng.randint(2021, 2026), rng.randint(1, 12)
             life = rng.choice([36, 48, 60, 72])
+            if bought is not None:
+                year, month = int(bought[:4]), int(bought[5:7])
+                life = 72
             method = rng.choices(list(methods), weights=[7, 2, 1])[0]
             if only_method is not None:
                 method = only_method
@@ -51,7 +58,7 @@ def write_register(path: Path, count: int, seed: int = 2026, only_method: str | 
             salvage = rng.choice([0, 0, price // 20])
             lifetime_tokens = f"{rng.randint(10, 30)}000000000" if method == "units-of-production" else ""
             new_life, change_month = "", ""
-            if method != "units-of-production" and rng.random() < 0.1:
+            if method != "units-of-production" and bought is None and rng.random() < 0.1:
                 change_year = year + rng.randint(1, 2)
                 new_life = str(max(life - 12, (change_year - year) * 12 + 1))
                 change_month = f"{change_year}-{month:02d}"
@@ -73,11 +80,12 @@ def main() -> None:
         choices=["straight-line", "declining-balance", "units-of-production"],
         help="give every row this method (default: a mix of 70%% straight-line, 20%% declining-balance, 10%% units)",
     )
+    parser.add_argument("--bought", metavar="YYYY-MM", help="buy every row in this month, with a 72-month life")
     options = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="tokenbom-bench-") as folder:
         register = Path(folder) / "assets.csv"
-        methods = write_register(register, options.assets, only_method=options.method)
+        methods = write_register(register, options.assets, only_method=options.method, bought=options.bought)
         output = Path(folder) / "schedule.xlsx"
         command = [
             sys.executable, "-m", "tokenbom_xl", "schedule", str(SCENARIO), "--assets", str(register),

@@ -14,7 +14,7 @@ def months(*labels):
     return np.array([parse_month(label) for label in labels])
 
 
-def test_step_path_holds_until_next_month():
+def test_step_path_applies_until_next_month():
     path = {"2026-03": 1.0, "2026-06": 2.0}
     values = path_values(path, 9.0, months("2026-01", "2026-03", "2026-05", "2026-06", "2030-01"))
     # Before the first listed month the first value applies; after the last, the last.

@@ -145,7 +145,7 @@ def test_register_inputs_unlocked_and_formulas_locked(reloaded):
 
 def test_monthly_rows_lock_their_dates(reloaded, schedule):
     # A declining-balance row has formulas only in the months of its life, so its
-    # dates and lives cannot be edited in the workbook; its price can.
+    # dates and lives are locked. Its price stays an input.
     ws = reloaded["Assets"]
     row = 9 + [asset.asset_id for asset in schedule.table.assets].index("ddb-shortened")
     for column in ("D", "H", "J", "K"):  # purchase_month, life_months, life_change_month, new_life_months
@@ -158,7 +158,7 @@ def test_monthly_rows_lock_their_dates(reloaded, schedule):
     assert ws[f"{grid_letter(33)}{row}"].value is None
 
 
-def test_driver_paths_are_inputs_and_others_follow_inputs_sheet(reloaded):
+def test_driver_rows_are_inputs_or_links(reloaded):
     ws = reloaded["Schedule"]
     labels = {ws[f"A{row}"].value: row for row in range(1, ws.max_row + 1)}
     utilization = ws[f"E{labels['Utilization U']}"]

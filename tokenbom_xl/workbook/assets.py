@@ -5,18 +5,18 @@ formulas. A straight-line asset is charged a level amount, so its row shows the
 monthly charge before and after any change of life, and the Schedule sheet adds
 those up with SUMPRODUCT over the whole register. A declining-balance or
 units-of-production asset is charged a different amount every month, so its row
-continues to the right with one formula per month: Excel's ``VDB(..., 2, FALSE)``,
-or the share of lifetime tokens served. The Schedule sheet adds that grid up by
-asset class with SUMIF.
+continues to the right with one formula in each month of its life: Excel's
+``VDB(..., 2, FALSE)``, or the share of lifetime tokens served. The Schedule sheet
+adds that grid up by asset class with SUMIF.
 
-Two layouts were measured for a 1,000-asset register over 60 months (see
-docs/benchmarks.md): a formula per asset and month for every row, and this one. A
-formula per asset and month made the whole build about 60% slower, and the level
-rows' grid cells repeat one number.
+A formula per asset and month for every row was measured first: it took about twice
+the CPU time of this layout for a mixed 1,000-asset register over 60 months (see
+docs/benchmarks.md), and the level rows' cells repeated one number.
 
-Which formulas a row gets (its method, and whether its life changes before the end
-of the original life) is fixed when the workbook is built. Change those in the
-register and rebuild.
+Which formulas a row gets is fixed when the workbook is built: its method, whether
+its life changes before the end of the original life, and, for the rows with a
+formula per month, which months hold one. The dates and lives of those rows are
+therefore locked in the workbook; change them in the register and rebuild.
 """
 
 from __future__ import annotations
@@ -76,8 +76,9 @@ COLUMNS: tuple[tuple[str, str, str], ...] = tuple(
 COLUMN = {key: letter for key, letter, _ in COLUMNS}
 GRID_FIRST_COLUMN = len(COLUMNS) + 2  # one empty column between the roll-forward and the grid
 
-# A named style applies the input look (fill, blue text, unlocked) in one assignment,
-# about four times faster than setting the three attributes on each of thousands of cells.
+# A named style applies the input look (fill, blue text, unlocked) in one assignment.
+# With openpyxl 3.1.5 that took a quarter of the time of setting the three attributes
+# one by one, measured on 8,000 cells.
 INPUT_STYLE = "Token BOM input"
 
 _INPUT_COLUMNS = (
@@ -94,7 +95,7 @@ _INPUT_COLUMNS = (
 
 @dataclass(frozen=True)
 class AssetRange:
-    """Where the register sits, for formulas on other sheets."""
+    """The register's rows on the Assets sheet, for formulas on other sheets."""
 
     first_row: int
     last_row: int
@@ -321,7 +322,9 @@ def _write_asset_row(ctx: BuildContext, ws: Worksheet, schedule: Schedule, posit
     if level:
         return
     usage_row = TOKENS_PER_ACCELERATOR_ROW if asset.asset_class == "accelerator" else FACTORY_TOKENS_ROW
-    template = _grid_template(asset.method, changed, row, usage_row)
+    grid_row = _GridRow(
+        asset.method, row, usage_row, int(table.change_age[position]) if changed else None, int(table.end_age[position])
+    )
     values = schedule.depreciation[position]
     # Formulas only in the months of the asset's life: outside them the charge is 0,
     # and an empty cell adds nothing to the SUMIF on the Schedule sheet.
@@ -331,7 +334,7 @@ def _write_asset_row(ctx: BuildContext, ws: Worksheet, schedule: Schedule, posit
     for period in range(first, stop):
         letter = grid_letter(period)
         previous = grid_letter(period - 1) if period else None
-        ctx.formula(ws, f"{letter}{row}", template(letter, previous), values[period], money)
+        ctx.formula(ws, f"{letter}{row}", grid_row.formula(letter, previous, period - offset), values[period], money)
 
 
 def _write_tokens_before_purchase(
@@ -413,52 +416,56 @@ def _level_total(c: dict[str, str], changed: bool) -> str:
     return f"={before}+{after}"
 
 
-def _grid_template(method: str, changed: bool, row: int, usage_row: int) -> Callable[[str, str | None], str]:
-    """Return a function of (column letter, previous column letter or None) that writes a grid formula."""
-    c = {key: f"${letter}{row}" for key, letter, _ in COLUMNS}
+class _GridRow:
+    """The monthly formulas of one declining-balance or units-of-production row.
 
-    def age(letter: str) -> str:
-        return f"({letter}${PERIOD_INDEX_ROW}-{c['purchase_offset']})"
+    Cells exist only in the months of the asset's life, and the row's dates are
+    locked, so each cell's age is known when the workbook is built. The formula of a
+    month before a change of life, after it, or in the last month of life is chosen
+    then, which keeps each formula short.
+    """
 
-    def declining(letter: str) -> str:
-        a = age(letter)
-        return f"{c['quantity']}*VDB({c['unit_price']},{c['salvage']},{c['life_months']},{a},{a}+1,2,FALSE)"
+    def __init__(self, method: str, row: int, usage_row: int, change_age: int | None, end_age: int) -> None:
+        if method not in ("declining-balance", "units-of-production"):
+            raise ValueError(f"no monthly formula for method {method!r}")
+        self.method = method
+        self.usage_row = usage_row
+        self.change_age = change_age  # None without a change before the end of the original life
+        self.end_age = end_age
+        self.c = {key: f"${letter}{row}" for key, letter, _ in COLUMNS}
 
-    if method == "declining-balance" and not changed:
-        return lambda letter, _: f"=IF(AND({age(letter)}>=0,{age(letter)}<{c['life_months']}),{declining(letter)},0)"
-    if method == "declining-balance":
+    def formula(self, letter: str, previous: str | None, age: int) -> str:
+        """Return the formula of the cell in column ``letter`` (``previous`` is the column before)."""
+        if self.method == "declining-balance":
+            return self._declining(letter, age)
+        return self._production(letter, previous, age)
 
-        def after_change(letter: str) -> str:
-            local = f"({age(letter)}-{c['change_age']})"
-            return (
-                f"{c['quantity']}*VDB({c['book_at_change']},{c['salvage']},{c['new_life_months']}-{c['change_age']},"
-                f"{local},{local}+1,2,FALSE)"
-            )
-
-        return lambda letter, _: (
-            f"=IF({age(letter)}<0,0,IF({age(letter)}<{c['change_age']},{declining(letter)},"
-            f"IF({age(letter)}<{c['end_age']},{after_change(letter)},0)))"
-        )
-    if method != "units-of-production":
-        raise ValueError(f"no grid formula for method {method!r}")
-
-    # Units of production: accumulated depreciation per unit is cost less salvage times
-    # the share of lifetime tokens served so far, capped at cost less salvage. Tokens
-    # served are those before the first month, plus those since the first month less
-    # those made before the purchase.
-    def served(letter: str | None) -> str:
-        if letter is None:
-            return c["opening_tokens"]
-        return f"({c['opening_tokens']}+{letter}${usage_row}-{c['tokens_before_purchase']})"
-
-    def accumulated(letter: str | None) -> str:
-        return f"MIN({c['depreciable']},{c['depreciable']}*{served(letter)}/{c['lifetime_tokens']})"
-
-    def production(letter: str, previous: str | None) -> str:
-        a = age(letter)
+    def _declining(self, letter: str, age: int) -> str:
+        c = self.c
+        age_cell = f"({letter}${PERIOD_INDEX_ROW}-{c['purchase_offset']})"
+        if self.change_age is None or age < self.change_age:
+            return f"={c['quantity']}*VDB({c['unit_price']},{c['salvage']},{c['life_months']},{age_cell},{age_cell}+1,2,FALSE)"
+        # After the change the book value left is declined afresh over the remaining new life.
+        local = f"({age_cell}-{c['change_age']})"
         return (
-            f"=IF(OR({a}<0,{a}>={c['end_age']}),0,{c['quantity']}*(IF({a}={c['end_age']}-1,{c['depreciable']},"
-            f"{accumulated(letter)})-{accumulated(previous)}))"
+            f"={c['quantity']}*VDB({c['book_at_change']},{c['salvage']},{c['new_life_months']}-{c['change_age']},"
+            f"{local},{local}+1,2,FALSE)"
         )
 
-    return production
+    def _production(self, letter: str, previous: str | None, age: int) -> str:
+        # Accumulated depreciation per unit is cost less salvage times the share of
+        # lifetime tokens served so far, capped at cost less salvage. The month's
+        # charge is its increase, and the last month of life charges what is left.
+        c = self.c
+
+        def accumulated(column: str | None) -> str:
+            if column is None:
+                served = c["opening_tokens"]
+            else:
+                # Tokens before the first month, plus those since, less those made before the purchase.
+                served = f"({c['opening_tokens']}+{column}${self.usage_row}-{c['tokens_before_purchase']})"
+            return f"MIN({c['depreciable']},{c['depreciable']}*{served}/{c['lifetime_tokens']})"
+
+        if age == self.end_age - 1:
+            return f"={c['quantity']}*({c['depreciable']}-{accumulated(previous)})"
+        return f"={c['quantity']}*({accumulated(letter)}-{accumulated(previous)})"

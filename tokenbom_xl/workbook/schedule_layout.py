@@ -1,4 +1,4 @@
-"""Where the Schedule sheet's rows and columns are: one column per month, one row per figure.
+"""The Schedule sheet's layout: one column per month, one row per figure.
 
 Formulas refer to rows above and below them, so every row of the monthly block gets
 its number before any cell is written.
