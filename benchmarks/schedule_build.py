@@ -70,6 +70,19 @@ def write_register(
     return methods
 
 
+def count_monthly_formulas(path: Path) -> int:
+    """Count the formula cells in the Assets sheet's monthly grid."""
+    from openpyxl import load_workbook
+
+    from tokenbom_xl.workbook.assets import FIRST_ASSET_ROW, GRID_FIRST_COLUMN
+
+    sheet = load_workbook(path, read_only=True)["Assets"]
+    count = 0
+    for row in sheet.iter_rows(min_row=FIRST_ASSET_ROW, min_col=GRID_FIRST_COLUMN, values_only=True):
+        count += sum(1 for value in row if isinstance(value, str) and value.startswith("="))
+    return count
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--assets", type=int, default=1000, help="rows in the register")
@@ -101,9 +114,11 @@ def main() -> None:
             after = resource.getrusage(resource.RUSAGE_CHILDREN)
             cpu_times.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
         size = output.stat().st_size
+        monthly_formulas = count_monthly_formulas(output)
 
     print(f"register: {options.assets} assets ({', '.join(f'{count} {name}' for name, count in methods.items())})")
     print(f"schedule: {options.months} months; workbook {size / 1e6:.2f} MB")
+    print(f"monthly formulas on the Assets sheet: {monthly_formulas}")
     print(f"runs: {', '.join(f'{value:.2f}' for value in timings)} s")
     print(f"median: {statistics.median(timings):.2f} s wall, {statistics.median(cpu_times):.2f} s CPU (user + system)")
     print("whole process: python -m tokenbom_xl schedule ... (interpreter start, imports, build, write)")
