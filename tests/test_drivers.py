@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tokenbom_xl.drivers import DRIVER_NAMES, Drivers, merge_drivers, parse_driver_csv, path_values, read_driver_csv
+from tokenbom_xl.drivers import (
+    DRIVER_NAMES,
+    Drivers,
+    merge_drivers,
+    parse_driver_csv,
+    path_values,
+    read_driver_csv,
+)
 from tokenbom_xl.errors import InputError
 from tokenbom_xl.periods import parse_month
 
@@ -16,13 +23,17 @@ def months(*labels):
 
 def test_step_path_applies_until_next_month():
     path = {"2026-03": 1.0, "2026-06": 2.0}
-    values = path_values(path, 9.0, months("2026-01", "2026-03", "2026-05", "2026-06", "2030-01"))
+    values = path_values(
+        path, 9.0, months("2026-01", "2026-03", "2026-05", "2026-06", "2030-01")
+    )
     # Before the first listed month the first value applies; after the last, the last.
     np.testing.assert_array_equal(values, [1.0, 1.0, 1.0, 2.0, 2.0])
 
 
 def test_missing_path_gives_default():
-    np.testing.assert_array_equal(path_values(None, 9.0, months("2026-01", "2026-02")), [9.0, 9.0])
+    np.testing.assert_array_equal(
+        path_values(None, 9.0, months("2026-01", "2026-02")), [9.0, 9.0]
+    )
 
 
 def test_path_lookup_keeps_shape():
@@ -48,14 +59,26 @@ def test_csv_blank_cells_leave_driver_unchanged():
 BAD_FILES = [
     ("", ["the file is empty"]),
     ("month,utilization\n", ["no months"]),
-    ("period,utilization\n2026-01,0.5\n", ["row 1 (header)", "first column must be month"]),
+    (
+        "period,utilization\n2026-01,0.5\n",
+        ["row 1 (header)", "first column must be month"],
+    ),
     ("month,speed\n2026-01,1\n", ["unknown column 'speed'", "tokens_per_second"]),
     ("month,utilization,utilization\n2026-01,0.5,0.5\n", ["appears twice"]),
     ("month,utilization\n2026-13,0.5\n", ["row 2, column month", "'2026-13'"]),
-    ("month,utilization\n2026-01,0.5\n2026-01,0.6\n", ["row 3, column month", "already listed on row 2"]),
-    ("month,utilization\n2026-01,60%\n", ["row 2, column utilization", "'60%'", "percent signs"]),
+    (
+        "month,utilization\n2026-01,0.5\n2026-01,0.6\n",
+        ["row 3, column month", "already listed on row 2"],
+    ),
+    (
+        "month,utilization\n2026-01,60%\n",
+        ["row 2, column utilization", "'60%'", "percent signs"],
+    ),
     ("month,utilization\n2026-01,1.5\n", ["row 2, column utilization", "1.5", "<= 1"]),
-    ("month,tokens_per_second\n2026-01,0\n", ["row 2, column tokens_per_second", "> 0"]),
+    (
+        "month,tokens_per_second\n2026-01,0\n",
+        ["row 2, column tokens_per_second", "> 0"],
+    ),
     ("month,utilization\n2026-01,0.5,7\n", ["row 2 has 3 values"]),
 ]
 
@@ -76,7 +99,9 @@ def test_missing_driver_file(tmp_path):
 
 
 def test_csv_path_replaces_scenario_path():
-    base = Drivers.model_validate({"utilization": {"2026-01": 0.5}, "yield_rate": {"2026-01": 0.9}})
+    base = Drivers.model_validate(
+        {"utilization": {"2026-01": 0.5}, "yield_rate": {"2026-01": 0.9}}
+    )
     override = Drivers.model_validate({"utilization": {"2027-01": 0.8}})
     merged = merge_drivers(base, override)
     assert merged.utilization == {"2027-01": 0.8}

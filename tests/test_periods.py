@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from tokenbom_xl.periods import fiscal_year_label, month_label, parse_month, quarter_label
+from tokenbom_xl.periods import (
+    fiscal_year_label,
+    month_label,
+    parse_month,
+    quarter_label,
+)
 
 
 def test_month_round_trip():
@@ -12,7 +17,9 @@ def test_month_round_trip():
     assert month_label(parse_month("2026-12")) == "2026-12"
 
 
-@pytest.mark.parametrize("text", ["2026-1", "2026-00", "2026-13", "26-01", "2026-01-01", " 2026-01"])
+@pytest.mark.parametrize(
+    "text", ["2026-1", "2026-00", "2026-13", "26-01", "2026-01-01", " 2026-01"]
+)
 def test_invalid_month(text):
     with pytest.raises(ValueError, match="YYYY-MM"):
         parse_month(text)

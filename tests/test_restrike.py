@@ -13,7 +13,9 @@ def test_balance_is_carried_into_next_year():
     # the first-month rate is 10, recovering 100 and 100: 20 over-recovered. Year 2:
     # costs 80 and 80 over 10 each, first-month rate 8 less 20 / 20 tokens = 7,
     # recovering 70 and 70: 20 under-recovered, which clears the balance.
-    recovery = fixed_rate_recovery([100.0, 80.0, 80.0, 80.0], [10.0, 10.0, 10.0, 10.0], [2026, 2026, 2027, 2027])
+    recovery = fixed_rate_recovery(
+        [100.0, 80.0, 80.0, 80.0], [10.0, 10.0, 10.0, 10.0], [2026, 2026, 2027, 2027]
+    )
     np.testing.assert_allclose(recovery.fixed_rate, [10.0, 10.0, 7.0, 7.0])
     np.testing.assert_allclose(recovery.over_recovery, [0.0, 20.0, -10.0, -10.0])
     np.testing.assert_allclose(recovery.balance_brought_forward, [0.0, 0.0, 20.0, 10.0])

@@ -8,7 +8,13 @@ import tomllib
 
 from conftest import REFERENCE_SCENARIO, TEMPLATES
 
-from tokenbom_xl.scenario import SCHEDULE_SECTIONS, load_scenario, parse_scenario, scenario_hash, scenario_parameters
+from tokenbom_xl.scenario import (
+    SCHEDULE_SECTIONS,
+    load_scenario,
+    parse_scenario,
+    scenario_hash,
+    scenario_parameters,
+)
 
 SCHEDULE_TEMPLATE = TEMPLATES / "schedule_factory.toml"
 
@@ -22,8 +28,13 @@ def test_schedule_template_loads():
 
 
 def test_sections_stay_off_the_inputs_sheet():
-    names = {parameter.name for parameter in scenario_parameters(load_scenario(SCHEDULE_TEMPLATE))}
-    assert not any(name.startswith(section) for name in names for section in SCHEDULE_SECTIONS)
+    names = {
+        parameter.name
+        for parameter in scenario_parameters(load_scenario(SCHEDULE_TEMPLATE))
+    }
+    assert not any(
+        name.startswith(section) for name in names for section in SCHEDULE_SECTIONS
+    )
 
 
 def test_hash_without_sections_is_unchanged():

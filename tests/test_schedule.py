@@ -15,7 +15,8 @@ from tokenbom_xl.errors import InputError
 from tokenbom_xl.periods import parse_month
 from tokenbom_xl.register import Asset
 from tokenbom_xl.scenario import load_scenario, parse_scenario
-from tokenbom_xl.schedule import CAUSES, compute_schedule, declining_balance_by_age
+from tokenbom_xl.depreciation import declining_balance_by_age
+from tokenbom_xl.schedule import CAUSES, compute_schedule
 
 MILLION = 1e6
 
@@ -59,7 +60,11 @@ def asset(asset_id="a", **fields):
 
 def schedule_of(assets, first="2026-01", months=12, scenario=None, drivers=None):
     return compute_schedule(
-        scenario or bare_scenario(), start=parse_month(first), months=months, assets=assets, drivers=drivers
+        scenario or bare_scenario(),
+        start=parse_month(first),
+        months=months,
+        assets=assets,
+        drivers=drivers,
     )
 
 
@@ -92,11 +97,24 @@ def test_straight_line_with_salvage():
 #   8    1,677.7216  335.54432    338.8608  (larger: switch)     338.8608
 #   9    1,338.8608  -            338.8608                       338.8608
 # The ten charges add up to 9,000 = cost less salvage, leaving book value 1,000.
-DOUBLE_DECLINING = [2000.0, 1600.0, 1280.0, 1024.0, 819.2, 655.36, 524.288, 419.4304, 338.8608, 338.8608]
+DOUBLE_DECLINING = [
+    2000.0,
+    1600.0,
+    1280.0,
+    1024.0,
+    819.2,
+    655.36,
+    524.288,
+    419.4304,
+    338.8608,
+    338.8608,
+]
 
 
 def test_double_declining_with_switch():
-    lot = asset(unit_price=10000.0, salvage=1000.0, life_months=10, method="declining-balance")
+    lot = asset(
+        unit_price=10000.0, salvage=1000.0, life_months=10, method="declining-balance"
+    )
     schedule = schedule_of([lot], months=12)
     for age, expected in enumerate(DOUBLE_DECLINING):
         assert_close(schedule.depreciation[0, age], expected, where=f"age {age}")
@@ -112,7 +130,9 @@ def test_double_declining_with_switch():
 )
 def test_declining_balance_matches_engine_vdb(cost, salvage_share, life):
     salvage = cost * salvage_share
-    charges = declining_balance_by_age(np.array([cost]), np.array([salvage]), np.array([life]), life + 3)[0]
+    charges = declining_balance_by_age(
+        np.array([cost]), np.array([salvage]), np.array([life]), life + 3
+    )[0]
     expected = engine.declining_balance_charge(cost, salvage, life, np.arange(life + 3))
     np.testing.assert_allclose(charges, expected, rtol=1e-12, atol=1e-9)
 
@@ -123,8 +143,12 @@ def test_life_change_from_72_to_60_months():
     # 72,000 - 24 x 900 = 50,400, and (50,400 - 7,200) / (60 - 24) = 1,200 a month
     # for ages 24 to 59. In all 24 x 900 + 36 x 1,200 = 64,800 = cost less salvage.
     lot = asset(
-        purchase_month="2024-01", unit_price=72000.0, salvage=7200.0, life_months=72,
-        new_life_months=60, life_change_month="2026-01",
+        purchase_month="2024-01",
+        unit_price=72000.0,
+        salvage=7200.0,
+        life_months=72,
+        new_life_months=60,
+        life_change_month="2026-01",
     )
     schedule = schedule_of([lot], first="2024-01", months=72)
     charges = schedule.depreciation[0]
@@ -138,8 +162,12 @@ def test_life_change_is_prospective():
     # The same asset viewed from 2026-01: 24 months (21,600) were charged before, and
     # the schedule charges the remaining 43,200 at 1,200 a month.
     lot = asset(
-        purchase_month="2024-01", unit_price=72000.0, salvage=7200.0, life_months=72,
-        new_life_months=60, life_change_month="2026-01",
+        purchase_month="2024-01",
+        unit_price=72000.0,
+        salvage=7200.0,
+        life_months=72,
+        new_life_months=60,
+        life_change_month="2026-01",
     )
     schedule = schedule_of([lot], first="2026-01", months=48)
     assert_close(schedule.opening_accumulated[0], 21600.0)
@@ -157,7 +185,10 @@ def test_declining_balance_life_change_restarts_on_book_value():
     #   age 5: book 800, 50% -> 400; straight-line 800 / 1 = 800 (switch) -> 800
     # In all 10,000, and nothing from age 6.
     lot = asset(
-        unit_price=10000.0, life_months=10, method="declining-balance", new_life_months=6,
+        unit_price=10000.0,
+        life_months=10,
+        method="declining-balance",
+        new_life_months=6,
         life_change_month="2026-03",
     )
     schedule = schedule_of([lot], months=8)
@@ -171,7 +202,12 @@ def test_units_of_production_by_tokens():
     # U = 0.5. 10,000 over 360,000,000 lifetime tokens is 2,500 per 90M tokens:
     # 2,500, 2,500, then 1,250 a month at half utilization until 10,000 is reached
     # in month 5; nothing after that.
-    lot = asset(unit_price=10000.0, life_months=12, method="units-of-production", lifetime_tokens=3.6e8)
+    lot = asset(
+        unit_price=10000.0,
+        life_months=12,
+        method="units-of-production",
+        lifetime_tokens=3.6e8,
+    )
     drivers = Drivers.model_validate({"utilization": {"2026-01": 1.0, "2026-03": 0.5}})
     schedule = schedule_of([lot], months=8, drivers=drivers)
     expected = [2500.0, 2500.0, 1250.0, 1250.0, 1250.0, 1250.0, 0.0, 0.0]
@@ -179,10 +215,15 @@ def test_units_of_production_by_tokens():
         assert_close(schedule.depreciation[0, age], value, where=f"age {age}")
 
 
-def test_units_of_production_writes_off_at_end_of_life():
+def test_units_of_production_final_write_off():
     # As above with a 4-month life: 2,500, 2,500, 1,250, and the 3,750 left is
     # charged in the last month of life.
-    lot = asset(unit_price=10000.0, life_months=4, method="units-of-production", lifetime_tokens=3.6e8)
+    lot = asset(
+        unit_price=10000.0,
+        life_months=4,
+        method="units-of-production",
+        lifetime_tokens=3.6e8,
+    )
     drivers = Drivers.model_validate({"utilization": {"2026-01": 1.0, "2026-03": 0.5}})
     schedule = schedule_of([lot], months=6, drivers=drivers)
     expected = [2500.0, 2500.0, 1250.0, 3750.0, 0.0, 0.0]
@@ -194,8 +235,14 @@ def test_fabric_units_of_production_counts_factory_tokens():
     # A fabric lot serves the whole factory: 10 accelerators x 90M = 900M tokens a
     # month. 9,000 over 3.6e9 lifetime tokens is 2,250 a month for four months.
     accelerators = asset("gpu", quantity=10, unit_price=21600.0, life_months=24)
-    fabric = asset("net", asset_class="fabric", unit_price=9000.0, life_months=12,
-                   method="units-of-production", lifetime_tokens=3.6e9)
+    fabric = asset(
+        "net",
+        asset_class="fabric",
+        unit_price=9000.0,
+        life_months=12,
+        method="units-of-production",
+        lifetime_tokens=3.6e9,
+    )
     schedule = schedule_of([accelerators, fabric], months=6)
     assert np.allclose(schedule.depreciation[1], [2250.0] * 4 + [0.0] * 2, rtol=1e-12)
     assert np.allclose(schedule.fabric, schedule.depreciation[1], rtol=0)
@@ -206,7 +253,9 @@ def test_fully_depreciated_asset_drops_out_of_silicon():
     # month (age 23). Lot B: 8 x 21,600 / 24 = 7,200 a month from 2026-01.
     # Silicon is 9,000 in 2026-01 and 7,200 after; all 10 accelerators stay in
     # service, so capacity does not change.
-    old = asset("old", purchase_month="2024-02", quantity=2, unit_price=21600.0, life_months=24)
+    old = asset(
+        "old", purchase_month="2024-02", quantity=2, unit_price=21600.0, life_months=24
+    )
     new = asset("new", quantity=8, unit_price=21600.0, life_months=24)
     schedule = schedule_of([old, new], months=3)
     np.testing.assert_allclose(schedule.silicon, [9000.0, 7200.0, 7200.0], rtol=1e-12)
@@ -218,19 +267,66 @@ def test_fully_depreciated_asset_drops_out_of_silicon():
 REGISTER = [
     # every method and class, with and without salvage and a change of life
     asset("sl", quantity=3, unit_price=33333.33, salvage=1234.57, life_months=37),
-    asset("sl-change", purchase_month="2026-05", unit_price=72000.0, salvage=7200.0, life_months=72,
-          new_life_months=60, life_change_month="2028-05"),
-    asset("sl-longer", purchase_month="2026-02", unit_price=50000.0, life_months=36,
-          new_life_months=48, life_change_month="2027-02"),
-    asset("ddb", quantity=5, unit_price=29999.99, salvage=999.99, life_months=47, method="declining-balance"),
-    asset("ddb-change", purchase_month="2026-07", unit_price=41000.0, salvage=500.0, life_months=60,
-          method="declining-balance", new_life_months=40, life_change_month="2027-11"),
-    asset("uop", quantity=2, unit_price=31000.0, salvage=1000.0, life_months=50,
-          method="units-of-production", lifetime_tokens=3.0e9),
-    asset("uop-unfinished", unit_price=31000.0, life_months=20, method="units-of-production", lifetime_tokens=9e12),
+    asset(
+        "sl-change",
+        purchase_month="2026-05",
+        unit_price=72000.0,
+        salvage=7200.0,
+        life_months=72,
+        new_life_months=60,
+        life_change_month="2028-05",
+    ),
+    asset(
+        "sl-longer",
+        purchase_month="2026-02",
+        unit_price=50000.0,
+        life_months=36,
+        new_life_months=48,
+        life_change_month="2027-02",
+    ),
+    asset(
+        "ddb",
+        quantity=5,
+        unit_price=29999.99,
+        salvage=999.99,
+        life_months=47,
+        method="declining-balance",
+    ),
+    asset(
+        "ddb-change",
+        purchase_month="2026-07",
+        unit_price=41000.0,
+        salvage=500.0,
+        life_months=60,
+        method="declining-balance",
+        new_life_months=40,
+        life_change_month="2027-11",
+    ),
+    asset(
+        "uop",
+        quantity=2,
+        unit_price=31000.0,
+        salvage=1000.0,
+        life_months=50,
+        method="units-of-production",
+        lifetime_tokens=3.0e9,
+    ),
+    asset(
+        "uop-unfinished",
+        unit_price=31000.0,
+        life_months=20,
+        method="units-of-production",
+        lifetime_tokens=9e12,
+    ),
     asset("fabric", asset_class="fabric", unit_price=60000.0, life_months=60),
-    asset("fit-out", asset_class="facility-fit-out", unit_price=120000.0, salvage=10000.0, life_months=80,
-          method="declining-balance"),
+    asset(
+        "fit-out",
+        asset_class="facility-fit-out",
+        unit_price=120000.0,
+        salvage=10000.0,
+        life_months=80,
+        method="declining-balance",
+    ),
 ]
 
 
@@ -239,16 +335,22 @@ def test_life_depreciation_equals_cost_less_salvage():
     schedule = schedule_of(REGISTER, months=96)
     for row, lot in enumerate(REGISTER):
         expected = round(lot.quantity * (lot.unit_price - lot.salvage), 2)
-        assert round(float(schedule.depreciation[row].sum()), 2) == expected, lot.asset_id
+        assert round(float(schedule.depreciation[row].sum()), 2) == expected, (
+            lot.asset_id
+        )
 
 
-def test_opening_and_horizon_depreciation_equal_cost_less_salvage():
+def test_opening_plus_horizon_depreciation():
     # Viewed from a start inside the lots' lives, what was charged before the
     # horizon plus what is charged in it is still cost less salvage.
     schedule = schedule_of(REGISTER, first="2027-03", months=96)
     for row, lot in enumerate(REGISTER):
-        total = float(schedule.opening_accumulated[row] + schedule.depreciation[row].sum())
-        assert round(total, 2) == round(lot.quantity * (lot.unit_price - lot.salvage), 2), lot.asset_id
+        total = float(
+            schedule.opening_accumulated[row] + schedule.depreciation[row].sum()
+        )
+        assert round(total, 2) == round(
+            lot.quantity * (lot.unit_price - lot.salvage), 2
+        ), lot.asset_id
 
 
 # ---------------------------------------------------------------------------
@@ -261,7 +363,9 @@ def test_scenario_silicon_is_the_register_without_one():
     scenario = load_scenario(REFERENCE_SCENARIO)
     schedule = compute_schedule(scenario, start=parse_month("2026-01"), months=12)
     single = engine.evaluate(scenario)
-    np.testing.assert_allclose(schedule.cost_per_good_token, single.cost_per_good_token, rtol=1e-12)
+    np.testing.assert_allclose(
+        schedule.cost_per_good_token, single.cost_per_good_token, rtol=1e-12
+    )
     np.testing.assert_allclose(schedule.floor, single.floor, rtol=1e-12)
     np.testing.assert_allclose(schedule.total, single.total, rtol=1e-12)
     assert_close(schedule.cost_per_good_token[0] * MILLION, 6.253875641, rel=1e-9)
@@ -269,25 +373,40 @@ def test_scenario_silicon_is_the_register_without_one():
 
 def test_components_add_up_to_total():
     schedule = compute_schedule(
-        load_scenario(REFERENCE_SCENARIO), start=parse_month("2026-01"), months=24, assets=REGISTER
+        load_scenario(REFERENCE_SCENARIO),
+        start=parse_month("2026-01"),
+        months=24,
+        assets=REGISTER,
     )
     components = sum(values for _, _, values in schedule.component_rows())
     np.testing.assert_allclose(components, schedule.total, rtol=1e-12)
-    np.testing.assert_allclose(schedule.fixed + schedule.energy, schedule.total, rtol=1e-12)
+    np.testing.assert_allclose(
+        schedule.fixed + schedule.energy, schedule.total, rtol=1e-12
+    )
 
 
 def test_step_drivers_apply_from_their_month():
-    drivers = Drivers.model_validate({"tokens_per_second": {"2026-03": 120.0, "2026-05": 150.0}})
+    drivers = Drivers.model_validate(
+        {"tokens_per_second": {"2026-03": 120.0, "2026-05": 150.0}}
+    )
     schedule = schedule_of([asset(quantity=10)], months=6, drivers=drivers)
-    np.testing.assert_array_equal(schedule.tokens_per_second, [120.0, 120.0, 120.0, 120.0, 150.0, 150.0])
+    np.testing.assert_array_equal(
+        schedule.tokens_per_second, [120.0, 120.0, 120.0, 120.0, 150.0, 150.0]
+    )
 
 
 def test_energy_price_path_moves_energy_cost():
     # Physical energy: 2 kW per accelerator x 250 h x price; 10 accelerators.
     # At 0.10 per kWh that is 500 a month at full load; at 0.15, 750.
-    scenario = bare_scenario(energy={"basis": "physical", "wall_kw": 20.0, "price_per_kwh": 0.10})
-    drivers = Drivers.model_validate({"energy_price_per_kwh": {"2026-01": 0.10, "2026-02": 0.15}})
-    schedule = schedule_of([asset(quantity=10)], months=2, scenario=scenario, drivers=drivers)
+    scenario = bare_scenario(
+        energy={"basis": "physical", "wall_kw": 20.0, "price_per_kwh": 0.10}
+    )
+    drivers = Drivers.model_validate(
+        {"energy_price_per_kwh": {"2026-01": 0.10, "2026-02": 0.15}}
+    )
+    schedule = schedule_of(
+        [asset(quantity=10)], months=2, scenario=scenario, drivers=drivers
+    )
     np.testing.assert_allclose(schedule.energy_full, [500.0, 750.0], rtol=1e-12)
 
 
@@ -303,10 +422,15 @@ def test_decay_split_worked_example():
     #   after throughput (125):      7,200 / 1,125M        = 6.40  -> -1.60
     #   after utilization (0.8):     7,200 / (1,125M x 0.8) = 8.00 -> +1.60
     # The change is 8.00 - 10.00 = -2.00 = -2.00 - 1.60 + 1.60.
-    old = asset("old", purchase_month="2024-02", quantity=2, unit_price=21600.0, life_months=24)
+    old = asset(
+        "old", purchase_month="2024-02", quantity=2, unit_price=21600.0, life_months=24
+    )
     new = asset("new", quantity=8, unit_price=21600.0, life_months=24)
     drivers = Drivers.model_validate(
-        {"tokens_per_second": {"2026-01": 100.0, "2026-02": 125.0}, "utilization": {"2026-01": 1.0, "2026-02": 0.8}}
+        {
+            "tokens_per_second": {"2026-01": 100.0, "2026-02": 125.0},
+            "utilization": {"2026-01": 1.0, "2026-02": 0.8},
+        }
     )
     schedule = schedule_of([old, new], months=2, drivers=drivers)
     parts = dict(zip((key for key, _ in CAUSES), schedule.decay[:, 1] * MILLION))
@@ -322,12 +446,18 @@ def test_decay_split_worked_example():
 @settings(max_examples=100, deadline=None)
 @given(
     throughput=st.lists(st.floats(min_value=50, max_value=500), min_size=6, max_size=6),
-    utilization=st.lists(st.floats(min_value=0.05, max_value=1.0), min_size=6, max_size=6),
-    yield_rate=st.lists(st.floats(min_value=0.5, max_value=1.0), min_size=6, max_size=6),
+    utilization=st.lists(
+        st.floats(min_value=0.05, max_value=1.0), min_size=6, max_size=6
+    ),
+    yield_rate=st.lists(
+        st.floats(min_value=0.5, max_value=1.0), min_size=6, max_size=6
+    ),
     price=st.lists(st.floats(min_value=0.01, max_value=0.5), min_size=6, max_size=6),
     cycles=st.lists(st.floats(min_value=0, max_value=24), min_size=6, max_size=6),
 )
-def test_decay_parts_add_up_to_change(throughput, utilization, yield_rate, price, cycles):
+def test_decay_parts_add_up_to_change(
+    throughput, utilization, yield_rate, price, cycles
+):
     months = [f"2026-{month:02d}" for month in range(1, 7)]
     drivers = Drivers.model_validate(
         {
@@ -338,9 +468,20 @@ def test_decay_parts_add_up_to_change(throughput, utilization, yield_rate, price
             "lifecycle_cycles_per_year": dict(zip(months, cycles)),
         }
     )
-    scenario = load_scenario(REFERENCE_SCENARIO.with_name("reference_factory_physical.toml"))
-    register = [asset("a", quantity=4, unit_price=30000.0, life_months=3), asset("b", purchase_month="2026-03", quantity=4)]
-    schedule = compute_schedule(scenario, start=parse_month("2026-01"), months=6, assets=register, drivers=drivers)
+    scenario = load_scenario(
+        REFERENCE_SCENARIO.with_name("reference_factory_physical.toml")
+    )
+    register = [
+        asset("a", quantity=4, unit_price=30000.0, life_months=3),
+        asset("b", purchase_month="2026-03", quantity=4),
+    ]
+    schedule = compute_schedule(
+        scenario,
+        start=parse_month("2026-01"),
+        months=6,
+        assets=register,
+        drivers=drivers,
+    )
     parts = schedule.decay[:, 1:].sum(axis=0)
     np.testing.assert_allclose(parts, schedule.change[1:], rtol=1e-9, atol=1e-18)
 
@@ -354,7 +495,9 @@ def restrike_example(basis="first-month"):
     # 2027, the only cost. 100 tokens/s until 2026-06, then 125: good tokens are
     # 900M a month, then 1,125M; the re-struck rate is 10.00 per million, then 8.00.
     scenario = bare_scenario(restrike={"fixed_rate_basis": basis})
-    drivers = Drivers.model_validate({"tokens_per_second": {"2026-01": 100.0, "2026-07": 125.0}})
+    drivers = Drivers.model_validate(
+        {"tokens_per_second": {"2026-01": 100.0, "2026-07": 125.0}}
+    )
     lot = asset(quantity=10, unit_price=21600.0, life_months=24)
     return schedule_of([lot], months=24, scenario=scenario, drivers=drivers)
 
@@ -376,7 +519,9 @@ def test_fixed_rate_over_recovers_and_carries_forward():
 
     assert_close(recovery.rate_before_balance[12] * MILLION, 8.0)
     assert_close(recovery.fixed_rate[12] * MILLION, 7.0)
-    lowered_by = (recovery.rate_before_balance[12] - recovery.fixed_rate[12]) * schedule.good_tokens[12:].sum()
+    lowered_by = (
+        recovery.rate_before_balance[12] - recovery.fixed_rate[12]
+    ) * schedule.good_tokens[12:].sum()
     assert_close(lowered_by, recovery.balance_carried_forward[11])
     assert np.allclose(recovery.over_recovery[12:], -1125.0, rtol=1e-12)
     assert abs(recovery.balance_carried_forward[-1]) < 1e-6
@@ -384,7 +529,9 @@ def test_fixed_rate_over_recovers_and_carries_forward():
 
 def test_restruck_rate_recovers_each_month_exactly():
     schedule = restrike_example()
-    np.testing.assert_allclose(schedule.good_tokens * schedule.cost_per_good_token, schedule.total, rtol=1e-12)
+    np.testing.assert_allclose(
+        schedule.good_tokens * schedule.cost_per_good_token, schedule.total, rtol=1e-12
+    )
 
 
 def test_year_budget_rate_breaks_even_when_projection_holds():
@@ -402,17 +549,30 @@ def test_year_budget_rate_breaks_even_when_projection_holds():
 def test_opening_balance_lowers_first_rate():
     # An over-recovery of 9,000 brought in is given back over 2026's 12,150M tokens.
     scenario = bare_scenario(restrike={"opening_balance": 9000.0})
-    drivers = Drivers.model_validate({"tokens_per_second": {"2026-01": 100.0, "2026-07": 125.0}})
-    schedule = schedule_of([asset(quantity=10, unit_price=21600.0, life_months=24)], scenario=scenario, drivers=drivers)
+    drivers = Drivers.model_validate(
+        {"tokens_per_second": {"2026-01": 100.0, "2026-07": 125.0}}
+    )
+    schedule = schedule_of(
+        [asset(quantity=10, unit_price=21600.0, life_months=24)],
+        scenario=scenario,
+        drivers=drivers,
+    )
     assert_close(schedule.recovery.fixed_rate[0] * MILLION, 10.0 - 9000.0 / 12150.0)
     assert_close(schedule.recovery.balance_brought_forward[0], 9000.0)
 
 
 def test_fiscal_year_from_july_sets_rate_in_july():
     scenario = bare_scenario(restrike={"fiscal_year_start_month": 7})
-    schedule = schedule_of([asset(quantity=10, unit_price=21600.0, life_months=24)], scenario=scenario)
+    schedule = schedule_of(
+        [asset(quantity=10, unit_price=21600.0, life_months=24)], scenario=scenario
+    )
     assert list(np.flatnonzero(schedule.recovery.sets_rate)) == [0, 6]
-    assert schedule.quarterly.labels == ["2025/26 Q3", "2025/26 Q4", "2026/27 Q1", "2026/27 Q2"]
+    assert schedule.quarterly.labels == [
+        "2025/26 Q3",
+        "2025/26 Q4",
+        "2026/27 Q1",
+        "2026/27 Q2",
+    ]
 
 
 # ---------------------------------------------------------------------------
@@ -422,16 +582,27 @@ def test_fiscal_year_from_july_sets_rate_in_july():
 def test_quarterly_rollup_of_partial_quarters():
     # February to September 2026: Q1 has two months, Q2 three, Q3 three.
     schedule = compute_schedule(
-        load_scenario(REFERENCE_SCENARIO), start=parse_month("2026-02"), months=8, assets=REGISTER[:6]
+        load_scenario(REFERENCE_SCENARIO),
+        start=parse_month("2026-02"),
+        months=8,
+        assets=REGISTER[:6],
     )
     quarterly = schedule.quarterly
     assert quarterly.labels == ["2026 Q1", "2026 Q2", "2026 Q3"]
     assert list(quarterly.stop - quarterly.first) == [2, 3, 3]
     assert_close(quarterly.total.sum(), schedule.total.sum())
-    assert_close(quarterly.cost_per_good_token[1], schedule.total[2:5].sum() / schedule.good_tokens[2:5].sum())
-    assert_close(quarterly.floor[2], schedule.full_cost[5:].sum() / schedule.capacity[5:].sum())
+    assert_close(
+        quarterly.cost_per_good_token[1],
+        schedule.total[2:5].sum() / schedule.good_tokens[2:5].sum(),
+    )
+    assert_close(
+        quarterly.floor[2], schedule.full_cost[5:].sum() / schedule.capacity[5:].sum()
+    )
     # A quarter's decay parts add up to the change of its last month's rate.
-    assert_close(quarterly.decay[:, 1].sum(), schedule.cost_per_good_token[4] - schedule.cost_per_good_token[1])
+    assert_close(
+        quarterly.decay[:, 1].sum(),
+        schedule.cost_per_good_token[4] - schedule.cost_per_good_token[1],
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -439,7 +610,10 @@ def test_quarterly_rollup_of_partial_quarters():
 
 
 def test_month_without_accelerators_is_an_error():
-    with pytest.raises(InputError, match=r"no accelerator is in service in 2026-01.*in or after 2026-03"):
+    with pytest.raises(
+        InputError,
+        match=r"no accelerator is in service in 2026-01.*in or after 2026-03",
+    ):
         schedule_of([asset(purchase_month="2026-03")])
 
 
@@ -449,8 +623,18 @@ def test_register_without_accelerators_is_an_error():
 
 
 def test_repeated_asset_id_across_sources_is_an_error():
-    scenario = bare_scenario(assets=[{"asset_id": "a", "asset_class": "accelerator", "purchase_month": "2026-01",
-                                      "quantity": 1, "unit_price": 1000.0, "life_months": 12}])
+    scenario = bare_scenario(
+        assets=[
+            {
+                "asset_id": "a",
+                "asset_class": "accelerator",
+                "purchase_month": "2026-01",
+                "quantity": 1,
+                "unit_price": 1000.0,
+                "life_months": 12,
+            }
+        ]
+    )
     with pytest.raises(InputError, match=r"asset_id 'a' appears both"):
         schedule_of([asset("a")], scenario=scenario)
 

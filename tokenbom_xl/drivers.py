@@ -37,7 +37,12 @@ Month = MonthText
 
 
 def _path_field(description: str, unit: str) -> Any:
-    return Field(default=None, min_length=1, description=description, json_schema_extra={"unit": unit})
+    return Field(
+        default=None,
+        min_length=1,
+        description=description,
+        json_schema_extra={"unit": unit},
+    )
 
 
 class Drivers(BaseModel):
@@ -46,7 +51,8 @@ class Drivers(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
 
     tokens_per_second: dict[Month, Annotated[float, Field(gt=0)]] | None = _path_field(
-        "output tokens per second per accelerator at full load (software gains raise it)", "tokens/s"
+        "output tokens per second per accelerator at full load (software gains raise it)",
+        "tokens/s",
     )
     utilization: dict[Month, Annotated[float, Field(gt=0, le=1)]] | None = _path_field(
         "busy share of capacity", "fraction"
@@ -54,20 +60,28 @@ class Drivers(BaseModel):
     yield_rate: dict[Month, Annotated[float, Field(gt=0, le=1)]] | None = _path_field(
         "good share of the tokens made", "fraction"
     )
-    energy_price_per_kwh: dict[Month, Annotated[float, Field(ge=0)]] | None = _path_field(
-        "energy price", "money/kWh"
+    energy_price_per_kwh: dict[Month, Annotated[float, Field(ge=0)]] | None = (
+        _path_field("energy price", "money/kWh")
     )
-    wall_kw_per_accelerator: dict[Month, Annotated[float, Field(gt=0)]] | None = _path_field(
-        "full-load power of one accelerator at the wall, its share of cooling and network included", "kW"
+    wall_kw_per_accelerator: dict[Month, Annotated[float, Field(gt=0)]] | None = (
+        _path_field(
+            "full-load power of one accelerator at the wall, its share of cooling and network included",
+            "kW",
+        )
     )
-    lifecycle_cycles_per_year: dict[Month, Annotated[float, Field(ge=0, le=365)]] | None = _path_field(
-        "tuning, retraining and evaluation cycles per year (the model lifecycle cadence)", "cycles/year"
+    lifecycle_cycles_per_year: (
+        dict[Month, Annotated[float, Field(ge=0, le=365)]] | None
+    ) = _path_field(
+        "tuning, retraining and evaluation cycles per year (the model lifecycle cadence)",
+        "cycles/year",
     )
-    lifecycle_cost_per_cycle: dict[Month, Annotated[float, Field(ge=0)]] | None = _path_field(
-        "compute cost of one lifecycle cycle", "money"
+    lifecycle_cost_per_cycle: dict[Month, Annotated[float, Field(ge=0)]] | None = (
+        _path_field("compute cost of one lifecycle cycle", "money")
     )
-    api_price_per_million: dict[Month, Annotated[float, Field(gt=0)]] | None = _path_field(
-        "price of a comparable API per million output tokens", "money/M tokens"
+    api_price_per_million: dict[Month, Annotated[float, Field(gt=0)]] | None = (
+        _path_field(
+            "price of a comparable API per million output tokens", "money/M tokens"
+        )
     )
 
 
@@ -85,7 +99,9 @@ def merge_drivers(base: Drivers | None, override: Drivers | None) -> Drivers:
     return Drivers.model_validate(merged)
 
 
-def path_values(path: Mapping[str, float] | None, default: float, months: NDArray[np.int64] | int) -> NDArray[np.float64]:
+def path_values(
+    path: Mapping[str, float] | None, default: float, months: NDArray[np.int64] | int
+) -> NDArray[np.float64]:
     """Look up a step path at month indices; ``default`` where there is no path.
 
     ``months`` may have any shape; the result has the same shape.
@@ -122,9 +138,13 @@ def read_driver_csv(path: str | Path) -> Drivers:
     except FileNotFoundError:
         raise InputError(f"{path}: driver file not found; check the path") from None
     except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text (byte {exc.start}); save the drivers as UTF-8 CSV") from None
+        raise InputError(
+            f"{path}: not UTF-8 text (byte {exc.start}); save the drivers as UTF-8 CSV"
+        ) from None
     except OSError as exc:
-        raise InputError(f"{path}: cannot read the driver file: {exc.strerror}") from None
+        raise InputError(
+            f"{path}: cannot read the driver file: {exc.strerror}"
+        ) from None
     return parse_driver_csv(text, source=str(path))
 
 
@@ -137,21 +157,33 @@ def parse_driver_csv(text: str, *, source: str = "drivers.csv") -> Drivers:
     errors: list[str] = []
     try:
         for cells in reader:
-            if not cells or all(not cell.strip() for cell in cells) or cells[0].lstrip().startswith("#"):
+            if (
+                not cells
+                or all(not cell.strip() for cell in cells)
+                or cells[0].lstrip().startswith("#")
+            ):
                 continue
             if header is None:
                 header = [cell.strip().lower() for cell in cells]
                 _check_header(header, reader.line_num, source)
                 continue
-            _read_row(header, cells, reader.line_num, source, paths, row_of_month, errors)
+            _read_row(
+                header, cells, reader.line_num, source, paths, row_of_month, errors
+            )
     except csv.Error as exc:
-        raise InputError(f"{source}: row {reader.line_num}: not valid CSV ({exc}); check the quoting there") from None
+        raise InputError(
+            f"{source}: row {reader.line_num}: not valid CSV ({exc}); check the quoting there"
+        ) from None
     if header is None:
-        raise InputError(f"{source}: the file is empty; start it with a header such as month,tokens_per_second")
+        raise InputError(
+            f"{source}: the file is empty; start it with a header such as month,tokens_per_second"
+        )
     if errors:
         raise InputError("\n".join(errors))
     if not row_of_month:
-        raise InputError(f"{source}: the file has a header but no months; add one row per month that changes")
+        raise InputError(
+            f"{source}: the file has a header but no months; add one row per month that changes"
+        )
 
     try:
         return Drivers.model_validate(paths)
@@ -171,11 +203,15 @@ def parse_driver_csv(text: str, *, source: str = "drivers.csv") -> Drivers:
 def _check_header(header: list[str], line: int, source: str) -> None:
     where = f"{source}: row {line} (header)"
     if not header or header[0] != "month":
-        raise InputError(f"{where}: the first column must be month; found {header[0] if header else ''!r}")
+        raise InputError(
+            f"{where}: the first column must be month; found {header[0] if header else ''!r}"
+        )
     seen: set[str] = set()
     for name in header[1:]:
         if name not in DRIVER_NAMES:
-            raise InputError(f"{where}: unknown column {name!r}; use month and any of: {', '.join(DRIVER_NAMES)}")
+            raise InputError(
+                f"{where}: unknown column {name!r}; use month and any of: {', '.join(DRIVER_NAMES)}"
+            )
         if name in seen:
             raise InputError(f"{where}: column {name!r} appears twice; keep one")
         seen.add(name)
@@ -192,17 +228,25 @@ def _read_row(
 ) -> None:
     where = f"{source}: row {line}"
     if len(cells) > len(header) and any(cell.strip() for cell in cells[len(header) :]):
-        errors.append(f"{where} has {len(cells)} values but the header has {len(header)} columns; remove the extra values")
+        errors.append(
+            f"{where} has {len(cells)} values but the header has {len(header)} columns; remove the extra values"
+        )
         return
     raw_month = cells[0].strip()
-    candidate = raw_month[:7] if len(raw_month) == 10 and raw_month[7] == "-" else raw_month
+    candidate = (
+        raw_month[:7] if len(raw_month) == 10 and raw_month[7] == "-" else raw_month
+    )
     try:
         month = month_label(parse_month(candidate))
     except ValueError:
-        errors.append(f"{where}, column month: {raw_month!r} is invalid: not a month; give a month as YYYY-MM, such as 2026-01")
+        errors.append(
+            f"{where}, column month: {raw_month!r} is invalid: not a month; give a month as YYYY-MM, such as 2026-01"
+        )
         return
     if month in row_of_month:
-        errors.append(f"{where}, column month: {month} is already listed on row {row_of_month[month]}; merge the two rows")
+        errors.append(
+            f"{where}, column month: {month} is already listed on row {row_of_month[month]}; merge the two rows"
+        )
         return
     row_of_month[month] = line
     for column, raw in zip(header[1:], cells[1:]):
@@ -224,11 +268,18 @@ def _read_row(
 
 def _allowed_text(driver: str) -> str:
     info = Drivers.model_fields[driver]
-    value_type = info.annotation.__args__[0].__args__[1]  # dict[Month, Annotated[float, bounds]]
+    value_type = info.annotation.__args__[0].__args__[
+        1
+    ]  # dict[Month, Annotated[float, bounds]]
     bounds = []
     for item in getattr(value_type, "__metadata__", ()):
         for constraint in getattr(item, "metadata", ()):
-            for attribute, symbol in (("gt", ">"), ("ge", ">="), ("lt", "<"), ("le", "<=")):
+            for attribute, symbol in (
+                ("gt", ">"),
+                ("ge", ">="),
+                ("lt", "<"),
+                ("le", "<="),
+            ):
                 if hasattr(constraint, attribute):
                     bounds.append(f"{symbol} {getattr(constraint, attribute):g}")
     unit = (info.json_schema_extra or {}).get("unit", "")  # type: ignore[union-attr]

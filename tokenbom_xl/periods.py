@@ -37,7 +37,9 @@ def parse_month(text: str) -> int:
         ValueError: ``text`` is not a month in that form.
     """
     if not _MONTH_RE.fullmatch(text):
-        raise ValueError(f"{text!r} is not a month in the form YYYY-MM, such as 2026-01")
+        raise ValueError(
+            f"{text!r} is not a month in the form YYYY-MM, such as 2026-01"
+        )
     year, month = int(text[:4]), int(text[5:7])
     return year * 12 + month - 1
 

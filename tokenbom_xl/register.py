@@ -86,7 +86,9 @@ class Asset(BaseModel):
     unit_price: float = Field(
         gt=0,
         description="purchase price of one unit",
-        json_schema_extra=_allowed("a number greater than 0, in the scenario's currency"),
+        json_schema_extra=_allowed(
+            "a number greater than 0, in the scenario's currency"
+        ),
     )
     life_months: int = Field(
         gt=0,
@@ -100,28 +102,38 @@ class Asset(BaseModel):
         description="value of one unit at the end of its life",
         json_schema_extra=_allowed("a number of at least 0 and less than unit_price"),
     )
-    method: Literal["straight-line", "declining-balance", "units-of-production"] = Field(
-        default="straight-line",
-        description="depreciation method",
-        json_schema_extra=_allowed("straight-line, declining-balance or units-of-production"),
+    method: Literal["straight-line", "declining-balance", "units-of-production"] = (
+        Field(
+            default="straight-line",
+            description="depreciation method",
+            json_schema_extra=_allowed(
+                "straight-line, declining-balance or units-of-production"
+            ),
+        )
     )
     lifetime_tokens: float | None = Field(
         default=None,
         gt=0,
         description="tokens one unit is expected to serve over its life (units-of-production only)",
-        json_schema_extra=_allowed("a number of tokens greater than 0, for units-of-production rows only"),
+        json_schema_extra=_allowed(
+            "a number of tokens greater than 0, for units-of-production rows only"
+        ),
     )
     new_life_months: int | None = Field(
         default=None,
         gt=0,
         le=240,
         description="depreciation life from life_change_month on",
-        json_schema_extra=_allowed("a whole number of months from 1 to 240, with life_change_month"),
+        json_schema_extra=_allowed(
+            "a whole number of months from 1 to 240, with life_change_month"
+        ),
     )
     life_change_month: MonthText | None = Field(
         default=None,
         description="first month depreciated over new_life_months",
-        json_schema_extra=_allowed("a month as YYYY-MM after purchase_month, with new_life_months"),
+        json_schema_extra=_allowed(
+            "a month as YYYY-MM after purchase_month, with new_life_months"
+        ),
     )
 
     @model_validator(mode="after")
@@ -174,7 +186,9 @@ class Asset(BaseModel):
 
 
 ASSET_COLUMNS = tuple(Asset.model_fields)
-_REQUIRED_COLUMNS = tuple(name for name, info in Asset.model_fields.items() if info.is_required())
+_REQUIRED_COLUMNS = tuple(
+    name for name, info in Asset.model_fields.items() if info.is_required()
+)
 _INTEGER_COLUMNS = {"quantity", "life_months", "new_life_months"}
 _NUMBER_COLUMNS = {"unit_price", "salvage", "lifetime_tokens"}
 _MONTH_COLUMNS = {"purchase_month", "life_change_month"}
@@ -184,7 +198,9 @@ _CHOICE_COLUMNS = {"asset_class", "method"}
 def allowed_values(column: str) -> str:
     """Describe the values allowed in ``column`` of the register."""
     extra = Asset.model_fields[column].json_schema_extra
-    return str(extra["allowed"]) if isinstance(extra, dict) else "see templates/assets.csv"
+    return (
+        str(extra["allowed"]) if isinstance(extra, dict) else "see templates/assets.csv"
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -211,9 +227,13 @@ def read_asset_register(path: str | Path) -> tuple[Asset, ...]:
     except FileNotFoundError:
         raise InputError(f"{path}: asset register not found; check the path") from None
     except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text (byte {exc.start}); save the register as UTF-8 CSV") from None
+        raise InputError(
+            f"{path}: not UTF-8 text (byte {exc.start}); save the register as UTF-8 CSV"
+        ) from None
     except OSError as exc:
-        raise InputError(f"{path}: cannot read the asset register: {exc.strerror}") from None
+        raise InputError(
+            f"{path}: cannot read the asset register: {exc.strerror}"
+        ) from None
     return parse_asset_csv(text, source=str(path))
 
 
@@ -232,13 +252,19 @@ def parse_asset_csv(text: str, *, source: str = "assets.csv") -> tuple[Asset, ..
             else:
                 rows.append((reader.line_num, cells))
     except csv.Error as exc:
-        raise InputError(f"{source}: row {reader.line_num}: not valid CSV ({exc}); check the quoting there") from None
+        raise InputError(
+            f"{source}: row {reader.line_num}: not valid CSV ({exc}); check the quoting there"
+        ) from None
 
     if header is None:
-        raise InputError(f"{source}: the file is empty; start it with the header row of templates/assets.csv")
+        raise InputError(
+            f"{source}: the file is empty; start it with the header row of templates/assets.csv"
+        )
     _check_header(header, header_line, source)
     if not rows:
-        raise InputError(f"{source}: the register has a header but no assets; add one row per purchase")
+        raise InputError(
+            f"{source}: the register has a header but no assets; add one row per purchase"
+        )
 
     errors: list[str] = []
     assets: list[Asset] = []
@@ -294,7 +320,9 @@ def _check_header(header: list[str], line: int, source: str) -> None:
     seen: set[str] = set()
     for name in header:
         if not name:
-            raise InputError(f"{where}: a column has no name; name it or delete the column")
+            raise InputError(
+                f"{where}: a column has no name; name it or delete the column"
+            )
         if name not in ASSET_COLUMNS:
             raise InputError(
                 f"{where}: unknown column {name!r}; use the columns of templates/assets.csv: "
@@ -305,10 +333,14 @@ def _check_header(header: list[str], line: int, source: str) -> None:
         seen.add(name)
     missing = [name for name in _REQUIRED_COLUMNS if name not in seen]
     if missing:
-        raise InputError(f"{where}: missing column(s) {', '.join(missing)}; add them to the header")
+        raise InputError(
+            f"{where}: missing column(s) {', '.join(missing)}; add them to the header"
+        )
 
 
-def _convert_row(values: Mapping[str, str], where: str) -> tuple[dict[str, Any], list[str], set[str]]:
+def _convert_row(
+    values: Mapping[str, str], where: str
+) -> tuple[dict[str, Any], list[str], set[str]]:
     """Convert one row's cells from text to typed values, leaving blanks out.
 
     Returns the converted cells, the errors, and the columns those errors are about.
@@ -320,13 +352,17 @@ def _convert_row(values: Mapping[str, str], where: str) -> tuple[dict[str, Any],
         text = raw.strip()
         if not text:
             if column in _REQUIRED_COLUMNS:
-                errors.append(f"{where}, column {column}: missing value; give {allowed_values(column)}")
+                errors.append(
+                    f"{where}, column {column}: missing value; give {allowed_values(column)}"
+                )
                 failed.add(column)
             continue
         try:
             record[column] = _convert_cell(column, text)
         except ValueError as exc:
-            errors.append(f"{where}, column {column}: {text!r} is invalid: {exc}; give {allowed_values(column)}")
+            errors.append(
+                f"{where}, column {column}: {text!r} is invalid: {exc}; give {allowed_values(column)}"
+            )
             failed.add(column)
     return record, errors, failed
 
@@ -350,7 +386,9 @@ def _to_number(text: str) -> float:
     try:
         number = float(text)
     except ValueError:
-        raise ValueError("not a number (write it without thousands separators or currency symbols)") from None
+        raise ValueError(
+            "not a number (write it without thousands separators or currency symbols)"
+        ) from None
     if not math.isfinite(number):
         raise ValueError("not a finite number")
     return number
@@ -364,7 +402,9 @@ def _to_month(text: str) -> str:
         raise ValueError("not a month in the form YYYY-MM") from None
 
 
-def _describe_row_error(where: str, error: Mapping[str, Any], values: Mapping[str, str]) -> str:
+def _describe_row_error(
+    where: str, error: Mapping[str, Any], values: Mapping[str, str]
+) -> str:
     loc = [str(part) for part in error["loc"]]
     if not loc:  # a rule across columns; its message names the columns and the fix
         message = str(error.get("ctx", {}).get("error", error["msg"]))
@@ -379,5 +419,7 @@ def _describe_row_error(where: str, error: Mapping[str, Any], values: Mapping[st
 def _join_errors(errors: list[str]) -> str:
     listed = errors[:MAX_LISTED_ERRORS]
     if len(errors) > MAX_LISTED_ERRORS:
-        listed.append(f"... and {len(errors) - MAX_LISTED_ERRORS} more invalid cells; fix the ones above and run again")
+        listed.append(
+            f"... and {len(errors) - MAX_LISTED_ERRORS} more invalid cells; fix the ones above and run again"
+        )
     return "\n".join(listed)

@@ -41,7 +41,10 @@ class Restrike(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
 
     fiscal_year_start_month: int = Field(
-        default=1, ge=1, le=12, description="calendar month in which the fiscal year and its fixed rate start (1 = January)"
+        default=1,
+        ge=1,
+        le=12,
+        description="calendar month in which the fiscal year and its fixed rate start (1 = January)",
     )
     fixed_rate_basis: Literal["first-month", "year-budget"] = Field(
         default="first-month",
@@ -60,7 +63,9 @@ class Recovery:
     """A fixed rate per fiscal year and what it recovers, period by period (money per token)."""
 
     rate_before_balance: NDArray[np.float64]  # base_y, repeated over the year's periods
-    fixed_rate: NDArray[np.float64]  # base_y less the balance brought into the year, per good token
+    fixed_rate: NDArray[
+        np.float64
+    ]  # base_y less the balance brought into the year, per good token
     recovered: NDArray[np.float64]  # G_t * fixed rate
     over_recovery: NDArray[np.float64]  # recovered - C_t; negative is an under-recovery
     balance_brought_forward: NDArray[np.float64]  # balance at the start of each period
@@ -86,7 +91,9 @@ def fixed_rate_recovery(
         ValueError: ``basis`` is not one of :data:`FIXED_RATE_BASES`.
     """
     if basis not in FIXED_RATE_BASES:
-        raise ValueError(f"fixed rate basis {basis!r} is invalid; use one of {', '.join(FIXED_RATE_BASES)}")
+        raise ValueError(
+            f"fixed rate basis {basis!r} is invalid; use one of {', '.join(FIXED_RATE_BASES)}"
+        )
     cost = np.asarray(cost, dtype=float)
     good = np.asarray(good_tokens, dtype=float)
     years = np.asarray(fiscal_year)

@@ -4,9 +4,10 @@ Cost falls even in an unchanged factory: assets finish depreciating, software ra
 throughput on the same hardware, energy prices move. :func:`compute_schedule`
 re-strikes the BOM for every month of a horizon from
 
-- the asset register (:mod:`tokenbom_xl.register`): accelerator rows give Silicon and
-  the accelerators in service, fabric rows give Fabric, facility fit-out rows add
-  their depreciation to Facility;
+- the asset register (:mod:`tokenbom_xl.register`, depreciated by
+  :mod:`tokenbom_xl.depreciation`): accelerator rows give Silicon and the
+  accelerators in service, fabric rows give Fabric, facility fit-out rows add their
+  depreciation to Facility;
 - the period drivers (:mod:`tokenbom_xl.drivers`): throughput, utilization, yield,
   energy price and power, lifecycle cadence and the API price, month by month;
 - the scenario for everything else (facility running cost, Platform, Operations, the
@@ -41,23 +42,27 @@ import numpy as np
 from numpy.typing import NDArray
 
 from tokenbom_xl import engine
+from tokenbom_xl.depreciation import AssetTable, depreciation_by_age
 from tokenbom_xl.drivers import Drivers, merge_drivers, path_values
 from tokenbom_xl.errors import InputError
 from tokenbom_xl.periods import fiscal_year_of, month_label, quarter_label
 from tokenbom_xl.register import Asset
 from tokenbom_xl.restrike import Recovery, Restrike, fixed_rate_recovery
-from tokenbom_xl.scenario import COMPONENTS, EnergyPhysical, FabricCapex, FabricShare, Scenario
+from tokenbom_xl.scenario import (
+    COMPONENTS,
+    EnergyPhysical,
+    FabricCapex,
+    FabricShare,
+    Scenario,
+)
 
 __all__ = [
     "CAUSES",
     "MAX_MONTHS",
-    "AssetTable",
     "Horizon",
     "QuarterlyRollup",
     "Schedule",
     "compute_schedule",
-    "declining_balance_by_age",
-    "depreciation_by_age",
 ]
 
 logger = logging.getLogger(__name__)
@@ -76,8 +81,6 @@ CAUSES: tuple[tuple[str, str], ...] = (
 # Fifty years, more than twice the longest depreciation life (240 months); a longer
 # horizon is rejected as a typing error.
 MAX_MONTHS = 600
-# Double declining balance. The workbook's VDB formulas pass the same factor, 2.
-DECLINING_BALANCE_FACTOR = 2.0
 
 
 # ---------------------------------------------------------------------------
@@ -94,7 +97,9 @@ class Horizon:
 
     def __post_init__(self) -> None:
         if not 1 <= self.months <= MAX_MONTHS:
-            raise InputError(f"months = {self.months} is invalid; give a horizon of 1 to {MAX_MONTHS} months")
+            raise InputError(
+                f"months = {self.months} is invalid; give a horizon of 1 to {MAX_MONTHS} months"
+            )
 
     @property
     def indices(self) -> NDArray[np.int64]:
@@ -109,12 +114,20 @@ class Horizon:
     @property
     def fiscal_years(self) -> NDArray[np.int64]:
         """The year in which each period's fiscal year begins."""
-        return np.array([fiscal_year_of(index, self.fiscal_year_start_month) for index in self.indices], dtype=np.int64)
+        return np.array(
+            [
+                fiscal_year_of(index, self.fiscal_year_start_month)
+                for index in self.indices
+            ],
+            dtype=np.int64,
+        )
 
     @property
     def quarters(self) -> list[tuple[str, int, int]]:
         """Fiscal quarters as (label, first period, period after the last), in order."""
-        labels = [quarter_label(index, self.fiscal_year_start_month) for index in self.indices]
+        labels = [
+            quarter_label(index, self.fiscal_year_start_month) for index in self.indices
+        ]
         quarters: list[tuple[str, int, int]] = []
         for position, label in enumerate(labels):
             if quarters and quarters[-1][0] == label:
@@ -122,202 +135,6 @@ class Horizon:
             else:
                 quarters.append((label, position, position + 1))
         return quarters
-
-
-# ---------------------------------------------------------------------------
-# The register as arrays, and depreciation by age
-
-
-@dataclass(frozen=True)
-class AssetTable:
-    """The asset register as NumPy arrays, one element per asset (prices per unit)."""
-
-    assets: tuple[Asset, ...]
-    classes: NDArray[np.str_]
-    methods: NDArray[np.str_]
-    purchase: NDArray[np.int64]  # month index
-    quantity: NDArray[np.float64]
-    unit_price: NDArray[np.float64]
-    salvage: NDArray[np.float64]
-    life: NDArray[np.int64]
-    lifetime_tokens: NDArray[np.float64]  # NaN except for units-of-production rows
-    has_change: NDArray[np.bool_]  # a change of life before the end of the original life
-    change_age: NDArray[np.int64]  # age at the change; equals life where there is none
-    new_life: NDArray[np.int64]  # equals life where there is no change
-
-    @classmethod
-    def from_assets(cls, assets: Sequence[Asset]) -> AssetTable:
-        life = np.array([asset.life_months for asset in assets], dtype=np.int64)
-        stated_change = np.array(
-            [asset.change_age if asset.change_age is not None else asset.life_months for asset in assets], dtype=np.int64
-        )
-        stated_new_life = np.array(
-            [asset.new_life_months if asset.new_life_months is not None else asset.life_months for asset in assets],
-            dtype=np.int64,
-        )
-        # A change of life after the asset is fully depreciated changes nothing.
-        has_change = stated_change < life
-        return cls(
-            assets=tuple(assets),
-            classes=np.array([asset.asset_class for asset in assets]),
-            methods=np.array([asset.method for asset in assets]),
-            purchase=np.array([asset.purchase_index for asset in assets], dtype=np.int64),
-            quantity=np.array([asset.quantity for asset in assets], dtype=float),
-            unit_price=np.array([asset.unit_price for asset in assets], dtype=float),
-            salvage=np.array([asset.salvage for asset in assets], dtype=float),
-            life=life,
-            lifetime_tokens=np.array(
-                [asset.lifetime_tokens if asset.lifetime_tokens is not None else np.nan for asset in assets]
-            ),
-            has_change=has_change,
-            change_age=np.where(has_change, stated_change, life),
-            new_life=np.where(has_change, stated_new_life, life),
-        )
-
-    def __len__(self) -> int:
-        return len(self.assets)
-
-    @property
-    def first_segment_end(self) -> NDArray[np.int64]:
-        """Age at which the original life stops applying: the change, or the end of life."""
-        return np.minimum(self.change_age, self.life)
-
-    @property
-    def end_age(self) -> NDArray[np.int64]:
-        """Age from which nothing more is charged (the new life where it changed)."""
-        return np.where(self.has_change, self.new_life, self.life)
-
-    @property
-    def depreciable(self) -> NDArray[np.float64]:
-        """Cost less salvage of one unit."""
-        return self.unit_price - self.salvage
-
-    @property
-    def straight_line_book_at_change(self) -> NDArray[np.float64]:
-        """Net book value of one unit at the change of life under straight-line; salvage without a change."""
-        charged = self.change_age * (self.unit_price - self.salvage) / self.life
-        return np.where(self.has_change, self.unit_price - charged, self.salvage)
-
-    def accelerators_in_service(self, months: NDArray[np.int64] | int) -> NDArray[np.float64]:
-        """Count the accelerators bought in or before each month (any shape)."""
-        is_accelerator = self.classes == "accelerator"
-        purchase = self.purchase[is_accelerator]
-        order = np.argsort(purchase, kind="stable")
-        cumulative = np.concatenate(([0.0], np.cumsum(self.quantity[is_accelerator][order])))
-        position = np.searchsorted(purchase[order], np.asarray(months), side="right")
-        return cumulative[position]
-
-
-def declining_balance_by_age(
-    cost: NDArray[np.float64],
-    salvage: NDArray[np.float64],
-    life: NDArray[np.int64],
-    ages: int,
-    *,
-    restart_age: NDArray[np.int64] | None = None,
-    restart_life: NDArray[np.int64] | None = None,
-) -> NDArray[np.float64]:
-    """Compute double-declining-balance charges with the switch, for ages 0 .. ages-1.
-
-    Row ``a`` is Excel's ``VDB(cost, salvage, life, k, k + 1, 2, FALSE)`` for each age
-    ``k``, as :func:`tokenbom_xl.engine.declining_balance_charge` computes it. Where
-    ``restart_age`` is below ``life``, the book value left at that age is depreciated
-    afresh over ``restart_life - restart_age`` months from there: a prospective change
-    of useful life. Returns an array of shape (assets, ages).
-    """
-    count = cost.shape[0]
-    out = np.zeros((count, ages))
-    book = cost.astype(float).copy()
-    segment_life = life.astype(float).copy()
-    segment_start = np.zeros(count)
-    switched = np.zeros(count, dtype=bool)
-    straight_line = np.zeros(count)
-    restarts = np.zeros(count, dtype=bool) if restart_age is None else restart_age < life
-    end = life if restart_life is None else np.where(restarts, restart_life, life)
-
-    for age in range(ages):
-        if restart_age is not None:
-            restarting = restarts & (restart_age == age)
-            if restarting.any():
-                segment_life = np.where(restarting, restart_life - restart_age, segment_life)
-                segment_start = np.where(restarting, age, segment_start)
-                switched &= ~restarting
-        remaining = segment_life - (age - segment_start)
-        alive = (remaining > 0) & (age < end)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            declining = np.minimum(book * (DECLINING_BALANCE_FACTOR / segment_life), np.maximum(book - salvage, 0.0))
-            level = np.where(alive, np.maximum(book - salvage, 0.0) / remaining, 0.0)
-        newly = ~switched & (level > declining)
-        straight_line = np.where(newly, level, straight_line)
-        switched |= newly
-        charge = np.where(alive, np.where(switched, straight_line, declining), 0.0)
-        out[:, age] = charge
-        book = book - charge
-    return out
-
-
-def depreciation_by_age(table: AssetTable, usage_by_age: NDArray[np.float64] | None = None) -> NDArray[np.float64]:
-    """Compute each asset's depreciation per unit for every age from 0 to its end of life.
-
-    ``usage_by_age`` (assets x ages) is the tokens each unit serves at each age; only
-    units-of-production rows read it. Returns an array of shape (assets, max end age).
-    """
-    ages = int(table.end_age.max(initial=1))
-    age = np.arange(ages)[None, :]
-    result = np.zeros((len(table), ages))
-
-    # Straight-line: one level charge before the change, another after it.
-    straight = table.methods == "straight-line"
-    if straight.any():
-        before = (table.depreciable / table.life)[:, None]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            after_charge = (table.straight_line_book_at_change - table.salvage) / (table.new_life - table.change_age)
-        after = np.where(table.has_change, after_charge, 0.0)[:, None]
-        first_end = table.first_segment_end[:, None]
-        level = np.where(age < first_end, before, np.where(age < table.end_age[:, None], after, 0.0))
-        result[straight] = level[straight]
-
-    declining = table.methods == "declining-balance"
-    if declining.any():
-        result[declining] = declining_balance_by_age(
-            table.unit_price[declining],
-            table.salvage[declining],
-            table.life[declining],
-            ages,
-            restart_age=table.change_age[declining],
-            restart_life=table.new_life[declining],
-        )
-
-    production = table.methods == "units-of-production"
-    if production.any():
-        if usage_by_age is None:
-            raise ValueError("units-of-production assets need usage_by_age")
-        result[production] = _units_of_production(
-            table.depreciable[production],
-            table.lifetime_tokens[production],
-            table.end_age[production],
-            usage_by_age[production],
-        )
-    return result
-
-
-def _units_of_production(
-    depreciable: NDArray[np.float64],
-    lifetime_tokens: NDArray[np.float64],
-    end_age: NDArray[np.int64],
-    usage: NDArray[np.float64],
-) -> NDArray[np.float64]:
-    """Charge cost less salvage in proportion to tokens, and any remainder in the last month of life."""
-    ages = usage.shape[1]
-    age = np.arange(ages)[None, :]
-    in_service = age < end_age[:, None]
-    cumulative = np.cumsum(np.where(in_service, usage, 0.0), axis=1)
-    accumulated = np.minimum(depreciable[:, None], depreciable[:, None] * cumulative / lifetime_tokens[:, None])
-    previous = np.concatenate((np.zeros((usage.shape[0], 1)), accumulated[:, :-1]), axis=1)
-    charge = accumulated - previous
-    last = age == (end_age[:, None] - 1)
-    charge = np.where(last, depreciable[:, None] - previous, charge)
-    return np.where(in_service, charge, 0.0)
 
 
 # ---------------------------------------------------------------------------
@@ -339,7 +156,9 @@ class QuarterlyRollup:
     cost_per_good_token: NDArray[np.float64]
     floor: NDArray[np.float64]
     exit_rate: NDArray[np.float64]  # cost per good token of the quarter's last period
-    decay: NDArray[np.float64]  # (causes, quarters): the monthly parts summed over the quarter
+    decay: NDArray[
+        np.float64
+    ]  # (causes, quarters): the monthly parts summed over the quarter
     over_recovery: NDArray[np.float64]
     balance_carried_forward: NDArray[np.float64]
 
@@ -356,13 +175,17 @@ class Schedule:
     horizon: Horizon
     table: AssetTable
     restrike: Restrike
-    energy_priced: bool  # energy from kW and a price per kWh (else a stated cost per accelerator)
+    energy_priced: (
+        bool  # energy from kW and a price per kWh (else a stated cost per accelerator)
+    )
     driver_paths: Drivers  # the paths given; a driver without one follows the scenario
 
     # Per asset and period, quantity included; and per asset at the start of the horizon.
     depreciation: NDArray[np.float64]
     opening_accumulated: NDArray[np.float64]
-    opening_usage: NDArray[np.float64]  # tokens per unit before the horizon (units-of-production rows)
+    opening_usage: NDArray[
+        np.float64
+    ]  # tokens per unit before the horizon (units-of-production rows)
 
     # Drivers
     accelerators: NDArray[np.float64]
@@ -371,7 +194,9 @@ class Schedule:
     yield_rate: NDArray[np.float64]
     energy_price_per_kwh: NDArray[np.float64]  # NaN when energy is stated
     wall_kw_per_accelerator: NDArray[np.float64]  # NaN when energy is stated
-    energy_per_accelerator: NDArray[np.float64]  # full-load energy cost of one accelerator
+    energy_per_accelerator: NDArray[
+        np.float64
+    ]  # full-load energy cost of one accelerator
     lifecycle_cycles_per_year: NDArray[np.float64]
     lifecycle_cost_per_cycle: NDArray[np.float64]
     api_price_per_million: NDArray[np.float64]
@@ -404,7 +229,9 @@ class Schedule:
     capacity_variance_per_token: NDArray[np.float64]
 
     # Decay and re-strike
-    decay_steps: NDArray[np.float64]  # (causes - 1, periods): c after substituting causes 1..k
+    decay_steps: NDArray[
+        np.float64
+    ]  # (causes - 1, periods): c after substituting causes 1..k
     decay: NDArray[np.float64]  # (causes, periods)
     recovery: Recovery
 
@@ -458,7 +285,11 @@ def compute_schedule(
             the horizon is out of range, or an energy path lacks its other half.
     """
     restrike = scenario.restrike or Restrike()
-    horizon = Horizon(start=start, months=months, fiscal_year_start_month=restrike.fiscal_year_start_month)
+    horizon = Horizon(
+        start=start,
+        months=months,
+        fiscal_year_start_month=restrike.fiscal_year_start_month,
+    )
     register = _combine_registers(scenario, assets, start)
     table = AssetTable.from_assets(register)
     paths = merge_drivers(scenario.drivers, drivers)
@@ -469,19 +300,14 @@ def compute_schedule(
     _require_accelerators(accelerators, periods, table)
 
     hours = scenario.hours_per_period
-    tokens_per_second = path_values(paths.tokens_per_second, scenario.tokens_per_second, periods)
+    tokens_per_second = path_values(
+        paths.tokens_per_second, scenario.tokens_per_second, periods
+    )
     utilization = path_values(paths.utilization, scenario.utilization, periods)
     yield_rate = path_values(paths.yield_rate, scenario.yield_rate, periods)
 
-    # Depreciation by age for the whole life of every asset, then the horizon's slice.
     by_age = depreciation_by_age(table, _usage_by_age(table, scenario, paths))
-    age = periods[None, :] - table.purchase[:, None]
-    in_range = (age >= 0) & (age < by_age.shape[1])
-    per_unit = np.where(in_range, np.take_along_axis(by_age, np.clip(age, 0, by_age.shape[1] - 1), axis=1), 0.0)
-    depreciation = per_unit * table.quantity[:, None]
-    opening_age = np.clip(start - table.purchase, 0, by_age.shape[1])
-    before_horizon = np.arange(by_age.shape[1])[None, :] < opening_age[:, None]
-    opening_accumulated = (by_age * before_horizon).sum(axis=1) * table.quantity
+    depreciation, opening_accumulated = _depreciation_in_horizon(table, by_age, periods)
     opening_usage = _opening_usage(table, scenario, paths, start)
 
     components = engine.component_costs(scenario)
@@ -490,14 +316,24 @@ def compute_schedule(
     fabric = _fabric(scenario, table, depreciation, silicon)
     facility = components.facility + fit_out
 
-    energy_price, wall_kw, energy_per_accelerator = _energy_drivers(scenario, paths, priced, periods)
+    energy_price, wall_kw, energy_per_accelerator = _energy_drivers(
+        scenario, paths, priced, periods
+    )
     energy_full = accelerators * energy_per_accelerator
     idle = components.idle_fraction
     energy = engine.energy_cost(energy_full, utilization, idle)
 
-    cycles = path_values(paths.lifecycle_cycles_per_year, scenario.model_lifecycle.cycles_per_year, periods)
-    cost_per_cycle = path_values(paths.lifecycle_cost_per_cycle, scenario.model_lifecycle.cost_per_cycle, periods)
-    model_lifecycle = cost_per_cycle * cycles / 12.0 + scenario.model_lifecycle.labour_monthly
+    cycles = path_values(
+        paths.lifecycle_cycles_per_year,
+        scenario.model_lifecycle.cycles_per_year,
+        periods,
+    )
+    cost_per_cycle = path_values(
+        paths.lifecycle_cost_per_cycle, scenario.model_lifecycle.cost_per_cycle, periods
+    )
+    model_lifecycle = (
+        cost_per_cycle * cycles / 12.0 + scenario.model_lifecycle.labour_monthly
+    )
     platform = np.full(months, components.platform)
     operations = np.full(months, components.operations)
 
@@ -510,7 +346,9 @@ def compute_schedule(
     good = engine.good_tokens(capacity, utilization, yield_rate)
     floor = engine.cost_floor(full_cost, capacity)
     variance = engine.capacity_variance(fixed, utilization, idle * energy_full)
-    cost_per_good_token = engine.cost_per_good_token(total, capacity, utilization, yield_rate)
+    cost_per_good_token = engine.cost_per_good_token(
+        total, capacity, utilization, yield_rate
+    )
 
     inputs = {
         "depreciation": depreciation_total,
@@ -531,7 +369,12 @@ def compute_schedule(
         opening_balance=restrike.opening_balance,
     )
 
-    logger.info("computed a schedule of %d months from %s over %d assets", months, month_label(start), len(table))
+    logger.info(
+        "computed a schedule of %d months from %s over %d assets",
+        months,
+        month_label(start),
+        len(table),
+    )
     return Schedule(
         scenario=scenario,
         horizon=horizon,
@@ -551,7 +394,9 @@ def compute_schedule(
         energy_per_accelerator=energy_per_accelerator,
         lifecycle_cycles_per_year=cycles,
         lifecycle_cost_per_cycle=cost_per_cycle,
-        api_price_per_million=path_values(paths.api_price_per_million, scenario.api_price_per_million, periods),
+        api_price_per_million=path_values(
+            paths.api_price_per_million, scenario.api_price_per_million, periods
+        ),
         silicon=silicon,
         fabric=fabric,
         fit_out=fit_out,
@@ -567,7 +412,8 @@ def compute_schedule(
         total=total,
         full_cost=full_cost,
         capacity=capacity,
-        tokens_made_per_accelerator=engine.token_capacity(1.0, tokens_per_second, hours) * utilization,
+        tokens_made_per_accelerator=engine.token_capacity(1.0, tokens_per_second, hours)
+        * utilization,
         tokens_made=capacity * utilization,
         good_tokens=good,
         cost_per_good_token=cost_per_good_token,
@@ -581,7 +427,29 @@ def compute_schedule(
     )
 
 
-def _combine_registers(scenario: Scenario, assets: Sequence[Asset] | None, start: int) -> tuple[Asset, ...]:
+def _depreciation_in_horizon(
+    table: AssetTable, by_age: NDArray[np.float64], periods: NDArray[np.int64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Slice each asset's depreciation by age to the horizon, quantity included.
+
+    Returns the charges (assets x periods) and what each asset was charged before the
+    first period.
+    """
+    ages = by_age.shape[1]
+    age = periods[None, :] - table.purchase[:, None]
+    in_range = (age >= 0) & (age < ages)
+    per_unit = np.where(
+        in_range, np.take_along_axis(by_age, np.clip(age, 0, ages - 1), axis=1), 0.0
+    )
+    opening_age = np.clip(periods[0] - table.purchase, 0, ages)
+    before_horizon = np.arange(ages)[None, :] < opening_age[:, None]
+    opening_accumulated = (by_age * before_horizon).sum(axis=1) * table.quantity
+    return per_unit * table.quantity[:, None], opening_accumulated
+
+
+def _combine_registers(
+    scenario: Scenario, assets: Sequence[Asset] | None, start: int
+) -> tuple[Asset, ...]:
     from_scenario = tuple(scenario.assets or ())
     from_file = tuple(assets or ())
     seen = {asset.asset_id for asset in from_scenario}
@@ -609,7 +477,9 @@ def _combine_registers(scenario: Scenario, assets: Sequence[Asset] | None, start
     )
 
 
-def _require_accelerators(accelerators: NDArray[np.float64], periods: NDArray[np.int64], table: AssetTable) -> None:
+def _require_accelerators(
+    accelerators: NDArray[np.float64], periods: NDArray[np.int64], table: AssetTable
+) -> None:
     empty = np.flatnonzero(accelerators <= 0)
     if empty.size == 0:
         return
@@ -633,9 +503,9 @@ def _energy_is_priced(scenario: Scenario, paths: Drivers) -> bool:
     has_power = paths.wall_kw_per_accelerator is not None
     if has_price != has_power:
         raise InputError(
-            "drivers: the scenario states its energy cost directly ([energy] basis = \"stated\"), so an "
+            'drivers: the scenario states its energy cost directly ([energy] basis = "stated"), so an '
             "energy_price_per_kwh path needs a wall_kw_per_accelerator path and the other way round; "
-            "give both, or use [energy] basis = \"physical\""
+            'give both, or use [energy] basis = "physical"'
         )
     return has_price
 
@@ -653,14 +523,19 @@ def _energy_drivers(
         default_price = energy_basis.price_per_kwh
         default_kw = energy_basis.full_load_kw / scenario.accelerators
     else:
-        default_price = default_kw = np.nan  # both paths are given; see _energy_is_priced
+        default_price = default_kw = (
+            np.nan
+        )  # both paths are given; see _energy_is_priced
     price = path_values(paths.energy_price_per_kwh, default_price, months)
     kw = path_values(paths.wall_kw_per_accelerator, default_kw, months)
     return price, kw, engine.energy_full_cost(kw, scenario.hours_per_period, price)
 
 
 def _fabric(
-    scenario: Scenario, table: AssetTable, depreciation: NDArray[np.float64], silicon: NDArray[np.float64]
+    scenario: Scenario,
+    table: AssetTable,
+    depreciation: NDArray[np.float64],
+    silicon: NDArray[np.float64],
 ) -> NDArray[np.float64]:
     """Fabric rows of the register, or else the scenario's Fabric basis in every period."""
     is_fabric = table.classes == "fabric"
@@ -671,37 +546,53 @@ def _fabric(
         return silicon * basis.share_of_silicon
     if isinstance(basis, FabricCapex):
         return np.full(silicon.shape, basis.capex / basis.life_months)
-    raise TypeError(basis)  # pragma: no cover - the scenario model admits no other basis
+    raise TypeError(
+        basis
+    )  # pragma: no cover - the scenario model admits no other basis
 
 
 def _tokens_per_unit(
-    table: AssetTable, rows: NDArray[np.bool_], months: NDArray[np.int64], scenario: Scenario, paths: Drivers
+    table: AssetTable,
+    rows: NDArray[np.bool_],
+    months: NDArray[np.int64],
+    scenario: Scenario,
+    paths: Drivers,
 ) -> NDArray[np.float64]:
     """Tokens each unit of the chosen rows serves in the given months (same shape as ``months``).
 
     An accelerator serves the tokens it makes; fabric and facility fit-out serve the
     tokens of the whole factory.
     """
-    throughput = path_values(paths.tokens_per_second, scenario.tokens_per_second, months)
+    throughput = path_values(
+        paths.tokens_per_second, scenario.tokens_per_second, months
+    )
     utilization = path_values(paths.utilization, scenario.utilization, months)
-    per_accelerator = engine.token_capacity(1.0, throughput, scenario.hours_per_period) * utilization
+    per_accelerator = (
+        engine.token_capacity(1.0, throughput, scenario.hours_per_period) * utilization
+    )
     factory = table.accelerators_in_service(months) * per_accelerator
     is_accelerator = (table.classes[rows] == "accelerator")[:, None]
     return np.where(is_accelerator, per_accelerator, factory)
 
 
-def _usage_by_age(table: AssetTable, scenario: Scenario, paths: Drivers) -> NDArray[np.float64] | None:
+def _usage_by_age(
+    table: AssetTable, scenario: Scenario, paths: Drivers
+) -> NDArray[np.float64] | None:
     production = table.methods == "units-of-production"
     if not production.any():
         return None
     ages = int(table.end_age.max(initial=1))
     months = table.purchase[:, None] + np.arange(ages)[None, :]
     usage = np.zeros((len(table), ages))
-    usage[production] = _tokens_per_unit(table, production, months[production], scenario, paths)
+    usage[production] = _tokens_per_unit(
+        table, production, months[production], scenario, paths
+    )
     return usage
 
 
-def _opening_usage(table: AssetTable, scenario: Scenario, paths: Drivers, start: int) -> NDArray[np.float64]:
+def _opening_usage(
+    table: AssetTable, scenario: Scenario, paths: Drivers, start: int
+) -> NDArray[np.float64]:
     """Tokens each unit served before ``start`` while in service (units-of-production rows; else 0)."""
     opening = np.zeros(len(table))
     production = table.methods == "units-of-production"
@@ -717,7 +608,10 @@ def _opening_usage(table: AssetTable, scenario: Scenario, paths: Drivers, start:
 
 
 def _decay(
-    inputs: dict[str, NDArray[np.float64]], cost_per_good_token: NDArray[np.float64], idle: float, hours: float
+    inputs: dict[str, NDArray[np.float64]],
+    cost_per_good_token: NDArray[np.float64],
+    idle: float,
+    hours: float,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Split each period's change in cost per good token by cause (see the module docstring)."""
     count = cost_per_good_token.shape[0]
@@ -743,11 +637,24 @@ def _decay(
     return steps, parts
 
 
-def _cost_per_good_token_of(values: dict[str, NDArray[np.float64]], idle: float, hours: float) -> NDArray[np.float64]:
+def _cost_per_good_token_of(
+    values: dict[str, NDArray[np.float64]], idle: float, hours: float
+) -> NDArray[np.float64]:
     fleet = values["fleet"]
     utilization = values["utilization"]
-    cost = values["depreciation"] + values["other"] + fleet * values["energy_price"] * (idle + (1.0 - idle) * utilization)
-    good = fleet * values["throughput"] * engine.SECONDS_PER_HOUR * hours * utilization * values["yield"]
+    cost = (
+        values["depreciation"]
+        + values["other"]
+        + fleet * values["energy_price"] * (idle + (1.0 - idle) * utilization)
+    )
+    good = (
+        fleet
+        * values["throughput"]
+        * engine.SECONDS_PER_HOUR
+        * hours
+        * utilization
+        * values["yield"]
+    )
     return cost / good
 
 
@@ -769,7 +676,9 @@ def _quarterly(schedule: Schedule) -> QuarterlyRollup:
         labels=[label for label, _, _ in quarters],
         first=first,
         stop=stop,
-        components={key: total_of(values) for key, _, values in schedule.component_rows()},
+        components={
+            key: total_of(values) for key, _, values in schedule.component_rows()
+        },
         total=total,
         full_cost=full_cost,
         capacity=capacity,

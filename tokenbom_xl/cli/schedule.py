@@ -27,10 +27,18 @@ DEFAULT_MONTHS = 36
     help="Driver paths CSV: a month column and one column per driver. A column replaces the "
     "scenario's [drivers] path of the same name.",
 )
-@click.option("--from", "first_month", required=True, metavar="YYYY-MM", help="First month of the schedule.")
+@click.option(
+    "--from",
+    "first_month",
+    required=True,
+    metavar="YYYY-MM",
+    help="First month of the schedule.",
+)
 @click.option(
     "--months",
-    type=click.IntRange(min=1, max=600),  # schedule.MAX_MONTHS; importing it would slow start-up
+    type=click.IntRange(
+        min=1, max=600
+    ),  # schedule.MAX_MONTHS; importing it would slow start-up
     default=DEFAULT_MONTHS,
     show_default=True,
     help="Number of months in the schedule.",
@@ -72,12 +80,16 @@ def schedule(
     try:
         start = parse_month(first_month.strip())
     except ValueError:
-        raise InputError(f"--from = {first_month!r} is invalid; give the first month as YYYY-MM, such as 2026-01") from None
+        raise InputError(
+            f"--from = {first_month!r} is invalid; give the first month as YYYY-MM, such as 2026-01"
+        ) from None
 
     model = load_scenario(scenario)
     assets = read_asset_register(assets_file) if assets_file is not None else None
     drivers = read_driver_csv(drivers_file) if drivers_file is not None else None
-    result = compute_schedule(model, start=start, months=months, assets=assets, drivers=drivers)
+    result = compute_schedule(
+        model, start=start, months=months, assets=assets, drivers=drivers
+    )
     target = output or Path("workbooks") / f"token_bom_schedule_{scenario.stem}.xlsx"
     written = write_workbook(build_workbook(model, schedule=result), target)
     if quiet:
@@ -120,5 +132,7 @@ def summary_lines(result) -> list[str]:
         ]
         lines.append("  by cause: " + ", ".join(parts))
     balance = result.recovery.balance_carried_forward[-1]
-    lines.append(f"  balance carried forward after {result.labels[-1]}: {currency_text(balance, cur, decimals=2)}")
+    lines.append(
+        f"  balance carried forward after {result.labels[-1]}: {currency_text(balance, cur, decimals=2)}"
+    )
     return lines

@@ -29,7 +29,8 @@ from openpyxl.styles import NamedStyle
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from tokenbom_xl.schedule import Schedule, declining_balance_by_age
+from tokenbom_xl.depreciation import declining_balance_by_age
+from tokenbom_xl.schedule import Schedule
 from tokenbom_xl.workbook import style
 from tokenbom_xl.workbook.context import BuildContext, write_text
 
@@ -64,17 +65,23 @@ _COLUMN_HEADERS: tuple[tuple[str, str], ...] = (
     ("book_at_change", "Net book value per unit at the change"),
     ("charge_after", "Monthly charge after the change, straight-line"),
     ("opening_tokens", "Tokens per unit before the first month"),
-    ("tokens_before_purchase", "Tokens since the first month, before the purchase month"),
+    (
+        "tokens_before_purchase",
+        "Tokens since the first month, before the purchase month",
+    ),
     ("opening_accumulated", "Accumulated depreciation before the first month"),
     ("horizon_depreciation", "Depreciation in the schedule"),
     ("cost_less_salvage", "Cost less salvage"),
     ("closing_book_value", "Net book value after the last month"),
 )
 COLUMNS: tuple[tuple[str, str, str], ...] = tuple(
-    (key, get_column_letter(position), header) for position, (key, header) in enumerate(_COLUMN_HEADERS, start=1)
+    (key, get_column_letter(position), header)
+    for position, (key, header) in enumerate(_COLUMN_HEADERS, start=1)
 )
 COLUMN = {key: letter for key, letter, _ in COLUMNS}
-GRID_FIRST_COLUMN = len(COLUMNS) + 2  # one empty column between the roll-forward and the grid
+GRID_FIRST_COLUMN = (
+    len(COLUMNS) + 2
+)  # one empty column between the roll-forward and the grid
 
 # A named style applies the input look (fill, blue text, unlocked) in one assignment.
 # With openpyxl 3.1.5 that took a quarter of the time of setting the three attributes
@@ -120,7 +127,7 @@ class AssetRange:
         age = f"({period_index}-{self.column('purchase_offset')})"
         first_end = self.column("first_end")
         return (
-            f"SUMPRODUCT(({self.column('asset_class')}=\"{asset_class}\")*({self.column('method')}=\"straight-line\")"
+            f'SUMPRODUCT(({self.column("asset_class")}="{asset_class}")*({self.column("method")}="straight-line")'
             f"*(({age}>=0)*({age}<{first_end})*{self.column('charge_before')}"
             f"+({age}>={first_end})*({age}<{self.column('end_age')})*{self.column('charge_after')}))"
         )
@@ -148,7 +155,10 @@ def write_assets_sheet(
     Schedule cell of tokens made that month, such as ``"Schedule!E40"``. The
     units-of-production rows count their tokens from there.
     """
-    ws = ctx.add_sheet(SHEET, "The asset register, each asset's roll-forward and its monthly depreciation")
+    ws = ctx.add_sheet(
+        SHEET,
+        "The asset register, each asset's roll-forward and its monthly depreciation",
+    )
     ws["A1"] = "Assets"
     ws["A1"].font = style.TITLE_FONT
     ws["A2"] = (
@@ -170,7 +180,12 @@ def write_assets_sheet(
 
     if INPUT_STYLE not in ctx.workbook.named_styles:
         ctx.workbook.add_named_style(
-            NamedStyle(name=INPUT_STYLE, font=style.INPUT_FONT, fill=style.INPUT_FILL, protection=style.UNLOCKED)
+            NamedStyle(
+                name=INPUT_STYLE,
+                font=style.INPUT_FONT,
+                fill=style.INPUT_FILL,
+                protection=style.UNLOCKED,
+            )
         )
     for position in range(len(schedule.table)):
         _write_asset_row(ctx, ws, schedule, position, FIRST_ASSET_ROW + position)
@@ -180,7 +195,9 @@ def write_assets_sheet(
     style.set_column_widths(ws, widths)
     for period in range(schedule.horizon.months):
         ws.column_dimensions[grid_letter(period)].width = 12
-    style.finish_sheet(ws, freeze=f"D{FIRST_ASSET_ROW}", title_rows=f"{HEADER_ROW}:{HEADER_ROW}")
+    style.finish_sheet(
+        ws, freeze=f"D{FIRST_ASSET_ROW}", title_rows=f"{HEADER_ROW}:{HEADER_ROW}"
+    )
     return asset_range(schedule)
 
 
@@ -194,7 +211,10 @@ def _write_period_rows(
     label_column = get_column_letter(GRID_FIRST_COLUMN - 2)
     for row, label in (
         (PERIOD_INDEX_ROW, "Period (0 = first month)"),
-        (TOKENS_PER_ACCELERATOR_ROW, "Tokens made per accelerator since the first month"),
+        (
+            TOKENS_PER_ACCELERATOR_ROW,
+            "Tokens made per accelerator since the first month",
+        ),
         (FACTORY_TOKENS_ROW, "Tokens made by the factory since the first month"),
     ):
         ws[f"{label_column}{row}"] = label
@@ -208,7 +228,9 @@ def _write_period_rows(
         ctx.formula(
             ws,
             f"{letter}{TOKENS_PER_ACCELERATOR_ROW}",
-            "=" + running.format(row=TOKENS_PER_ACCELERATOR_ROW) + tokens_per_accelerator(period),
+            "="
+            + running.format(row=TOKENS_PER_ACCELERATOR_ROW)
+            + tokens_per_accelerator(period),
             per_accelerator[period],
             style.TOKENS,
         )
@@ -221,7 +243,9 @@ def _write_period_rows(
         )
 
 
-def _write_asset_row(ctx: BuildContext, ws: Worksheet, schedule: Schedule, position: int, row: int) -> None:
+def _write_asset_row(
+    ctx: BuildContext, ws: Worksheet, schedule: Schedule, position: int, row: int
+) -> None:
     table = schedule.table
     asset = table.assets[position]
     money = ctx.money
@@ -242,11 +266,23 @@ def _write_asset_row(ctx: BuildContext, ws: Worksheet, schedule: Schedule, posit
     )
     if asset.life_change_month is not None:
         change = _month_index(c["life_change_month"])
-        ctx.formula(ws, c["change_age"], f"={change}-{purchase}", float(asset.change_age), style.INTEGER)
+        ctx.formula(
+            ws,
+            c["change_age"],
+            f"={change}-{purchase}",
+            float(asset.change_age),
+            style.INTEGER,
+        )
         first_end = f"=MIN({c['change_age']},{c['life_months']})"
     else:
         first_end = f"={c['life_months']}"
-    ctx.formula(ws, c["first_end"], first_end, float(table.first_segment_end[position]), style.INTEGER)
+    ctx.formula(
+        ws,
+        c["first_end"],
+        first_end,
+        float(table.first_segment_end[position]),
+        style.INTEGER,
+    )
     ctx.formula(
         ws,
         c["end_age"],
@@ -258,7 +294,13 @@ def _write_asset_row(ctx: BuildContext, ws: Worksheet, schedule: Schedule, posit
     # Amounts per unit and per month.
     unit_depreciable = float(table.depreciable[position])
     quantity = float(table.quantity[position])
-    ctx.formula(ws, c["depreciable"], f"={c['unit_price']}-{c['salvage']}", unit_depreciable, money)
+    ctx.formula(
+        ws,
+        c["depreciable"],
+        f"={c['unit_price']}-{c['salvage']}",
+        unit_depreciable,
+        money,
+    )
     if level:
         ctx.formula(
             ws,
@@ -280,12 +322,17 @@ def _write_asset_row(ctx: BuildContext, ws: Worksheet, schedule: Schedule, posit
             ws,
             c["charge_after"],
             f"={c['quantity']}*({c['book_at_change']}-{c['salvage']})/({c['new_life_months']}-{c['change_age']})",
-            quantity * (book - asset.salvage) / (asset.new_life_months - asset.change_age),  # type: ignore[operator]
+            quantity
+            * (book - asset.salvage)
+            / (asset.new_life_months - asset.change_age),  # type: ignore[operator]
             money,
         )
     if changed and asset.method == "declining-balance":
         charges = declining_balance_by_age(
-            table.unit_price[[position]], table.salvage[[position]], table.life[[position]], int(asset.change_age)
+            table.unit_price[[position]],
+            table.salvage[[position]],
+            table.life[[position]],
+            int(asset.change_age),
         )
         ctx.formula(
             ws,
@@ -310,20 +357,36 @@ def _write_asset_row(ctx: BuildContext, ws: Worksheet, schedule: Schedule, posit
     else:
         horizon_formula = f"=SUM({grid_letter(0)}{row}:{grid_letter(schedule.horizon.months - 1)}{row})"
     ctx.formula(ws, c["horizon_depreciation"], horizon_formula, in_horizon, money)
-    ctx.formula(ws, c["cost_less_salvage"], f"={c['quantity']}*{c['depreciable']}", quantity * unit_depreciable, money)
+    ctx.formula(
+        ws,
+        c["cost_less_salvage"],
+        f"={c['quantity']}*{c['depreciable']}",
+        quantity * unit_depreciable,
+        money,
+    )
     ctx.formula(
         ws,
         c["closing_book_value"],
         f"={c['quantity']}*{c['unit_price']}-{c['opening_accumulated']}-{c['horizon_depreciation']}",
-        quantity * asset.unit_price - float(schedule.opening_accumulated[position]) - in_horizon,
+        quantity * asset.unit_price
+        - float(schedule.opening_accumulated[position])
+        - in_horizon,
         money,
     )
 
     if level:
         return
-    usage_row = TOKENS_PER_ACCELERATOR_ROW if asset.asset_class == "accelerator" else FACTORY_TOKENS_ROW
+    usage_row = (
+        TOKENS_PER_ACCELERATOR_ROW
+        if asset.asset_class == "accelerator"
+        else FACTORY_TOKENS_ROW
+    )
     grid_row = _GridRow(
-        asset.method, row, usage_row, int(table.change_age[position]) if changed else None, int(table.end_age[position])
+        asset.method,
+        row,
+        usage_row,
+        int(table.change_age[position]) if changed else None,
+        int(table.end_age[position]),
     )
     values = schedule.depreciation[position]
     # Formulas only in the months of the asset's life: outside them the charge is 0,
@@ -334,11 +397,21 @@ def _write_asset_row(ctx: BuildContext, ws: Worksheet, schedule: Schedule, posit
     for period in range(first, stop):
         letter = grid_letter(period)
         previous = grid_letter(period - 1) if period else None
-        ctx.formula(ws, f"{letter}{row}", grid_row.formula(letter, previous, period - offset), values[period], money)
+        ctx.formula(
+            ws,
+            f"{letter}{row}",
+            grid_row.formula(letter, previous, period - offset),
+            values[period],
+            money,
+        )
 
 
 def _write_tokens_before_purchase(
-    ctx: BuildContext, ws: Worksheet, schedule: Schedule, position: int, c: dict[str, str]
+    ctx: BuildContext,
+    ws: Worksheet,
+    schedule: Schedule,
+    position: int,
+    c: dict[str, str],
 ) -> None:
     """Write the running token count just before a units-of-production asset's purchase month.
 
@@ -347,7 +420,9 @@ def _write_tokens_before_purchase(
     """
     offset = int(schedule.table.purchase[position] - schedule.horizon.start)
     is_accelerator = schedule.table.classes[position] == "accelerator"
-    usage = schedule.tokens_made_per_accelerator if is_accelerator else schedule.tokens_made
+    usage = (
+        schedule.tokens_made_per_accelerator if is_accelerator else schedule.tokens_made
+    )
     usage_row = TOKENS_PER_ACCELERATOR_ROW if is_accelerator else FACTORY_TOKENS_ROW
     before = float(np.sum(usage[: max(offset, 0)]))
     running = f"${grid_letter(0)}${usage_row}:${grid_letter(schedule.horizon.months - 1)}${usage_row}"
@@ -360,7 +435,9 @@ def _write_tokens_before_purchase(
     )
 
 
-def _write_register_cells(ws: Worksheet, asset, c: dict[str, str], money: str, *, timing_editable: bool) -> None:
+def _write_register_cells(
+    ws: Worksheet, asset, c: dict[str, str], money: str, *, timing_editable: bool
+) -> None:
     """Write the register's own values: text literally, numbers as values, inputs styled.
 
     Without ``timing_editable``, the purchase month and the lives are locked, because
@@ -381,7 +458,12 @@ def _write_register_cells(ws: Worksheet, asset, c: dict[str, str], money: str, *
         ws[c["new_life_months"]] = asset.new_life_months
     structural = {"asset_class", "method"}
     if not timing_editable:
-        structural |= {"purchase_month", "life_months", "life_change_month", "new_life_months"}
+        structural |= {
+            "purchase_month",
+            "life_months",
+            "life_change_month",
+            "new_life_months",
+        }
     for key in _INPUT_COLUMNS:
         if key not in structural:
             ws[c[key]].style = INPUT_STYLE
@@ -405,14 +487,10 @@ def _level_total(c: dict[str, str], changed: bool) -> str:
     periods 0 .. schedule_months - 1, that is ages -offset .. schedule_months - 1 - offset.
     """
     offset = c["purchase_offset"]
-    before = (
-        f"{c['charge_before']}*MAX(0,MIN({c['first_end']},schedule_months-{offset})-MAX(0,-{offset}))"
-    )
+    before = f"{c['charge_before']}*MAX(0,MIN({c['first_end']},schedule_months-{offset})-MAX(0,-{offset}))"
     if not changed:
         return f"={before}"
-    after = (
-        f"{c['charge_after']}*MAX(0,MIN({c['end_age']},schedule_months-{offset})-MAX({c['first_end']},-{offset}))"
-    )
+    after = f"{c['charge_after']}*MAX(0,MIN({c['end_age']},schedule_months-{offset})-MAX({c['first_end']},-{offset}))"
     return f"={before}+{after}"
 
 
@@ -425,12 +503,21 @@ class _GridRow:
     then, which keeps each formula short.
     """
 
-    def __init__(self, method: str, row: int, usage_row: int, change_age: int | None, end_age: int) -> None:
+    def __init__(
+        self,
+        method: str,
+        row: int,
+        usage_row: int,
+        change_age: int | None,
+        end_age: int,
+    ) -> None:
         if method not in ("declining-balance", "units-of-production"):
             raise ValueError(f"no monthly formula for method {method!r}")
         self.method = method
         self.usage_row = usage_row
-        self.change_age = change_age  # None without a change before the end of the original life
+        self.change_age = (
+            change_age  # None without a change before the end of the original life
+        )
         self.end_age = end_age
         self.c = {key: f"${letter}{row}" for key, letter, _ in COLUMNS}
 

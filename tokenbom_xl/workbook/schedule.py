@@ -21,7 +21,6 @@ from tokenbom_xl.scenario import EnergyPhysical, FabricCapex, FabricShare
 from tokenbom_xl.schedule import CAUSES, Schedule
 from tokenbom_xl.workbook import style
 from tokenbom_xl.workbook.assets import AssetRange, asset_range, write_assets_sheet
-from tokenbom_xl.workbook.checks import close
 from tokenbom_xl.workbook.context import BuildContext, write_text
 from tokenbom_xl.workbook.schedule_layout import (
     FIRST_PERIOD_COLUMN,
@@ -56,8 +55,12 @@ def write_schedule_sheets(ctx: BuildContext, schedule: Schedule) -> None:
     write_assets_sheet(
         ctx,
         schedule,
-        tokens_per_accelerator=lambda period: f"{SHEET}!{period_letter(period)}{layout['tokens_per_accelerator']}",
-        factory_tokens=lambda period: f"{SHEET}!{period_letter(period)}{layout['tokens_made']}",
+        tokens_per_accelerator=lambda period: (
+            f"{SHEET}!{period_letter(period)}{layout['tokens_per_accelerator']}"
+        ),
+        factory_tokens=lambda period: (
+            f"{SHEET}!{period_letter(period)}{layout['tokens_made']}"
+        ),
     )
 
 
@@ -69,7 +72,8 @@ class _ScheduleWriter:
         self.assets: AssetRange = asset_range(schedule)
         self.layout = ScheduleLayout(schedule)
         self.ws: Worksheet = ctx.add_sheet(
-            SHEET, "The BOM re-struck for every month, its decay by cause, and the fixed-rate recovery"
+            SHEET,
+            "The BOM re-struck for every month, its decay by cause, and the fixed-rate recovery",
         )
         self.last = period_letter(self.months - 1)
 
@@ -80,10 +84,14 @@ class _ScheduleWriter:
         """Return the cell of row ``key`` in period ``period``, such as ``E21``."""
         return f"{period_letter(period)}{self.layout[key]}"
 
-    def horizon_sum(self, key: str, values: np.ndarray, *, from_period: int = 0) -> tuple[str, float]:
+    def horizon_sum(
+        self, key: str, values: np.ndarray, *, from_period: int = 0
+    ) -> tuple[str, float]:
         """Return the horizon column's formula and value: the row summed over the months."""
         row = self.layout[key]
-        return f"=SUM({period_letter(from_period)}{row}:{self.last}{row})", float(np.sum(values[from_period:]))
+        return f"=SUM({period_letter(from_period)}{row}:{self.last}{row})", float(
+            np.sum(values[from_period:])
+        )
 
     def row(
         self,
@@ -108,9 +116,18 @@ class _ScheduleWriter:
         if bold:
             ws[f"A{row}"].font = style.TOTAL_FONT
         for period in periods if periods is not None else range(self.months):
-            self.ctx.formula(ws, self.ref(key, period), formula(period), values[period], number_format, bold=bold)
+            self.ctx.formula(
+                ws,
+                self.ref(key, period),
+                formula(period),
+                values[period],
+                number_format,
+                bold=bold,
+            )
         if horizon is not None:
-            self.ctx.formula(ws, f"D{row}", horizon[0], horizon[1], number_format, bold=bold)
+            self.ctx.formula(
+                ws, f"D{row}", horizon[0], horizon[1], number_format, bold=bold
+            )
 
     def driver_row(
         self,
@@ -125,7 +142,9 @@ class _ScheduleWriter:
     ) -> None:
         """Write a driver row: input values where a path was given, else ``=follow`` in every month."""
         if not given:
-            self.row(key, label, "", unit, lambda _: f"={follow}", values, number_format)
+            self.row(
+                key, label, "", unit, lambda _: f"={follow}", values, number_format
+            )
             return
         row = self.layout[key]
         ws = self.ws
@@ -159,7 +178,11 @@ class _ScheduleWriter:
         columns = max(self.months, len(self.schedule.quarterly.labels))
         widths.update({period_letter(period): 16 for period in range(columns)})
         style.set_column_widths(self.ws, widths)
-        style.finish_sheet(self.ws, freeze=f"{period_letter(0)}{PERIOD_ROW}", title_rows=f"{HEADER_ROW}:{HEADER_ROW}")
+        style.finish_sheet(
+            self.ws,
+            freeze=f"{period_letter(0)}{PERIOD_ROW}",
+            title_rows=f"{HEADER_ROW}:{HEADER_ROW}",
+        )
 
     def _write_title(self) -> None:
         ws = self.ws
@@ -173,13 +196,21 @@ class _ScheduleWriter:
         ws["B3"].fill = style.STRUCTURAL_FILL
         ws["C3"] = "month index"
         self.ctx.formula(
-            ws, "D3", "=VALUE(LEFT(B3,4))*12+VALUE(MID(B3,6,2))-1", float(schedule.horizon.start), style.INTEGER,
+            ws,
+            "D3",
+            "=VALUE(LEFT(B3,4))*12+VALUE(MID(B3,6,2))-1",
+            float(schedule.horizon.start),
+            style.INTEGER,
             name="schedule_start_index",
         )
         ws["E3"] = "Months"
         self.ctx.formula(
-            ws, "F3", f"=COUNT({period_letter(0)}{PERIOD_ROW}:{self.last}{PERIOD_ROW})", float(self.months),
-            style.INTEGER, name="schedule_months",
+            ws,
+            "F3",
+            f"=COUNT({period_letter(0)}{PERIOD_ROW}:{self.last}{PERIOD_ROW})",
+            float(self.months),
+            style.INTEGER,
+            name="schedule_months",
         )
         ws["A4"] = (
             "Each month is re-struck from the asset register and that month's drivers. Decay parts "
@@ -208,24 +239,43 @@ class _ScheduleWriter:
 
         assets = self.assets
         self.row(
-            "accelerators", "Accelerators in service", "N", "accelerators",
+            "accelerators",
+            "Accelerators in service",
+            "N",
+            "accelerators",
             lambda p: (
-                f"=SUMIFS({assets.column('quantity')},{assets.column('asset_class')},\"accelerator\","
-                f"{assets.column('purchase_offset')},\"<=\"&{period_letter(p)}${PERIOD_ROW})"
+                f'=SUMIFS({assets.column("quantity")},{assets.column("asset_class")},"accelerator",'
+                f'{assets.column("purchase_offset")},"<="&{period_letter(p)}${PERIOD_ROW})'
             ),
-            s.accelerators, style.TOKENS,
+            s.accelerators,
+            style.TOKENS,
         )
         self.driver_row(
-            "tokens_per_second", "Tokens per second per accelerator", "tokens/s", s.tokens_per_second, style.NUMBER,
-            given=paths.tokens_per_second is not None, follow="tokens_per_second",
+            "tokens_per_second",
+            "Tokens per second per accelerator",
+            "tokens/s",
+            s.tokens_per_second,
+            style.NUMBER,
+            given=paths.tokens_per_second is not None,
+            follow="tokens_per_second",
         )
         self.driver_row(
-            "utilization", "Utilization U", "fraction", s.utilization, style.PERCENT,
-            given=paths.utilization is not None, follow="utilization",
+            "utilization",
+            "Utilization U",
+            "fraction",
+            s.utilization,
+            style.PERCENT,
+            given=paths.utilization is not None,
+            follow="utilization",
         )
         self.driver_row(
-            "yield_rate", "Yield Y", "fraction", s.yield_rate, style.PERCENT,
-            given=paths.yield_rate is not None, follow="yield_rate",
+            "yield_rate",
+            "Yield Y",
+            "fraction",
+            s.yield_rate,
+            style.PERCENT,
+            given=paths.yield_rate is not None,
+            follow="yield_rate",
         )
 
         # Energy: kW x hours x price per accelerator, or the stated cost per accelerator.
@@ -236,12 +286,22 @@ class _ScheduleWriter:
             else:
                 kw_follow = "energy_it_kw*energy_pue/accelerators"
             self.driver_row(
-                "wall_kw", "Full-load power per accelerator at the wall", "kW", s.wall_kw_per_accelerator, "0.000",
-                given=paths.wall_kw_per_accelerator is not None, follow=kw_follow,
+                "wall_kw",
+                "Full-load power per accelerator at the wall",
+                "kW",
+                s.wall_kw_per_accelerator,
+                "0.000",
+                given=paths.wall_kw_per_accelerator is not None,
+                follow=kw_follow,
             )
             self.driver_row(
-                "energy_price", "Energy price", f"{cur}/kWh", s.energy_price_per_kwh, "0.0000",
-                given=paths.energy_price_per_kwh is not None, follow="energy_price_per_kwh",
+                "energy_price",
+                "Energy price",
+                f"{cur}/kWh",
+                s.energy_price_per_kwh,
+                "0.0000",
+                given=paths.energy_price_per_kwh is not None,
+                follow="energy_price_per_kwh",
             )
 
         def energy_formula(p: int) -> str:
@@ -250,21 +310,41 @@ class _ScheduleWriter:
             return "=cost_energy_full/accelerators"
 
         self.row(
-            "energy_per_accelerator", "Full-load energy cost per accelerator", "e", f"{cur}/month",
-            energy_formula, s.energy_per_accelerator, money,
+            "energy_per_accelerator",
+            "Full-load energy cost per accelerator",
+            "e",
+            f"{cur}/month",
+            energy_formula,
+            s.energy_per_accelerator,
+            money,
         )
 
         self.driver_row(
-            "cycles", "Model lifecycle cycles per year", "cycles/year", s.lifecycle_cycles_per_year, style.NUMBER,
-            given=paths.lifecycle_cycles_per_year is not None, follow="model_lifecycle_cycles_per_year",
+            "cycles",
+            "Model lifecycle cycles per year",
+            "cycles/year",
+            s.lifecycle_cycles_per_year,
+            style.NUMBER,
+            given=paths.lifecycle_cycles_per_year is not None,
+            follow="model_lifecycle_cycles_per_year",
         )
         self.driver_row(
-            "cost_per_cycle", "Model lifecycle cost per cycle", cur, s.lifecycle_cost_per_cycle, money,
-            given=paths.lifecycle_cost_per_cycle is not None, follow="model_lifecycle_cost_per_cycle",
+            "cost_per_cycle",
+            "Model lifecycle cost per cycle",
+            cur,
+            s.lifecycle_cost_per_cycle,
+            money,
+            given=paths.lifecycle_cost_per_cycle is not None,
+            follow="model_lifecycle_cost_per_cycle",
         )
         self.driver_row(
-            "api_price", "API price per million tokens", f"{cur}/M", s.api_price_per_million, per_million,
-            given=paths.api_price_per_million is not None, follow="api_price_per_million",
+            "api_price",
+            "API price per million tokens",
+            f"{cur}/M",
+            s.api_price_per_million,
+            per_million,
+            given=paths.api_price_per_million is not None,
+            follow="api_price_per_million",
         )
 
     def _depreciation_of(self, asset_class: str) -> Callable[[int], str]:
@@ -275,7 +355,7 @@ class _ScheduleWriter:
         """
         classes = self.assets.column("asset_class")
         return lambda p: (
-            f"=SUMIF({classes},\"{asset_class}\",{self.assets.grid_column(p)})"
+            f'=SUMIF({classes},"{asset_class}",{self.assets.grid_column(p)})'
             f"+{self.assets.level_charges(asset_class, f'{period_letter(p)}${PERIOD_ROW}')}"
         )
 
@@ -298,28 +378,52 @@ class _ScheduleWriter:
         lines = [
             ("silicon", "Silicon", self._depreciation_of("accelerator"), s.silicon),
             ("fabric", "Fabric", fabric_formula, s.fabric),
-            ("facility", "Facility", lambda p: f"=cost_facility+{r('fit_out', p)}", s.facility),
+            (
+                "facility",
+                "Facility",
+                lambda p: f"=cost_facility+{r('fit_out', p)}",
+                s.facility,
+            ),
             (
                 "energy",
                 "Energy E(U)",
-                lambda p: f"={r('energy_full', p)}*(energy_idle_fraction+(1-energy_idle_fraction)*{r('utilization', p)})",
+                lambda p: (
+                    f"={r('energy_full', p)}*(energy_idle_fraction+(1-energy_idle_fraction)*{r('utilization', p)})"
+                ),
                 s.energy,
             ),
             ("platform", "Platform", lambda p: "=cost_platform", s.platform),
             (
                 "model_lifecycle",
                 "Model Lifecycle",
-                lambda p: f"={r('cost_per_cycle', p)}*{r('cycles', p)}/12+model_lifecycle_labour_monthly",
+                lambda p: (
+                    f"={r('cost_per_cycle', p)}*{r('cycles', p)}/12+model_lifecycle_labour_monthly"
+                ),
                 s.model_lifecycle,
             ),
             ("operations", "Operations", lambda p: "=cost_operations", s.operations),
         ]
         for key, label, formula, values in lines:
-            self.row(key, label, "", unit, formula, values, money, horizon=self.horizon_sum(key, values))
+            self.row(
+                key,
+                label,
+                "",
+                unit,
+                formula,
+                values,
+                money,
+                horizon=self.horizon_sum(key, values),
+            )
         self.row(
-            "total", "Total cost C(U)", "C(U)", unit,
+            "total",
+            "Total cost C(U)",
+            "C(U)",
+            unit,
             lambda p: f"=SUM({r('silicon', p)}:{r('operations', p)})",
-            s.total, money, horizon=self.horizon_sum("total", s.total), bold=True,
+            s.total,
+            money,
+            horizon=self.horizon_sum("total", s.total),
+            bold=True,
         )
 
     def _write_factory(self) -> None:
@@ -327,61 +431,130 @@ class _ScheduleWriter:
         money = self.ctx.money
         unit = f"{self.ctx.scenario.currency}/month"
         r = self.ref
-        fixed_keys = ("silicon", "fabric", "facility", "platform", "model_lifecycle", "operations")
+        fixed_keys = (
+            "silicon",
+            "fabric",
+            "facility",
+            "platform",
+            "model_lifecycle",
+            "operations",
+        )
 
         self.row(
-            "fit_out", "Facility fit-out depreciation (in Facility)", "", unit,
-            self._depreciation_of("facility-fit-out"), s.fit_out, money, horizon=self.horizon_sum("fit_out", s.fit_out),
+            "fit_out",
+            "Facility fit-out depreciation (in Facility)",
+            "",
+            unit,
+            self._depreciation_of("facility-fit-out"),
+            s.fit_out,
+            money,
+            horizon=self.horizon_sum("fit_out", s.fit_out),
         )
         self.row(
-            "fixed", "Fixed cost (six non-energy components)", "F", unit,
+            "fixed",
+            "Fixed cost (six non-energy components)",
+            "F",
+            unit,
             lambda p: "=" + "+".join(r(key, p) for key in fixed_keys),
-            s.fixed, money, horizon=self.horizon_sum("fixed", s.fixed),
+            s.fixed,
+            money,
+            horizon=self.horizon_sum("fixed", s.fixed),
         )
         self.row(
-            "depreciation", "Depreciation (Silicon, Fabric, fit-out)", "D", unit,
+            "depreciation",
+            "Depreciation (Silicon, Fabric, fit-out)",
+            "D",
+            unit,
             lambda p: f"={r('silicon', p)}+{r('fabric', p)}+{r('fit_out', p)}",
-            s.depreciation_total, money, horizon=self.horizon_sum("depreciation", s.depreciation_total),
+            s.depreciation_total,
+            money,
+            horizon=self.horizon_sum("depreciation", s.depreciation_total),
         )
         self.row(
-            "other_fixed", "Other fixed cost", "O = F - D", unit,
+            "other_fixed",
+            "Other fixed cost",
+            "O = F - D",
+            unit,
             lambda p: f"={r('fixed', p)}-{r('depreciation', p)}",
-            s.other_fixed, money, horizon=self.horizon_sum("other_fixed", s.other_fixed),
+            s.other_fixed,
+            money,
+            horizon=self.horizon_sum("other_fixed", s.other_fixed),
         )
         self.row(
-            "energy_full", "Energy at full utilization", "E_full = N x e", unit,
+            "energy_full",
+            "Energy at full utilization",
+            "E_full = N x e",
+            unit,
             lambda p: f"={r('accelerators', p)}*{r('energy_per_accelerator', p)}",
-            s.energy_full, money, horizon=self.horizon_sum("energy_full", s.energy_full),
+            s.energy_full,
+            money,
+            horizon=self.horizon_sum("energy_full", s.energy_full),
         )
         self.row(
-            "full_cost", "Total cost at full utilization", "C(1)", unit,
+            "full_cost",
+            "Total cost at full utilization",
+            "C(1)",
+            unit,
             lambda p: f"={r('fixed', p)}+{r('energy_full', p)}",
-            s.full_cost, money, horizon=self.horizon_sum("full_cost", s.full_cost),
+            s.full_cost,
+            money,
+            horizon=self.horizon_sum("full_cost", s.full_cost),
         )
         self.row(
-            "capacity", "Capacity", "K", "tokens/month",
-            lambda p: f"={r('accelerators', p)}*{r('tokens_per_second', p)}*3600*hours_per_period",
-            s.capacity, style.TOKENS, horizon=self.horizon_sum("capacity", s.capacity),
+            "capacity",
+            "Capacity",
+            "K",
+            "tokens/month",
+            lambda p: (
+                f"={r('accelerators', p)}*{r('tokens_per_second', p)}*3600*hours_per_period"
+            ),
+            s.capacity,
+            style.TOKENS,
+            horizon=self.horizon_sum("capacity", s.capacity),
         )
         self.row(
-            "tokens_per_accelerator", "Tokens made per accelerator", "", "tokens/month",
-            lambda p: f"={r('tokens_per_second', p)}*3600*hours_per_period*{r('utilization', p)}",
-            s.tokens_made_per_accelerator, style.TOKENS,
+            "tokens_per_accelerator",
+            "Tokens made per accelerator",
+            "",
+            "tokens/month",
+            lambda p: (
+                f"={r('tokens_per_second', p)}*3600*hours_per_period*{r('utilization', p)}"
+            ),
+            s.tokens_made_per_accelerator,
+            style.TOKENS,
         )
         self.row(
-            "tokens_made", "Tokens made", "K x U", "tokens/month",
+            "tokens_made",
+            "Tokens made",
+            "K x U",
+            "tokens/month",
             lambda p: f"={r('capacity', p)}*{r('utilization', p)}",
-            s.tokens_made, style.TOKENS, horizon=self.horizon_sum("tokens_made", s.tokens_made),
+            s.tokens_made,
+            style.TOKENS,
+            horizon=self.horizon_sum("tokens_made", s.tokens_made),
         )
         self.row(
-            "good_tokens", "Good tokens", "G = K x U x Y", "tokens/month",
+            "good_tokens",
+            "Good tokens",
+            "G = K x U x Y",
+            "tokens/month",
             lambda p: f"={r('capacity', p)}*{r('utilization', p)}*{r('yield_rate', p)}",
-            s.good_tokens, style.TOKENS, horizon=self.horizon_sum("good_tokens", s.good_tokens), bold=True,
+            s.good_tokens,
+            style.TOKENS,
+            horizon=self.horizon_sum("good_tokens", s.good_tokens),
+            bold=True,
         )
         self.row(
-            "capacity_variance", "Capacity variance", "V", unit,
-            lambda p: f"=({r('fixed', p)}+energy_idle_fraction*{r('energy_full', p)})*(1-{r('utilization', p)})",
-            s.capacity_variance, money, horizon=self.horizon_sum("capacity_variance", s.capacity_variance),
+            "capacity_variance",
+            "Capacity variance",
+            "V",
+            unit,
+            lambda p: (
+                f"=({r('fixed', p)}+energy_idle_fraction*{r('energy_full', p)})*(1-{r('utilization', p)})"
+            ),
+            s.capacity_variance,
+            money,
+            horizon=self.horizon_sum("capacity_variance", s.capacity_variance),
         )
 
     def _write_per_million(self) -> None:
@@ -392,28 +565,44 @@ class _ScheduleWriter:
         rows = self.layout
 
         self.row(
-            "floor", "Floor", "C(1) / K", unit,
+            "floor",
+            "Floor",
+            "C(1) / K",
+            unit,
             lambda p: f"={r('full_cost', p)}/{r('capacity', p)}*1000000",
-            s.floor * MILLION, per_million,
+            s.floor * MILLION,
+            per_million,
             horizon=(
                 f"=D{rows['full_cost']}/D{rows['capacity']}*1000000",
                 s.full_cost.sum() / s.capacity.sum() * MILLION,
             ),
         )
         self.row(
-            "yield_loss", "Yield loss", "floor x (1 - Y) / Y", unit,
+            "yield_loss",
+            "Yield loss",
+            "floor x (1 - Y) / Y",
+            unit,
             lambda p: f"={r('floor', p)}*(1-{r('yield_rate', p)})/{r('yield_rate', p)}",
-            s.yield_loss_per_token * MILLION, per_million,
+            s.yield_loss_per_token * MILLION,
+            per_million,
         )
         self.row(
-            "variance_per_million", "Capacity variance", "V / G", unit,
+            "variance_per_million",
+            "Capacity variance",
+            "V / G",
+            unit,
             lambda p: f"={r('capacity_variance', p)}/{r('good_tokens', p)}*1000000",
-            s.capacity_variance_per_token * MILLION, per_million,
+            s.capacity_variance_per_token * MILLION,
+            per_million,
         )
         self.row(
-            "cost", "Cost per good token", "C(U) / G", unit,
+            "cost",
+            "Cost per good token",
+            "C(U) / G",
+            unit,
             lambda p: f"={r('total', p)}/{r('good_tokens', p)}*1000000",
-            s.cost_per_good_token * MILLION, per_million,
+            s.cost_per_good_token * MILLION,
+            per_million,
             horizon=(
                 f"=D{rows['total']}/D{rows['good_tokens']}*1000000",
                 s.total.sum() / s.good_tokens.sum() * MILLION,
@@ -435,9 +624,16 @@ class _ScheduleWriter:
 
         change = s.change * MILLION
         self.row(
-            "change", "Change in cost per good token", "", unit,
+            "change",
+            "Change in cost per good token",
+            "",
+            unit,
             lambda p: f"={r('cost', p)}-{r('cost', p - 1)}",
-            change, per_million, periods=later, horizon=horizon("change", change), bold=True,
+            change,
+            per_million,
+            periods=later,
+            horizon=horizon("change", change),
+            bold=True,
         )
 
         # Each part is the cost after its step less the cost before it: the previous
@@ -449,24 +645,39 @@ class _ScheduleWriter:
             before_period = -1 if position == 0 else 0
             parts = s.decay[position] * MILLION
             self.row(
-                f"decay_{key}", label, "", unit,
-                lambda p, a=after_key, b=before_key, shift=before_period: f"={r(a, p)}-{r(b, p + shift)}",
-                parts, per_million, periods=later, horizon=horizon(f"decay_{key}", parts),
+                f"decay_{key}",
+                label,
+                "",
+                unit,
+                lambda p, a=after_key, b=before_key, shift=before_period: (
+                    f"={r(a, p)}-{r(b, p + shift)}"
+                ),
+                parts,
+                per_million,
+                periods=later,
+                horizon=horizon(f"decay_{key}", parts),
             )
 
         for position, (key, label) in enumerate(CAUSES[:-1]):
             moved = frozenset(keys[: position + 1])
             self.row(
-                f"step_{key}", f"after {label.lower()}", "", unit,
+                f"step_{key}",
+                f"after {label.lower()}",
+                "",
+                unit,
                 lambda p, moved=moved: self._cost_with(moved, p),
-                s.decay_steps[position] * MILLION, per_million, periods=later,
+                s.decay_steps[position] * MILLION,
+                per_million,
+                periods=later,
             )
 
     def _cost_with(self, moved: frozenset[str], period: int) -> str:
         """Return the cost per million good tokens with the ``moved`` causes at this month's values."""
 
         def value(cause: str) -> str:
-            return self.ref(CAUSE_INPUTS[cause], period if cause in moved else period - 1)
+            return self.ref(
+                CAUSE_INPUTS[cause], period if cause in moved else period - 1
+            )
 
         return (
             f"=({value('depreciation')}+{value('other')}+{value('fleet')}*{value('energy_price')}"
@@ -485,14 +696,24 @@ class _ScheduleWriter:
         ws = self.ws
 
         self.row(
-            "restruck_rate", "Re-struck rate (this month's cost per good token)", "", f"{cur}/M",
-            lambda p: f"={r('cost', p)}", s.cost_per_good_token * MILLION, per_million,
+            "restruck_rate",
+            "Re-struck rate (this month's cost per good token)",
+            "",
+            f"{cur}/M",
+            lambda p: f"={r('cost', p)}",
+            s.cost_per_good_token * MILLION,
+            per_million,
         )
         restruck_recovered = s.good_tokens * s.cost_per_good_token
         self.row(
-            "restruck_recovered", "Recovered at the re-struck rate", "G x rate", f"{cur}/month",
+            "restruck_recovered",
+            "Recovered at the re-struck rate",
+            "G x rate",
+            f"{cur}/month",
             lambda p: f"={r('good_tokens', p)}*{r('restruck_rate', p)}/1000000",
-            restruck_recovered, money, horizon=self.horizon_sum("restruck_recovered", restruck_recovered),
+            restruck_recovered,
+            money,
+            horizon=self.horizon_sum("restruck_recovered", restruck_recovered),
         )
 
         row = self.layout["opening_balance"]
@@ -534,33 +755,66 @@ class _ScheduleWriter:
             )
 
         self.row(
-            "rate_before_balance", "Fixed rate before the balance", "", f"{cur}/M",
-            rate_before_balance, recovery.rate_before_balance * MILLION, per_million,
+            "rate_before_balance",
+            "Fixed rate before the balance",
+            "",
+            f"{cur}/M",
+            rate_before_balance,
+            recovery.rate_before_balance * MILLION,
+            per_million,
         )
         self.row(
-            "fixed_rate", "Fixed rate", "", f"{cur}/M",
-            fixed_rate, recovery.fixed_rate * MILLION, per_million, bold=True,
-        )
-        self.row(
-            "brought_forward", "Balance brought forward", "", cur,
-            lambda p: "=restrike_opening_balance" if p == 0 else f"={r('carried_forward', p - 1)}",
-            recovery.balance_brought_forward, money,
-        )
-        self.row(
-            "recovered", "Recovered at the fixed rate", "G x fixed rate", f"{cur}/month",
-            lambda p: f"={r('good_tokens', p)}*{r('fixed_rate', p)}/1000000",
-            recovery.recovered, money, horizon=self.horizon_sum("recovered", recovery.recovered),
-        )
-        self.row(
-            "over_recovery", "Over (+) or under (-) recovery", "recovered - C(U)", f"{cur}/month",
-            lambda p: f"={r('recovered', p)}-{r('total', p)}",
-            recovery.over_recovery, money, horizon=self.horizon_sum("over_recovery", recovery.over_recovery),
+            "fixed_rate",
+            "Fixed rate",
+            "",
+            f"{cur}/M",
+            fixed_rate,
+            recovery.fixed_rate * MILLION,
+            per_million,
             bold=True,
         )
         self.row(
-            "carried_forward", "Balance carried forward", "", cur,
+            "brought_forward",
+            "Balance brought forward",
+            "",
+            cur,
+            lambda p: (
+                "=restrike_opening_balance"
+                if p == 0
+                else f"={r('carried_forward', p - 1)}"
+            ),
+            recovery.balance_brought_forward,
+            money,
+        )
+        self.row(
+            "recovered",
+            "Recovered at the fixed rate",
+            "G x fixed rate",
+            f"{cur}/month",
+            lambda p: f"={r('good_tokens', p)}*{r('fixed_rate', p)}/1000000",
+            recovery.recovered,
+            money,
+            horizon=self.horizon_sum("recovered", recovery.recovered),
+        )
+        self.row(
+            "over_recovery",
+            "Over (+) or under (-) recovery",
+            "recovered - C(U)",
+            f"{cur}/month",
+            lambda p: f"={r('recovered', p)}-{r('total', p)}",
+            recovery.over_recovery,
+            money,
+            horizon=self.horizon_sum("over_recovery", recovery.over_recovery),
+            bold=True,
+        )
+        self.row(
+            "carried_forward",
+            "Balance carried forward",
+            "",
+            cur,
             lambda p: f"={r('brought_forward', p)}+{r('over_recovery', p)}",
-            recovery.balance_carried_forward, money,
+            recovery.balance_carried_forward,
+            money,
         )
 
     # ------------------------------------------------------------------
@@ -578,7 +832,9 @@ class _ScheduleWriter:
         def every_month_close(left: str, right: str) -> str:
             return f"SUMPRODUCT(--(ABS({left}-{right})>1E-9*(1+ABS({right}))))=0"
 
-        component_sum = "+".join(months_of(key) for key, _, _ in self.schedule.component_rows())
+        component_sum = "+".join(
+            months_of(key) for key, _, _ in self.schedule.component_rows()
+        )
         ctx.add_check(
             "Schedule: components add up to C(U) in every month",
             every_month_close(component_sum, months_of("total")),
@@ -586,7 +842,7 @@ class _ScheduleWriter:
         )
         ctx.add_check(
             "Schedule: accelerators are in service in every month",
-            f"COUNTIF({months_of('accelerators')},\"<=0\")=0",
+            f'COUNTIF({months_of("accelerators")},"<=0")=0',
             "cost per good token is undefined in a month without accelerators",
         )
         ctx.add_check(

@@ -11,7 +11,9 @@ from openpyxl.utils import get_column_letter
 from tokenbom_xl.schedule import CAUSES, Schedule
 
 SHEET = "Schedule"
-FIRST_PERIOD_COLUMN = 5  # column E; A to D contain the label, symbol, unit and horizon total
+FIRST_PERIOD_COLUMN = (
+    5  # column E; A to D contain the label, symbol, unit and horizon total
+)
 HEADER_ROW = 6
 PERIOD_ROW = HEADER_ROW + 1  # period index, 0 for the first month
 MILLION = 1e6
@@ -29,19 +31,51 @@ def _plan(schedule: Schedule) -> list[tuple[str, str]]:
     plan: list[tuple[str, list[str]]] = [
         (
             "Drivers",
-            ["accelerators", "tokens_per_second", "utilization", "yield_rate", *energy_rows,
-             "energy_per_accelerator", "cycles", "cost_per_cycle", "api_price"],
+            [
+                "accelerators",
+                "tokens_per_second",
+                "utilization",
+                "yield_rate",
+                *energy_rows,
+                "energy_per_accelerator",
+                "cycles",
+                "cost_per_cycle",
+                "api_price",
+            ],
         ),
         (
             f"Components ({cur} per month)",
-            ["silicon", "fabric", "facility", "energy", "platform", "model_lifecycle", "operations", "total"],
+            [
+                "silicon",
+                "fabric",
+                "facility",
+                "energy",
+                "platform",
+                "model_lifecycle",
+                "operations",
+                "total",
+            ],
         ),
         (
             "Factory",
-            ["fit_out", "fixed", "depreciation", "other_fixed", "energy_full", "full_cost", "capacity",
-             "tokens_per_accelerator", "tokens_made", "good_tokens", "capacity_variance"],
+            [
+                "fit_out",
+                "fixed",
+                "depreciation",
+                "other_fixed",
+                "energy_full",
+                "full_cost",
+                "capacity",
+                "tokens_per_accelerator",
+                "tokens_made",
+                "good_tokens",
+                "capacity_variance",
+            ],
         ),
-        (f"Per million good tokens ({cur})", ["floor", "yield_loss", "variance_per_million", "cost"]),
+        (
+            f"Per million good tokens ({cur})",
+            ["floor", "yield_loss", "variance_per_million", "cost"],
+        ),
         (
             f"Decay from the previous month, per million good tokens ({cur})",
             ["change", *(f"decay_{key}" for key, _ in CAUSES)],
@@ -52,8 +86,18 @@ def _plan(schedule: Schedule) -> list[tuple[str, str]]:
         ),
         (
             "Re-strike and fixed-rate recovery",
-            ["restruck_rate", "restruck_recovered", "opening_balance", "policy", "rate_before_balance",
-             "fixed_rate", "brought_forward", "recovered", "over_recovery", "carried_forward"],
+            [
+                "restruck_rate",
+                "restruck_recovered",
+                "opening_balance",
+                "policy",
+                "rate_before_balance",
+                "fixed_rate",
+                "brought_forward",
+                "recovered",
+                "over_recovery",
+                "carried_forward",
+            ],
         ),
     ]
     entries: list[tuple[str, str]] = []
