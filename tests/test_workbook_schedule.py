@@ -236,6 +236,7 @@ def test_register_inputs_unlocked_and_formulas_locked(reloaded):
     ws = reloaded["Assets"]
     assert ws["E9"].protection.locked is False  # quantity
     assert ws["F9"].protection.locked is False  # unit_price
+    assert ws["J9"].protection.locked is True  # life_change_month, blank on this row
     assert ws["L9"].data_type == "f"  # purchase offset
     assert ws["L9"].protection.locked is True
     assert ws.protection.sheet is True

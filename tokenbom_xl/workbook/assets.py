@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from openpyxl.styles import NamedStyle
+from openpyxl.styles import Alignment, NamedStyle
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -177,6 +177,7 @@ def write_assets_sheet(
     _write_period_rows(ctx, ws, schedule, tokens_per_accelerator, factory_tokens)
     style.write_header(ws, HEADER_ROW, [header for _, _, header in COLUMNS])
     style.write_header(ws, HEADER_ROW, schedule.labels, column=GRID_FIRST_COLUMN)
+    ws.row_dimensions[HEADER_ROW].height = 48  # room for the wrapped column titles
 
     if INPUT_STYLE not in ctx.workbook.named_styles:
         ctx.workbook.add_named_style(
@@ -194,7 +195,9 @@ def write_assets_sheet(
     widths.update({"A": 18, "B": 16, "C": 20, "D": 12})
     style.set_column_widths(ws, widths)
     for period in range(schedule.horizon.months):
-        ws.column_dimensions[grid_letter(period)].width = 12
+        ws.column_dimensions[
+            grid_letter(period)
+        ].width = 16  # running token counts reach 13 digits
     style.finish_sheet(
         ws, freeze=f"D{FIRST_ASSET_ROW}", title_rows=f"{HEADER_ROW}:{HEADER_ROW}"
     )
@@ -208,7 +211,9 @@ def _write_period_rows(
     tokens_per_accelerator: Callable[[int], str],
     factory_tokens: Callable[[int], str],
 ) -> None:
-    label_column = get_column_letter(GRID_FIRST_COLUMN - 2)
+    # Labels sit in the empty column before the grid, right-aligned so that they
+    # spill into the empty cells to their left.
+    label_column = get_column_letter(GRID_FIRST_COLUMN - 1)
     for row, label in (
         (PERIOD_INDEX_ROW, "Period (0 = first month)"),
         (
@@ -219,6 +224,7 @@ def _write_period_rows(
     ):
         ws[f"{label_column}{row}"] = label
         ws[f"{label_column}{row}"].font = style.TOTAL_FONT
+        ws[f"{label_column}{row}"].alignment = Alignment(horizontal="right")
     per_accelerator = np.cumsum(schedule.tokens_made_per_accelerator)
     factory = np.cumsum(schedule.tokens_made)
     for period in range(schedule.horizon.months):
@@ -464,8 +470,10 @@ def _write_register_cells(
             "life_change_month",
             "new_life_months",
         }
+    # A blank optional cell is no input: adding a change of life or lifetime tokens
+    # changes which formulas the row needs, so that is done in the register.
     for key in _INPUT_COLUMNS:
-        if key not in structural:
+        if key not in structural and ws[c[key]].value is not None:
             ws[c[key]].style = INPUT_STYLE
     for key in sorted(structural):
         ws[c[key]].fill = style.STRUCTURAL_FILL
