@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import TEMPLATES
 
 from tokenbom_xl.drivers import (
     DRIVER_NAMES,
@@ -114,3 +115,14 @@ def test_every_driver_has_a_unit_and_description():
         info = Drivers.model_fields[name]
         assert info.description, name
         assert info.json_schema_extra["unit"], name
+
+
+def test_template_driver_file_reads():
+    drivers = read_driver_csv(TEMPLATES / "drivers.csv")
+    assert drivers.tokens_per_second == {
+        "2026-01": 200.0,
+        "2026-07": 240.0,
+        "2027-07": 280.0,
+    }
+    assert drivers.utilization == {"2026-01": 0.6, "2026-10": 0.7, "2027-07": 0.75}
+    assert drivers.wall_kw_per_accelerator is None

@@ -8,6 +8,7 @@ import tomllib
 
 from conftest import REFERENCE_SCENARIO, TEMPLATES
 
+from tokenbom_xl.resources import template_path
 from tokenbom_xl.scenario import (
     SCHEDULE_SECTIONS,
     load_scenario,
@@ -51,3 +52,8 @@ def test_hash_covers_sections():
     plain = parse_scenario(data)
     data["restrike"] = {"opening_balance": 100.0}
     assert scenario_hash(parse_scenario(data)) != scenario_hash(plain)
+
+
+def test_schedule_templates_are_shipped():
+    for name in ("schedule_factory.toml", "assets.csv", "drivers.csv"):
+        assert template_path(name).is_file(), name
