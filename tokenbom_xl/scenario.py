@@ -43,6 +43,7 @@ __all__ = [
     "Operations",
     "Parameter",
     "Platform",
+    "SCHEDULE_SECTIONS",
     "Scenario",
     "Silicon",
     "load_scenario",
@@ -233,6 +234,7 @@ class Scenario(_Model):
 
 # Scenario fields that hold a schedule over many periods, not one period's parameters.
 SCHEDULE_SECTIONS = ("assets", "drivers", "restrike")
+
 
 # ---------------------------------------------------------------------------
 # Loading and error messages
