@@ -21,12 +21,15 @@ import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import annotated_types
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from tokenbom_xl.drivers import Drivers
 from tokenbom_xl.errors import InputError
+from tokenbom_xl.register import Asset
+from tokenbom_xl.restrike import Restrike
 
 __all__ = [
     "COMPONENTS",
@@ -44,6 +47,7 @@ __all__ = [
     "Parameter",
     "Platform",
     "ReconciliationPolicy",
+    "SCHEDULE_SECTIONS",
     "Scenario",
     "Silicon",
     "load_scenario",
@@ -268,6 +272,12 @@ class Scenario(_Model):
     chargeback: ChargebackPolicy = ChargebackPolicy()
     reconciliation: ReconciliationPolicy = ReconciliationPolicy()
 
+    # Optional sections for `tokenbom schedule` (the asset register, driver paths by
+    # month, the fixed-rate policy). The single-period BOM does not read them.
+    assets: list[Asset] | None = None
+    drivers: Drivers | None = None
+    restrike: Restrike | None = None
+
     @model_validator(mode="after")
     def _model_names_unique(self) -> Scenario:
         seen: set[str] = set()
@@ -276,6 +286,10 @@ class Scenario(_Model):
                 raise ValueError(f"model name {model.name!r} appears twice in [[models]]; give each model once")
             seen.add(model.name)
         return self
+
+
+# Scenario fields that hold a schedule over many periods, not one period's parameters.
+SCHEDULE_SECTIONS = ("assets", "drivers", "restrike")
 
 
 # Name of the one model a scenario without [[models]] serves.
@@ -343,8 +357,7 @@ _TAGS = {"share-of-silicon", "capex", "fixed", "per-rack", "per-kw", "stated", "
 
 def _describe_error(source: str, error: Mapping[str, Any]) -> str:
     """Turn one pydantic error into 'file: field = value: problem; allowed: range'."""
-    loc = [str(part) for part in error["loc"] if str(part) not in _TAGS]
-    field = ".".join(loc) or "(top level)"
+    field = _field_path(error["loc"]) or "(top level)"
     kind = error["type"]
     value = error.get("input")
 
@@ -367,6 +380,19 @@ def _describe_error(source: str, error: Mapping[str, Any]) -> str:
     return f"{source}: {field} = {shown} is invalid: {error['msg'].lower()}; allowed: {allowed}"
 
 
+def _field_path(loc: tuple[Any, ...]) -> str:
+    """Join an error location as 'section.field', with list rows counted from 1: 'assets[2].quantity'."""
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part + 1}]"
+        elif part == "[key]":  # pydantic's mark for an invalid key of a table
+            continue
+        elif str(part) not in _TAGS:
+            path += f".{part}" if path else str(part)
+    return path
+
+
 def _show_value(value: Any) -> str:
     if isinstance(value, (dict, list)):
         return type(value).__name__
@@ -377,6 +403,8 @@ def _allowed_text(loc: tuple[Any, ...]) -> str:
     """Describe the allowed values of the field at ``loc`` from its constraints."""
     info = _field_info(loc)
     if info is None:
+        if loc and str(loc[0]) in SCHEDULE_SECTIONS:
+            return "see templates/schedule_factory.toml"
         return "see templates/reference_factory.toml"
     annotation = info.annotation
     bounds = []
@@ -423,13 +451,27 @@ def _field_info(loc: tuple[Any, ...]) -> Any:
         if part in _TAGS:
             model = next(m for m in _TAG_MODELS if m.model_fields["basis"].annotation.__args__[0] == part)
             continue
-        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+        model = _model_in(model)
+        if model is None:
             return None
+        if part.isdigit():  # a row of a list such as [[assets]]
+            continue
         info = model.model_fields.get(part)
         if info is None:
             return None
         model = info.annotation
     return info
+
+
+def _model_in(annotation: Any) -> Any:
+    """Return the pydantic model in ``annotation`` (``Model``, ``list[Model]``, ``Model | None``), or None."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for argument in get_args(annotation):
+        model = _model_in(argument)
+        if model is not None:
+            return model
+    return None
 
 
 _TAG_MODELS = (FabricShare, FabricCapex, FacilityFixed, FacilityPerRack, FacilityPerKw, EnergyStated, EnergyPhysical)
@@ -473,6 +515,8 @@ def scenario_parameters(scenario: Scenario) -> list[Parameter]:
     """
     parameters = []
     for field_name in Scenario.model_fields:
+        if field_name in SCHEDULE_SECTIONS:
+            continue
         value = getattr(scenario, field_name)
         if field_name == "models":
             for number, model in enumerate(value or (), start=1):
@@ -574,5 +618,9 @@ def _from_excel(path: tuple[str, ...], value: Any) -> Any:
 
 def scenario_hash(scenario: Scenario) -> str:
     """Return the SHA-256 of the scenario's canonical JSON, as hex."""
-    canonical = json.dumps(scenario.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    # Absent schedule sections stay out of the hash, so a single-period scenario's
+    # hash does not depend on which schedule features the package supports.
+    absent = {name for name in SCHEDULE_SECTIONS if getattr(scenario, name) is None}
+    data = scenario.model_dump(mode="json", exclude=absent)
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

@@ -68,9 +68,11 @@ from tokenbom_xl.cli import chargeback as _chargeback
 from tokenbom_xl.cli import check as _check
 from tokenbom_xl.cli import meter as _meter
 from tokenbom_xl.cli import reconcile as _reconcile
+from tokenbom_xl.cli import schedule as _schedule
 
 main.add_command(_build.build)
 main.add_command(_check.check)
 main.add_command(_meter.meter)
 main.add_command(_chargeback.chargeback)
 main.add_command(_reconcile.reconcile)
+main.add_command(_schedule.schedule)

@@ -18,6 +18,7 @@ from openpyxl import Workbook
 from tokenbom_xl.engine import evaluate
 from tokenbom_xl.metering.apply import AppliedMetering
 from tokenbom_xl.scenario import Scenario
+from tokenbom_xl.schedule import Schedule
 from tokenbom_xl.tbm import TbmRoute, default_tbm_mapping
 from tokenbom_xl.workbook.checks import add_core_checks, write_checks
 from tokenbom_xl.workbook.components import write_component_sheets
@@ -27,6 +28,7 @@ from tokenbom_xl.workbook.curve import write_curve
 from tokenbom_xl.workbook.inputs import write_inputs
 from tokenbom_xl.workbook.metering import write_metering
 from tokenbom_xl.workbook.save import workbook_bytes, write_atomic
+from tokenbom_xl.workbook.schedule import write_schedule_sheets
 from tokenbom_xl.workbook.summary import write_summary
 
 if TYPE_CHECKING:  # these pull in pandas, which a plain build does not need
@@ -65,6 +67,7 @@ def build_workbook(
     ledger: Ledger | None = None,
     gl_map: GlMap | None = None,
     metering: AppliedMetering | None = None,
+    schedule: Schedule | None = None,
 ) -> BuiltWorkbook:
     """Lay out the standard BOM workbook for ``scenario``.
 
@@ -74,6 +77,9 @@ def build_workbook(
 
     ``metering`` adds the Metering sheet; pass the scenario that
     :func:`~tokenbom_xl.metering.apply.apply_metered` returned with it.
+
+    With ``schedule`` (from :func:`tokenbom_xl.schedule.compute_schedule` for the same
+    scenario), the workbook also has the Schedule and Assets sheets.
 
     Raises:
         InputError: invalid usage or ledger for this scenario, or a ledger without a
@@ -96,6 +102,8 @@ def build_workbook(
     add_core_checks(ctx)
     if metering is not None:
         write_metering(ctx, metering)
+    if schedule is not None:
+        write_schedule_sheets(ctx, schedule)
     write_checks(ctx)
     write_cover(ctx, cover)
     return BuiltWorkbook(workbook=workbook, expectations=ctx.expectations, names=dict(ctx.names))

@@ -1,0 +1,87 @@
+"""Calendar months as whole numbers, and the labels the schedule shows for them.
+
+A month is stored as ``year * 12 + (month - 1)``, so month arithmetic is integer
+arithmetic: ``parse_month("2026-01") - parse_month("2025-12") == 1``. Fiscal years
+and quarters start at a configurable calendar month (1 = January).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated
+
+from pydantic import AfterValidator
+
+__all__ = [
+    "MONTH_PATTERN",
+    "MonthText",
+    "fiscal_year_label",
+    "fiscal_year_of",
+    "month_from_date",
+    "month_label",
+    "parse_month",
+    "quarter_label",
+    "quarter_of",
+]
+
+# "YYYY-MM", the form every month takes in scenario files and CSV inputs.
+MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+_MONTH_RE = re.compile(MONTH_PATTERN)
+
+
+def parse_month(text: str) -> int:
+    """Convert ``"YYYY-MM"`` to a month index.
+
+    Raises:
+        ValueError: ``text`` is not a month in that form.
+    """
+    if not _MONTH_RE.fullmatch(text):
+        raise ValueError(
+            f"{text!r} is not a month in the form YYYY-MM, such as 2026-01"
+        )
+    year, month = int(text[:4]), int(text[5:7])
+    return year * 12 + month - 1
+
+
+def _validate_month_text(text: str) -> str:
+    parse_month(text)
+    return text
+
+
+# A pydantic field type for "YYYY-MM" text; an invalid value's error names the form.
+MonthText = Annotated[str, AfterValidator(_validate_month_text)]
+
+
+def month_from_date(value: date) -> int:
+    """Return the month index of the month that contains ``value``."""
+    return value.year * 12 + value.month - 1
+
+
+def month_label(index: int) -> str:
+    """Convert a month index back to ``"YYYY-MM"``."""
+    year, month = divmod(int(index), 12)
+    return f"{year:04d}-{month + 1:02d}"
+
+
+def fiscal_year_of(index: int, start_month: int = 1) -> int:
+    """Return the calendar year in which the fiscal year containing ``index`` begins."""
+    return (int(index) - (start_month - 1)) // 12
+
+
+def fiscal_year_label(index: int, start_month: int = 1) -> str:
+    """Label the fiscal year containing ``index``: ``"2026"``, or ``"2025/26"`` when it spans two years."""
+    first_year = fiscal_year_of(index, start_month)
+    if start_month == 1:
+        return f"{first_year}"
+    return f"{first_year}/{(first_year + 1) % 100:02d}"
+
+
+def quarter_of(index: int, start_month: int = 1) -> int:
+    """Return the fiscal quarter (1 to 4) that contains ``index``."""
+    return ((int(index) - (start_month - 1)) % 12) // 3 + 1
+
+
+def quarter_label(index: int, start_month: int = 1) -> str:
+    """Label the fiscal quarter containing ``index``, such as ``"2026 Q1"``."""
+    return f"{fiscal_year_label(index, start_month)} Q{quarter_of(index, start_month)}"
