@@ -37,7 +37,15 @@ def median_seconds(action, runs: int) -> float:
 
 def bench_build(runs: int) -> float:
     with tempfile.TemporaryDirectory() as folder:
-        command = [sys.executable, "-m", "tokenbom_xl", "build", "-q", "-o", str(Path(folder) / "bom.xlsx")]
+        command = [
+            sys.executable,
+            "-m",
+            "tokenbom_xl",
+            "build",
+            "-q",
+            "-o",
+            str(Path(folder) / "bom.xlsx"),
+        ]
         subprocess.run(command, check=True)  # warm the file cache
         return median_seconds(lambda: subprocess.run(command, check=True), runs)
 
@@ -49,8 +57,17 @@ def bench_engine(runs: int) -> tuple[float, float]:
     yield_rate = rng.uniform(0.01, 1.0, POINTS)
 
     components = engine.component_costs(scenario)
-    fixed, energy_full, idle = components.fixed, components.energy_full, components.idle_fraction
-    capacity = scenario.accelerators * scenario.tokens_per_second * 3600.0 * scenario.hours_per_period
+    fixed, energy_full, idle = (
+        components.fixed,
+        components.energy_full,
+        components.idle_fraction,
+    )
+    capacity = (
+        scenario.accelerators
+        * scenario.tokens_per_second
+        * 3600.0
+        * scenario.hours_per_period
+    )
     full_cost = fixed + energy_full
     price = scenario.api_price_per_million / 1e6
 
@@ -68,21 +85,29 @@ def bench_engine(runs: int) -> tuple[float, float]:
         crossover = (fixed + idle * energy_full) / denominator
         _ = np.where((denominator > 0) & (crossover <= 1), crossover, np.nan)
 
-    engine_time = median_seconds(lambda: engine.evaluate(scenario, utilization, yield_rate), runs)
+    engine_time = median_seconds(
+        lambda: engine.evaluate(scenario, utilization, yield_rate), runs
+    )
     bare_time = median_seconds(bare, runs)
     return engine_time, bare_time
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=15, help="repetitions per measurement")
+    parser.add_argument(
+        "--runs", type=int, default=15, help="repetitions per measurement"
+    )
     args = parser.parse_args()
 
     build = bench_build(args.runs)
-    print(f"tokenbom build, whole process: median {build:.3f} s over {args.runs} runs (target < 1.5 s)")
+    print(
+        f"tokenbom build, whole process: median {build:.3f} s over {args.runs} runs (target < 1.5 s)"
+    )
     engine_time, bare_time = bench_engine(args.runs)
     ratio = engine_time / bare_time
-    print(f"engine.evaluate on {POINTS:,} (U, Y) points: median {engine_time * 1e3:.1f} ms")
+    print(
+        f"engine.evaluate on {POINTS:,} (U, Y) points: median {engine_time * 1e3:.1f} ms"
+    )
     print(f"bare NumPy expression, same points:        median {bare_time * 1e3:.1f} ms")
     print(f"ratio {ratio:.2f}x (target <= 3x)")
 

@@ -44,14 +44,18 @@ def main() -> None:
     total_cost_rows = total_cost.tolist()
 
     def bare_engine():
-        per_token = engine.cost_per_good_token(total_cost, CAPACITY, utilization, YIELD_RATE)
+        per_token = engine.cost_per_good_token(
+            total_cost, CAPACITY, utilization, YIELD_RATE
+        )
         return engine.per_block(per_token, PER_TOKENS)
 
     def layer_on_arrays():
         return token_cost(total_cost, CAPACITY, utilization, YIELD_RATE, PER_TOKENS)
 
     def layer_on_rows():
-        return token_cost(total_cost_rows, CAPACITY, utilization_rows, YIELD_RATE, PER_TOKENS)
+        return token_cost(
+            total_cost_rows, CAPACITY, utilization_rows, YIELD_RATE, PER_TOKENS
+        )
 
     def layer_on_rows_to_rows():
         return layer_on_rows().tolist()
@@ -66,7 +70,11 @@ def main() -> None:
         ("bare engine on NumPy arrays", bare_engine, 200),
         ("Python layer on the same NumPy arrays", layer_on_arrays, 200),
         ("Python layer on lists of rows (as xlwings passes a range)", layer_on_rows, 3),
-        ("  ... and the result as lists of rows (as xlwings returns it)", layer_on_rows_to_rows, 3),
+        (
+            "  ... and the result as lists of rows (as xlwings returns it)",
+            layer_on_rows_to_rows,
+            3,
+        ),
         ("for scale: np.asarray of the two lists of rows alone", numpy_reads_rows, 3),
     ]
     baseline = None

@@ -38,7 +38,9 @@ def realdata() -> Path:
 
     Set TOKENBOM_REALDATA to use another location.
     """
-    folder = Path(os.environ.get("TOKENBOM_REALDATA", REPO_ROOT.parent / "shared" / "realdata"))
+    folder = Path(
+        os.environ.get("TOKENBOM_REALDATA", REPO_ROOT.parent / "shared" / "realdata")
+    )
     if not (folder / "SOURCES.md").is_file():
         skip_or_fail(f"real data folder {folder} is absent")
     return folder
@@ -49,7 +51,9 @@ def soffice() -> str:
     """The LibreOffice executable used for recalculation."""
     path = find_soffice()
     if path is None:
-        skip_or_fail("LibreOffice (soffice) is not installed; apt-get install libreoffice-calc-nogui")
+        skip_or_fail(
+            "LibreOffice (soffice) is not installed; apt-get install libreoffice-calc-nogui"
+        )
     return path
 
 
@@ -71,6 +75,10 @@ def recalc(soffice):
 
 def assert_close(actual, expected, *, rel: float = 1e-9, where: str = "") -> None:
     """Assert two numbers agree to ``rel`` relative (absolute 1e-12 near zero)."""
-    assert isinstance(actual, (int, float)) and not isinstance(actual, bool), f"{where}: {actual!r} is not a number"
+    assert isinstance(actual, (int, float)) and not isinstance(actual, bool), (
+        f"{where}: {actual!r} is not a number"
+    )
     tolerance = max(rel * abs(expected), 1e-12)
-    assert abs(actual - expected) <= tolerance, f"{where}: {actual!r} != {expected!r} (rel {rel:g})"
+    assert abs(actual - expected) <= tolerance, (
+        f"{where}: {actual!r} != {expected!r} (rel {rel:g})"
+    )

@@ -17,16 +17,23 @@ import sys
 import xlwings
 from xlwings import server
 
-import tokenbom_xl.udfs as udfs
+from tokenbom_xl import udfs
 
 
 async def run_calls(calls: list[dict]) -> list[dict]:
     outcomes = []
     for call in calls:
-        payload = {**call, "version": xlwings.__version__, "client": "Office.js", "runtime": "1.4"}
+        payload = {
+            **call,
+            "version": xlwings.__version__,
+            "client": "Office.js",
+            "runtime": "1.4",
+        }
         try:
-            outcomes.append({"result": await server.custom_functions_call(payload, udfs)})
-        except Exception as exc:  # reported to the test, which fails on it
+            outcomes.append(
+                {"result": await server.custom_functions_call(payload, udfs)}
+            )
+        except Exception as exc:  # noqa: BLE001  (reported to the test, which fails on it)
             outcomes.append({"exception": repr(exc)})
     return outcomes
 

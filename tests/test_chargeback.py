@@ -330,7 +330,7 @@ def test_chargeback_properties(data):
     costs = component_costs(scenario)
     seconds = scenario.accelerators * 3600 * scenario.hours_per_period
     speed = {m.name: m.tokens_per_second * m.yield_rate for m in scenario.models}
-    for number, period in enumerate(result.periods["period"]):
+    for period in result.periods["period"]:
         rows = usage.period == period
         busy = sum(
             t / speed[m] for t, m in zip(usage.good_tokens[rows], usage.model[rows])

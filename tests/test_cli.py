@@ -18,7 +18,9 @@ def runner():
     return CliRunner()
 
 
-def test_build_without_arguments_writes_reference_workbook(runner, tmp_path, monkeypatch):
+def test_build_without_arguments_writes_reference_workbook(
+    runner, tmp_path, monkeypatch
+):
     monkeypatch.chdir(tmp_path)
     outcome = runner.invoke(main, ["build"])
     assert outcome.exit_code == 0, outcome.output
@@ -30,7 +32,9 @@ def test_build_without_arguments_writes_reference_workbook(runner, tmp_path, mon
 
 def test_build_scenario_to_named_output(runner, tmp_path):
     target = tmp_path / "out" / "bom.xlsx"
-    outcome = runner.invoke(main, ["build", str(REFERENCE_SCENARIO), "-o", str(target), "--quiet"])
+    outcome = runner.invoke(
+        main, ["build", str(REFERENCE_SCENARIO), "-o", str(target), "--quiet"]
+    )
     assert outcome.exit_code == 0, outcome.output
     assert outcome.output == ""
     assert load_workbook(target).sheetnames[0] == "Cover"
@@ -38,9 +42,13 @@ def test_build_scenario_to_named_output(runner, tmp_path):
 
 def test_build_reports_never_crossover(runner, tmp_path):
     scenario = tmp_path / "cheap_api.toml"
-    text = REFERENCE_SCENARIO.read_text().replace("api_price_per_million = 5.0", "api_price_per_million = 0.5")
+    text = REFERENCE_SCENARIO.read_text().replace(
+        "api_price_per_million = 5.0", "api_price_per_million = 0.5"
+    )
     scenario.write_text(text)
-    outcome = runner.invoke(main, ["build", str(scenario), "-o", str(tmp_path / "x.xlsx")])
+    outcome = runner.invoke(
+        main, ["build", str(scenario), "-o", str(tmp_path / "x.xlsx")]
+    )
     assert outcome.exit_code == 0, outcome.output
     assert "crossover utilization never at $0.5/M" in outcome.output
 
@@ -55,16 +63,66 @@ def test_version_option(runner):
 # columns: case id, text replaced in the reference scenario, replacement, expected fragments
 BAD_SCENARIOS = [
     ("missing field", "fte = 0.4 ", "", ["missing field operations.fte", ">= 0"]),
-    ("negative price", "unit_price = 30000", "unit_price = -30000", ["silicon.unit_price = -30000", "> 0"]),
-    ("utilization zero", "utilization = 0.6", "utilization = 0", ["utilization = 0 ", "> 0 and <= 1"]),
-    ("utilization 1.5", "utilization = 0.6", "utilization = 1.5", ["utilization = 1.5", "> 0 and <= 1"]),
-    ("yield zero", "yield_rate = 0.9", "yield_rate = 0", ["yield_rate = 0 ", "> 0 and <= 1"]),
-    ("life zero", "life_months = 48", "life_months = 0", ["silicon.life_months = 0", "whole number > 0"]),
-    ("string for number", "unit_price = 30000", 'unit_price = "30000"', ["silicon.unit_price = '30000'", "a number > 0"]),
-    ("malformed toml", "unit_price = 30000", "unit_price = 30000 =", ["not valid TOML", "line 24"]),
-    ("unknown field", "age_months = 0", 'age_months = 0\ncolour = "red"', ["unknown field silicon.colour"]),
-    ("unknown basis", 'basis = "fixed"', 'basis = "leased"', ["facility.basis = 'leased'", "'per-rack'"]),
-    ("fractional count", "accelerators = 8 ", "accelerators = 8.5 ", ["accelerators = 8.5", "whole number"]),
+    (
+        "negative price",
+        "unit_price = 30000",
+        "unit_price = -30000",
+        ["silicon.unit_price = -30000", "> 0"],
+    ),
+    (
+        "utilization zero",
+        "utilization = 0.6",
+        "utilization = 0",
+        ["utilization = 0 ", "> 0 and <= 1"],
+    ),
+    (
+        "utilization 1.5",
+        "utilization = 0.6",
+        "utilization = 1.5",
+        ["utilization = 1.5", "> 0 and <= 1"],
+    ),
+    (
+        "yield zero",
+        "yield_rate = 0.9",
+        "yield_rate = 0",
+        ["yield_rate = 0 ", "> 0 and <= 1"],
+    ),
+    (
+        "life zero",
+        "life_months = 48",
+        "life_months = 0",
+        ["silicon.life_months = 0", "whole number > 0"],
+    ),
+    (
+        "string for number",
+        "unit_price = 30000",
+        'unit_price = "30000"',
+        ["silicon.unit_price = '30000'", "a number > 0"],
+    ),
+    (
+        "malformed toml",
+        "unit_price = 30000",
+        "unit_price = 30000 =",
+        ["not valid TOML", "line 24"],
+    ),
+    (
+        "unknown field",
+        "age_months = 0",
+        'age_months = 0\ncolour = "red"',
+        ["unknown field silicon.colour"],
+    ),
+    (
+        "unknown basis",
+        'basis = "fixed"',
+        'basis = "leased"',
+        ["facility.basis = 'leased'", "'per-rack'"],
+    ),
+    (
+        "fractional count",
+        "accelerators = 8 ",
+        "accelerators = 8.5 ",
+        ["accelerators = 8.5", "whole number"],
+    ),
 ]
 
 
@@ -100,10 +158,17 @@ def test_missing_scenario_exits_2(runner, tmp_path):
 
 def test_failed_build_keeps_existing_workbook(runner, tmp_path):
     target = tmp_path / "bom.xlsx"
-    assert runner.invoke(main, ["build", str(REFERENCE_SCENARIO), "-o", str(target)]).exit_code == 0
+    assert (
+        runner.invoke(
+            main, ["build", str(REFERENCE_SCENARIO), "-o", str(target)]
+        ).exit_code
+        == 0
+    )
     good = target.read_bytes()
     scenario = tmp_path / "bad.toml"
-    scenario.write_text(REFERENCE_SCENARIO.read_text().replace("yield_rate = 0.9", "yield_rate = 0"))
+    scenario.write_text(
+        REFERENCE_SCENARIO.read_text().replace("yield_rate = 0.9", "yield_rate = 0")
+    )
 
     outcome = runner.invoke(main, ["build", str(scenario), "-o", str(target)])
 
@@ -115,7 +180,9 @@ def test_failed_build_keeps_existing_workbook(runner, tmp_path):
 def test_output_into_unwritable_folder_exits_1(runner, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
-    outcome = runner.invoke(main, ["build", str(REFERENCE_SCENARIO), "-o", str(blocker / "bom.xlsx")])
+    outcome = runner.invoke(
+        main, ["build", str(REFERENCE_SCENARIO), "-o", str(blocker / "bom.xlsx")]
+    )
     assert outcome.exit_code == 1
     assert "cannot create the output folder" in outcome.stderr
 
@@ -123,7 +190,12 @@ def test_output_into_unwritable_folder_exits_1(runner, tmp_path):
 @pytest.mark.libreoffice
 def test_check_passes_on_built_workbook(runner, tmp_path, soffice):
     target = tmp_path / "bom.xlsx"
-    assert runner.invoke(main, ["build", str(REFERENCE_SCENARIO), "-o", str(target)]).exit_code == 0
+    assert (
+        runner.invoke(
+            main, ["build", str(REFERENCE_SCENARIO), "-o", str(target)]
+        ).exit_code
+        == 0
+    )
     outcome = runner.invoke(main, ["check", str(target)])
     assert outcome.exit_code == 0, outcome.output
     assert "floor: 3.4484" in outcome.output
@@ -133,11 +205,18 @@ def test_check_passes_on_built_workbook(runner, tmp_path, soffice):
 @pytest.mark.libreoffice
 def test_check_fails_on_broken_input(runner, tmp_path, soffice):
     target = tmp_path / "bom.xlsx"
-    assert runner.invoke(main, ["build", str(REFERENCE_SCENARIO), "-o", str(target)]).exit_code == 0
+    assert (
+        runner.invoke(
+            main, ["build", str(REFERENCE_SCENARIO), "-o", str(target)]
+        ).exit_code
+        == 0
+    )
     workbook = load_workbook(target)
     workbook.defined_names["yield_rate"]  # the input exists under its defined name
     sheet, coordinate = next(iter(workbook.defined_names["yield_rate"].destinations))
-    workbook[sheet][coordinate.replace("$", "")] = 0  # zero yield: per-token figures undefined
+    workbook[sheet][coordinate.replace("$", "")] = (
+        0  # zero yield: per-token figures undefined
+    )
     workbook.save(target)
 
     outcome = runner.invoke(main, ["check", str(target)])
@@ -166,7 +245,15 @@ def test_module_entry_point(tmp_path):
     import sys
 
     completed = subprocess.run(
-        [sys.executable, "-m", "tokenbom_xl", "build", str(REFERENCE_SCENARIO), "-o", str(tmp_path / "m.xlsx")],
+        [
+            sys.executable,
+            "-m",
+            "tokenbom_xl",
+            "build",
+            str(REFERENCE_SCENARIO),
+            "-o",
+            str(tmp_path / "m.xlsx"),
+        ],
         capture_output=True,
         text=True,
         check=False,

@@ -7,6 +7,7 @@ import tomllib
 
 import pytest
 from click.testing import CliRunner
+from conftest import PHYSICAL_SCENARIO, assert_close
 from openpyxl import load_workbook
 
 from tokenbom_xl.cli import main
@@ -14,8 +15,6 @@ from tokenbom_xl.metering.apply import AppliedMetering, apply_metered
 from tokenbom_xl.metering.metered import load_metered
 from tokenbom_xl.scenario import load_scenario
 from tokenbom_xl.workbook import build_workbook
-
-from conftest import PHYSICAL_SCENARIO, assert_close
 
 TELEMETRY = [
     "telemetry/nvidia-smi_capture_h100-80gb_load.txt",

@@ -41,7 +41,11 @@ REFERENCE_TABLE = [
     # 14,500 / 4,204,800,000 x 1e6
     ("floor $/M", lambda r: r.floor * 1e6, 14_500 / 4_204.8),
     # 14,200 / (4,204,800,000 x 0.6 x 0.9) x 1e6
-    ("cost per good token $/M", lambda r: r.cost_per_good_token * 1e6, 14_200 / (4_204.8 * 0.54)),
+    (
+        "cost per good token $/M",
+        lambda r: r.cost_per_good_token * 1e6,
+        14_200 / (4_204.8 * 0.54),
+    ),
     ("A", lambda r: r.absorbed, 7_830.0),
     ("L", lambda r: r.yield_loss, 870.0),
     ("V", lambda r: r.capacity_variance, 5_500.0),
@@ -50,7 +54,9 @@ REFERENCE_TABLE = [
 ]
 
 
-@pytest.mark.parametrize("label, figure, expected", REFERENCE_TABLE, ids=[row[0] for row in REFERENCE_TABLE])
+@pytest.mark.parametrize(
+    "label, figure, expected", REFERENCE_TABLE, ids=[row[0] for row in REFERENCE_TABLE]
+)
 def test_reference_figure(result, label, figure, expected):
     assert_close(float(figure(result)), expected, where=label)
 
@@ -68,11 +74,15 @@ def test_physical_energy_is_700_80():
 
 
 def test_split_adds_up_to_total(result):
-    assert_close(result.absorbed + result.yield_loss + result.capacity_variance, result.total)
+    assert_close(
+        result.absorbed + result.yield_loss + result.capacity_variance, result.total
+    )
 
 
 def test_waterfall_adds_up_to_cost_per_token(result):
-    parts = result.floor + result.yield_loss_per_token + result.capacity_variance_per_token
+    parts = (
+        result.floor + result.yield_loss_per_token + result.capacity_variance_per_token
+    )
     assert_close(parts, result.cost_per_good_token)
 
 
@@ -97,7 +107,9 @@ def test_idle_fraction_split_still_adds_up(reference):
     # E(0.4) = 750 x (0.3 + 0.7 x 0.4) = 435; V = (13,750 + 225) x 0.6 = 8,385
     assert_close(result.energy, 435.0)
     assert_close(result.capacity_variance, 8_385.0)
-    assert_close(result.absorbed + result.yield_loss + result.capacity_variance, result.total)
+    assert_close(
+        result.absorbed + result.yield_loss + result.capacity_variance, result.total
+    )
 
 
 @pytest.mark.parametrize("utilization", [0.0, -0.1, 1.5, math.nan])
@@ -138,7 +150,19 @@ def test_straight_line_charge_stops_at_end_of_life():
 # Double declining balance of 1,000 with salvage 100 over 10 months, rate 20%:
 # 200, 160, 128, 102.4, 81.92, 65.536, 52.4288, 41.94304 (book 167.77216), then
 # straight-line (167.77216 - 100) / 2 = 33.88608 beats 20% x 167.77 = 33.55, twice.
-DECLINING_BALANCE = [200.0, 160.0, 128.0, 102.4, 81.92, 65.536, 52.4288, 41.94304, 33.88608, 33.88608, 0.0]
+DECLINING_BALANCE = [
+    200.0,
+    160.0,
+    128.0,
+    102.4,
+    81.92,
+    65.536,
+    52.4288,
+    41.94304,
+    33.88608,
+    33.88608,
+    0.0,
+]
 
 
 def test_declining_balance_switches_to_straight_line():
@@ -188,7 +212,9 @@ def test_silicon_charge_declining_switches_to_straight_line():
 
 
 def test_silicon_charge_mixes_methods_per_element():
-    charges = engine.silicon_charge(8, 30_000, 48, 0, 0, declining=np.array([False, True]))
+    charges = engine.silicon_charge(
+        8, 30_000, 48, 0, 0, declining=np.array([False, True])
+    )
     assert_close(float(charges[0]), 5_000.0)
     assert_close(float(charges[1]), 10_000.0)
 
@@ -264,7 +290,10 @@ def test_bom_lines_reference_figures(reference_lines):
 def test_bom_lines_parts_add_to_total(reference_lines):
     total, floor, loss, variance = reference_lines[7:]
     assert_close(floor.cost + loss.cost + variance.cost, total.cost)
-    assert_close(floor.per_good_token + loss.per_good_token + variance.per_good_token, total.per_good_token)
+    assert_close(
+        floor.per_good_token + loss.per_good_token + variance.per_good_token,
+        total.per_good_token,
+    )
     assert_close(floor.share + loss.share + variance.share, 1.0)
 
 
@@ -275,6 +304,8 @@ def test_bom_lines_components_add_to_total(reference_lines):
 
 
 def test_bom_lines_rejects_arrays():
-    result = engine.evaluate(load_scenario(REFERENCE_SCENARIO), utilization=np.array([0.5, 0.6]))
+    result = engine.evaluate(
+        load_scenario(REFERENCE_SCENARIO), utilization=np.array([0.5, 0.6])
+    )
     with pytest.raises(ValueError, match="one utilization"):
         engine.bom_lines(result)

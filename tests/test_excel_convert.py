@@ -27,7 +27,11 @@ DIV0, VALUE, REF, NUM, NA = 2, 3, 4, 6, 7
 
 
 def codes(cells):
-    return np.zeros(cells.shape, dtype=int) if cells.errors is None else cells.errors.astype(int)
+    return (
+        np.zeros(cells.shape, dtype=int)
+        if cells.errors is None
+        else cells.errors.astype(int)
+    )
 
 
 # value, default, expected values (NaN where an error), expected error codes
@@ -47,7 +51,12 @@ READ_CASES = [
     (math.inf, None, [[math.nan]], [[NUM]]),
     ([0.1, 0.2], None, [[0.1, 0.2]], [[0, 0]]),
     ([[0.1], [0.2]], None, [[0.1], [0.2]], [[0], [0]]),
-    ([[0.1, None], ["x", "#DIV/0!"]], 5.0, [[0.1, 5.0], [math.nan, math.nan]], [[0, 0], [VALUE, DIV0]]),
+    (
+        [[0.1, None], ["x", "#DIV/0!"]],
+        5.0,
+        [[0.1, 5.0], [math.nan, math.nan]],
+        [[0, 0], [VALUE, DIV0]],
+    ),
     ([[0.1, 0.2], [0.3]], None, [[0.1, 0.2], [0.3, math.nan]], [[0, 0], [0, NA]]),
     ([[1, True], [0.5, 2]], None, [[1.0, 1.0], [0.5, 2.0]], [[0, 0], [0, 0]]),
     ([], 1.0, [[1.0]], [[0]]),
@@ -83,9 +92,21 @@ def test_read_numbers_mixed_list_keeps_numbers():
 # domain, values, expected invalid mask
 DOMAIN_CASES = [
     (Domain(minimum=0.0), [0.0, 1.0, -1.0], [False, False, True]),
-    (Domain(minimum=0.0, minimum_inclusive=False, maximum=1.0), [0.0, 0.5, 1.0, 1.5], [True, False, False, True]),
-    (Domain(minimum=0.0, maximum=1.0, maximum_inclusive=False), [0.0, 1.0], [False, True]),
-    (Domain(minimum=0.0, whole=True), [0.0, 1.0, 1.5, 2.0], [False, False, True, False]),
+    (
+        Domain(minimum=0.0, minimum_inclusive=False, maximum=1.0),
+        [0.0, 0.5, 1.0, 1.5],
+        [True, False, False, True],
+    ),
+    (
+        Domain(minimum=0.0, maximum=1.0, maximum_inclusive=False),
+        [0.0, 1.0],
+        [False, True],
+    ),
+    (
+        Domain(minimum=0.0, whole=True),
+        [0.0, 1.0, 1.5, 2.0],
+        [False, False, True, False],
+    ),
     (Domain(), [math.nan, math.inf, -math.inf, 1.0], [True, True, True, False]),
 ]
 
@@ -118,44 +139,62 @@ CHOICE_CASES = [
 
 @pytest.mark.parametrize(("value", "index", "error"), CHOICE_CASES)
 def test_choice_argument_cases(value, index, error):
-    cells = ChoiceArgument(value, ("straight-line", "declining-balance"), "straight-line").read()
+    cells = ChoiceArgument(
+        value, ("straight-line", "declining-balance"), "straight-line"
+    ).read()
     assert codes(cells)[0, 0] == error
     if index is not None:
         assert cells.values[0, 0] == index
 
 
 def test_choice_argument_range():
-    cells = ChoiceArgument([["straight-line"], ["bad"]], ("straight-line",), "straight-line").read()
+    cells = ChoiceArgument(
+        [["straight-line"], ["bad"]], ("straight-line",), "straight-line"
+    ).read()
     assert codes(cells).tolist() == [[0], [VALUE]]
 
 
 def test_broadcast_column_with_row():
-    call = ElementwiseCall(NumericArgument([[1.0], [2.0], [3.0]]), NumericArgument([[10.0, 20.0]]))
+    call = ElementwiseCall(
+        NumericArgument([[1.0], [2.0], [3.0]]), NumericArgument([[10.0, 20.0]])
+    )
     assert call.shape == (3, 2)
     assert call.errors is None
-    assert np.array_equal(call.values[0] * call.values[1], [[10, 20], [20, 40], [30, 60]])
+    assert np.array_equal(
+        call.values[0] * call.values[1], [[10, 20], [20, 40], [30, 60]]
+    )
 
 
 def test_broadcast_short_column_pads_na():
-    call = ElementwiseCall(NumericArgument([[1.0], [2.0], [3.0]]), NumericArgument([[10.0], [20.0]]))
+    call = ElementwiseCall(
+        NumericArgument([[1.0], [2.0], [3.0]]), NumericArgument([[10.0], [20.0]])
+    )
     assert call.shape == (3, 1)
     assert call.errors.tolist() == [[0], [0], [NA]]
 
 
 def test_broadcast_short_row_against_column():
-    call = ElementwiseCall(NumericArgument([[1.0, 2.0, 3.0]]), NumericArgument([[1.0, 2.0], [3.0, 4.0]]))
+    call = ElementwiseCall(
+        NumericArgument([[1.0, 2.0, 3.0]]), NumericArgument([[1.0, 2.0], [3.0, 4.0]])
+    )
     # The single row repeats down; the 2 x 2 range is one column short.
     assert call.shape == (2, 3)
     assert call.errors.tolist() == [[0, 0, NA], [0, 0, NA]]
 
 
 def test_leftmost_error_wins():
-    call = ElementwiseCall(NumericArgument("#REF!"), NumericArgument("abc"), NumericArgument(-1.0, Domain(minimum=0.0)))
+    call = ElementwiseCall(
+        NumericArgument("#REF!"),
+        NumericArgument("abc"),
+        NumericArgument(-1.0, Domain(minimum=0.0)),
+    )
     assert call.errors.tolist() == [[REF]]
 
 
 def test_domain_error_after_earlier_text_error():
-    call = ElementwiseCall(NumericArgument(-1.0, Domain(minimum=0.0)), NumericArgument("abc"))
+    call = ElementwiseCall(
+        NumericArgument(-1.0, Domain(minimum=0.0)), NumericArgument("abc")
+    )
     assert call.errors.tolist() == [[NUM]]
 
 

@@ -7,8 +7,8 @@ import math
 
 import numpy as np
 import pytest
-
 from conftest import assert_close
+
 from tokenbom_xl import excel
 from tokenbom_xl.excel import functions
 
@@ -67,7 +67,9 @@ def test_numpy_arrays_accepted():
 
 
 def test_method_range_mixes_methods():
-    result = excel.silicon_cost(8, 30_000, 48, 0, [["straight-line"], ["declining-balance"], ["bad"]])
+    result = excel.silicon_cost(
+        8, 30_000, 48, 0, [["straight-line"], ["declining-balance"], ["bad"]]
+    )
     assert result.tolist() == [[5_000.0], [10_000.0], ["#VALUE!"]]
 
 
@@ -78,7 +80,9 @@ def test_silicon_cost_after_life_is_zero():
 
 def test_empty_optional_cell_takes_default():
     assert excel.token_capacity(8, 200, None) == K
-    assert_close(excel.token_cost(14_200, K, 0.6, None), excel.token_cost(14_200, K, 0.6, 1.0))
+    assert_close(
+        excel.token_cost(14_200, K, 0.6, None), excel.token_cost(14_200, K, 0.6, 1.0)
+    )
 
 
 def test_per_element_errors_in_spill():
@@ -114,11 +118,18 @@ def _replace(name, position, value):
 
 
 def _every_argument(value, expected, *, numeric_only=False):
-    for name, args in BASE_ARGUMENTS.items():
-        for position, parameter in enumerate(inspect.signature(getattr(excel, name)).parameters):
+    for name in BASE_ARGUMENTS:
+        for position, parameter in enumerate(
+            inspect.signature(getattr(excel, name)).parameters
+        ):
             if numeric_only and parameter == "method":
                 continue
-            yield pytest.param(name, _replace(name, position, value), expected, id=f"{name}-{parameter}-{value}")
+            yield pytest.param(
+                name,
+                _replace(name, position, value),
+                expected,
+                id=f"{name}-{parameter}-{value}",
+            )
 
 
 # The rule for each case sits beside it: function, arguments, expected error value.
@@ -134,47 +145,169 @@ ERROR_CASES = [
     *_every_argument(math.nan, "#NUM!", numeric_only=True),
     *_every_argument(math.inf, "#NUM!", numeric_only=True),
     # Utilization or yield outside (0, 1].
-    pytest.param("energy_cost", _replace("energy_cost", 3, 1.5), "#NUM!", id="energy-u-above-1"),
-    pytest.param("energy_cost", _replace("energy_cost", 3, 0.0), "#NUM!", id="energy-u-zero"),
-    pytest.param("token_cost", _replace("token_cost", 2, 1.01), "#NUM!", id="cost-u-above-1"),
-    pytest.param("token_cost", _replace("token_cost", 3, 1.01), "#NUM!", id="cost-y-above-1"),
-    pytest.param("capacity_variance", _replace("capacity_variance", 1, 2.0), "#NUM!", id="variance-u-above-1"),
-    pytest.param("capacity_variance", _replace("capacity_variance", 1, 0.0), "#NUM!", id="variance-u-zero"),
-    pytest.param("yield_loss", _replace("yield_loss", 1, 1.5), "#NUM!", id="loss-u-above-1"),
-    pytest.param("yield_loss", _replace("yield_loss", 2, 0.0), "#NUM!", id="loss-y-zero"),
-    pytest.param("yield_loss", _replace("yield_loss", 2, 1.5), "#NUM!", id="loss-y-above-1"),
-    pytest.param("crossover_utilization", _replace("crossover_utilization", 3, 0.0), "#NUM!", id="crossover-y-zero"),
-    pytest.param("crossover_utilization", _replace("crossover_utilization", 3, 1.2), "#NUM!", id="crossover-y-above-1"),
+    pytest.param(
+        "energy_cost", _replace("energy_cost", 3, 1.5), "#NUM!", id="energy-u-above-1"
+    ),
+    pytest.param(
+        "energy_cost", _replace("energy_cost", 3, 0.0), "#NUM!", id="energy-u-zero"
+    ),
+    pytest.param(
+        "token_cost", _replace("token_cost", 2, 1.01), "#NUM!", id="cost-u-above-1"
+    ),
+    pytest.param(
+        "token_cost", _replace("token_cost", 3, 1.01), "#NUM!", id="cost-y-above-1"
+    ),
+    pytest.param(
+        "capacity_variance",
+        _replace("capacity_variance", 1, 2.0),
+        "#NUM!",
+        id="variance-u-above-1",
+    ),
+    pytest.param(
+        "capacity_variance",
+        _replace("capacity_variance", 1, 0.0),
+        "#NUM!",
+        id="variance-u-zero",
+    ),
+    pytest.param(
+        "yield_loss", _replace("yield_loss", 1, 1.5), "#NUM!", id="loss-u-above-1"
+    ),
+    pytest.param(
+        "yield_loss", _replace("yield_loss", 2, 0.0), "#NUM!", id="loss-y-zero"
+    ),
+    pytest.param(
+        "yield_loss", _replace("yield_loss", 2, 1.5), "#NUM!", id="loss-y-above-1"
+    ),
+    pytest.param(
+        "crossover_utilization",
+        _replace("crossover_utilization", 3, 0.0),
+        "#NUM!",
+        id="crossover-y-zero",
+    ),
+    pytest.param(
+        "crossover_utilization",
+        _replace("crossover_utilization", 3, 1.2),
+        "#NUM!",
+        id="crossover-y-above-1",
+    ),
     # Zero good tokens: U or Y of exactly 0, or no capacity.
-    pytest.param("token_cost", _replace("token_cost", 2, 0.0), "#DIV/0!", id="cost-u-zero"),
-    pytest.param("token_cost", _replace("token_cost", 3, 0.0), "#DIV/0!", id="cost-y-zero"),
-    pytest.param("token_cost", _replace("token_cost", 1, 0.0), "#DIV/0!", id="cost-no-capacity"),
-    pytest.param("token_cost_floor", _replace("token_cost_floor", 1, 0.0), "#DIV/0!", id="floor-no-capacity"),
+    pytest.param(
+        "token_cost", _replace("token_cost", 2, 0.0), "#DIV/0!", id="cost-u-zero"
+    ),
+    pytest.param(
+        "token_cost", _replace("token_cost", 3, 0.0), "#DIV/0!", id="cost-y-zero"
+    ),
+    pytest.param(
+        "token_cost", _replace("token_cost", 1, 0.0), "#DIV/0!", id="cost-no-capacity"
+    ),
+    pytest.param(
+        "token_cost_floor",
+        _replace("token_cost_floor", 1, 0.0),
+        "#DIV/0!",
+        id="floor-no-capacity",
+    ),
     # Quoting per zero tokens.
-    pytest.param("token_cost", _replace("token_cost", 4, 0.0), "#NUM!", id="cost-per-zero-tokens"),
-    pytest.param("token_cost_floor", _replace("token_cost_floor", 2, 0.0), "#NUM!", id="floor-per-zero-tokens"),
-    pytest.param("crossover_utilization", _replace("crossover_utilization", 6, 0.0), "#NUM!", id="crossover-per-zero"),
+    pytest.param(
+        "token_cost", _replace("token_cost", 4, 0.0), "#NUM!", id="cost-per-zero-tokens"
+    ),
+    pytest.param(
+        "token_cost_floor",
+        _replace("token_cost_floor", 2, 0.0),
+        "#NUM!",
+        id="floor-per-zero-tokens",
+    ),
+    pytest.param(
+        "crossover_utilization",
+        _replace("crossover_utilization", 6, 0.0),
+        "#NUM!",
+        id="crossover-per-zero",
+    ),
     # Unknown depreciation method.
-    pytest.param("silicon_cost", _replace("silicon_cost", 4, "sum-of-years"), "#VALUE!", id="silicon-unknown-method"),
-    pytest.param("silicon_cost", _replace("silicon_cost", 4, 2.0), "#VALUE!", id="silicon-number-method"),
+    pytest.param(
+        "silicon_cost",
+        _replace("silicon_cost", 4, "sum-of-years"),
+        "#VALUE!",
+        id="silicon-unknown-method",
+    ),
+    pytest.param(
+        "silicon_cost",
+        _replace("silicon_cost", 4, 2.0),
+        "#VALUE!",
+        id="silicon-number-method",
+    ),
     # Depreciation life and age in whole months, salvage at most the price.
-    pytest.param("silicon_cost", _replace("silicon_cost", 2, 0), "#NUM!", id="silicon-life-zero"),
-    pytest.param("silicon_cost", _replace("silicon_cost", 2, 48.5), "#NUM!", id="silicon-life-fraction"),
-    pytest.param("silicon_cost", _replace("silicon_cost", 2, 241), "#NUM!", id="silicon-life-above-limit"),
-    pytest.param("silicon_cost", _replace("silicon_cost", 5, 1.5), "#NUM!", id="silicon-age-fraction"),
-    pytest.param("silicon_cost", _replace("silicon_cost", 3, 40_000), "#NUM!", id="silicon-salvage-above-price"),
+    pytest.param(
+        "silicon_cost", _replace("silicon_cost", 2, 0), "#NUM!", id="silicon-life-zero"
+    ),
+    pytest.param(
+        "silicon_cost",
+        _replace("silicon_cost", 2, 48.5),
+        "#NUM!",
+        id="silicon-life-fraction",
+    ),
+    pytest.param(
+        "silicon_cost",
+        _replace("silicon_cost", 2, 241),
+        "#NUM!",
+        id="silicon-life-above-limit",
+    ),
+    pytest.param(
+        "silicon_cost",
+        _replace("silicon_cost", 5, 1.5),
+        "#NUM!",
+        id="silicon-age-fraction",
+    ),
+    pytest.param(
+        "silicon_cost",
+        _replace("silicon_cost", 3, 40_000),
+        "#NUM!",
+        id="silicon-salvage-above-price",
+    ),
     # PUE and idle fraction in their ranges.
-    pytest.param("energy_cost", _replace("energy_cost", 1, 0.9), "#NUM!", id="energy-pue-below-1"),
-    pytest.param("energy_cost", _replace("energy_cost", 1, 5.5), "#NUM!", id="energy-pue-above-5"),
-    pytest.param("energy_cost", _replace("energy_cost", 5, 1.1), "#NUM!", id="energy-idle-above-1"),
-    pytest.param("crossover_utilization", _replace("crossover_utilization", 5, 1.1), "#NUM!", id="crossover-idle"),
+    pytest.param(
+        "energy_cost", _replace("energy_cost", 1, 0.9), "#NUM!", id="energy-pue-below-1"
+    ),
+    pytest.param(
+        "energy_cost", _replace("energy_cost", 1, 5.5), "#NUM!", id="energy-pue-above-5"
+    ),
+    pytest.param(
+        "energy_cost",
+        _replace("energy_cost", 5, 1.1),
+        "#NUM!",
+        id="energy-idle-above-1",
+    ),
+    pytest.param(
+        "crossover_utilization",
+        _replace("crossover_utilization", 5, 1.1),
+        "#NUM!",
+        id="crossover-idle",
+    ),
     # The factory never beats the API price.
-    pytest.param("crossover_utilization", _replace("crossover_utilization", 4, 1.0), "#N/A", id="crossover-cheap-api"),
-    pytest.param("crossover_utilization", _replace("crossover_utilization", 4, 0.0), "#N/A", id="crossover-free-api"),
-    pytest.param("crossover_utilization", _replace("crossover_utilization", 2, 0.0), "#N/A", id="crossover-no-capacity"),
+    pytest.param(
+        "crossover_utilization",
+        _replace("crossover_utilization", 4, 1.0),
+        "#N/A",
+        id="crossover-cheap-api",
+    ),
+    pytest.param(
+        "crossover_utilization",
+        _replace("crossover_utilization", 4, 0.0),
+        "#N/A",
+        id="crossover-free-api",
+    ),
+    pytest.param(
+        "crossover_utilization",
+        _replace("crossover_utilization", 2, 0.0),
+        "#N/A",
+        id="crossover-no-capacity",
+    ),
     # Arguments that are not cell values at all.
-    pytest.param("token_cost", _replace("token_cost", 0, {"a": 1}), "#VALUE!", id="cost-dict"),
-    pytest.param("token_cost", _replace("token_cost", 0, object()), "#VALUE!", id="cost-object"),
+    pytest.param(
+        "token_cost", _replace("token_cost", 0, {"a": 1}), "#VALUE!", id="cost-dict"
+    ),
+    pytest.param(
+        "token_cost", _replace("token_cost", 0, object()), "#VALUE!", id="cost-object"
+    ),
 ]
 
 
@@ -218,4 +351,7 @@ def test_defaults_match_public_interface():
         ("crossover_utilization", "per_tokens", 1_000_000),
     ]
     for name, parameter, default in cases:
-        assert inspect.signature(getattr(functions, name)).parameters[parameter].default == default, name
+        assert (
+            inspect.signature(getattr(functions, name)).parameters[parameter].default
+            == default
+        ), name

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-
 from conftest import PHYSICAL_SCENARIO, REFERENCE_SCENARIO, TEMPLATES, assert_close
+
 from tokenbom_xl import excel
 from tokenbom_xl.chargeback import CHARGEBACK_COLUMNS, chargeback_table
 from tokenbom_xl.cli import main
@@ -21,7 +21,10 @@ from tokenbom_xl.tbm import default_tbm_mapping
 
 def inputs_range(path, **changes):
     """Return the scenario as the Inputs sheet's name/value columns, with ``changes``."""
-    rows = [[p.name, changes.pop(p.name, p.value)] for p in scenario_parameters(load_scenario(path))]
+    rows = [
+        [p.name, changes.pop(p.name, p.value)]
+        for p in scenario_parameters(load_scenario(path))
+    ]
     assert not changes, f"unknown parameters {changes}"
     return rows
 
@@ -70,20 +73,29 @@ def test_token_bom_physical_energy():
 
 
 def test_token_bom_follows_changed_input():
-    rows = {row[0]: row[1:] for row in excel.token_bom(inputs_range(REFERENCE_SCENARIO, utilization=1.0))}
+    rows = {
+        row[0]: row[1:]
+        for row in excel.token_bom(inputs_range(REFERENCE_SCENARIO, utilization=1.0))
+    }
     assert_close(rows["Capacity variance"][0], 0.0)
     assert_close(rows["Total"][0], 14_500.0)
 
 
 def test_token_bom_accepts_whole_inputs_table():
     # The Inputs sheet has unit, description and allowed range beside name and value.
-    rows = [row + ["unit", "description", "allowed"] for row in inputs_range(REFERENCE_SCENARIO)]
+    rows = [
+        row + ["unit", "description", "allowed"]
+        for row in inputs_range(REFERENCE_SCENARIO)
+    ]
     assert excel.token_bom(rows)[7][1] == pytest.approx(14_200.0)
 
 
 def test_token_bom_whole_number_floats():
     # Excel sends every number as float, including accelerators and life in months.
-    rows = [[name, float(value) if isinstance(value, int) else value] for name, value in inputs_range(REFERENCE_SCENARIO)]
+    rows = [
+        [name, float(value) if isinstance(value, int) else value]
+        for name, value in inputs_range(REFERENCE_SCENARIO)
+    ]
     assert excel.token_bom(rows)[0][1] == pytest.approx(5_000.0)
 
 
@@ -118,7 +130,9 @@ def test_token_bom_invalid_inputs(changes, words):
 
 
 def test_token_bom_unknown_parameter():
-    rows = excel.token_bom(inputs_range(REFERENCE_SCENARIO) + [["silicon_colour", "green"]])
+    rows = excel.token_bom(
+        inputs_range(REFERENCE_SCENARIO) + [["silicon_colour", "green"]]
+    )
     assert rows[0][0] == "#VALUE!"
     assert "colour" in rows[0][1]
 
@@ -142,7 +156,10 @@ def test_tbm_map_fabric_routes():
     ]
 
 
-@pytest.mark.parametrize("name", ["Model Lifecycle", "model_lifecycle", " MODEL LIFECYCLE ", [["Model Lifecycle"]]])
+@pytest.mark.parametrize(
+    "name",
+    ["Model Lifecycle", "model_lifecycle", " MODEL LIFECYCLE ", [["Model Lifecycle"]]],
+)
 def test_tbm_map_name_forms(name):
     rows = excel.tbm_map(name)
     assert [row[0] for row in rows] == ["Cloud Services", "Labor"]
@@ -260,7 +277,9 @@ TWO_MODEL_LINES = [
 
 @pytest.fixture(scope="module")
 def two_model_chargeback():
-    return excel.chargeback(excel_range(TWO_MODEL_USAGE, USAGE_NUMBERS), inputs_range(TWO_MODELS))
+    return excel.chargeback(
+        excel_range(TWO_MODEL_USAGE, USAGE_NUMBERS), inputs_range(TWO_MODELS)
+    )
 
 
 def test_chargeback_header_row(two_model_chargeback):
@@ -271,7 +290,10 @@ def test_chargeback_worked_example(two_model_chargeback):
     assert len(two_model_chargeback) == 1 + len(TWO_MODEL_LINES)
     lines = by_line(two_model_chargeback)
     for period, unit, usage, variance, idle, total in TWO_MODEL_LINES:
-        assert lines[(period, unit)][2:] == [usage, variance, idle, total], (period, unit)
+        assert lines[(period, unit)][2:] == [usage, variance, idle, total], (
+            period,
+            unit,
+        )
 
 
 def test_chargeback_shares(two_model_chargeback):
@@ -288,7 +310,11 @@ def test_chargeback_shares(two_model_chargeback):
     [
         # C(U) = 13,750 + 750 x U: U = 0.6 and 0.1 (two models), 0.6 and 0.5 (template).
         (TWO_MODEL_USAGE, TWO_MODELS, {"2025-01": 14_200.00, "2025-02": 13_825.00}),
-        (TEMPLATES / "usage.csv", REFERENCE_SCENARIO, {"2025-01": 14_200.00, "2025-02": 14_125.00}),
+        (
+            TEMPLATES / "usage.csv",
+            REFERENCE_SCENARIO,
+            {"2025-01": 14_200.00, "2025-02": 14_125.00},
+        ),
     ],
 )
 def test_chargeback_adds_up_to_period_cost(usage, scenario, costs):
@@ -312,12 +338,16 @@ def test_chargeback_equals_engine_table(two_model_chargeback):
 
 def test_chargeback_equals_cli_to_the_cent(tmp_path):
     table = excel.chargeback(template_usage(), inputs_range(REFERENCE_SCENARIO))
-    csv_rows = run_cli(tmp_path, "chargeback", REFERENCE_SCENARIO, "--usage", TEMPLATES / "usage.csv")
+    csv_rows = run_cli(
+        tmp_path, "chargeback", REFERENCE_SCENARIO, "--usage", TEMPLATES / "usage.csv"
+    )
     assert csv_rows[0] == table[0]
     assert len(csv_rows) == len(table)
     for written, returned in zip(csv_rows[1:], table[1:], strict=True):
         assert written[:2] == returned[:2]
-        assert [float(share) for share in written[2:4]] == pytest.approx(returned[2:4], rel=1e-12)
+        assert [float(share) for share in written[2:4]] == pytest.approx(
+            returned[2:4], rel=1e-12
+        )
         assert written[4:] == [cents(value) for value in returned[4:]], written[:2]
 
 
@@ -325,13 +355,18 @@ def test_chargeback_reads_inputs_sheet_table():
     # The whole Inputs table: its heading row, then unit, description and allowed
     # range beside each name and value.
     rows = [["Parameter (defined name)", "Value", "Unit", "Description", "Allowed"]]
-    rows += [row + ["unit", "description", "allowed"] for row in inputs_range(REFERENCE_SCENARIO)]
+    rows += [
+        row + ["unit", "description", "allowed"]
+        for row in inputs_range(REFERENCE_SCENARIO)
+    ]
     table = excel.chargeback(template_usage(), rows)
     assert table == excel.chargeback(template_usage(), inputs_range(REFERENCE_SCENARIO))
 
 
 def test_chargeback_empty_optional_input_takes_default():
-    table = excel.chargeback(template_usage(), inputs_range(REFERENCE_SCENARIO, silicon_salvage=None))
+    table = excel.chargeback(
+        template_usage(), inputs_range(REFERENCE_SCENARIO, silicon_salvage=None)
+    )
     assert table[0][0] == "period"
 
 
@@ -371,7 +406,9 @@ def test_chargeback_central_line_name_from_inputs():
 
 @pytest.fixture(scope="module")
 def template_reconciliation():
-    return excel.reconcile(template_ledger(), template_gl_map(), inputs_range(REFERENCE_SCENARIO))
+    return excel.reconcile(
+        template_ledger(), template_gl_map(), inputs_range(REFERENCE_SCENARIO)
+    )
 
 
 def test_reconcile_header_row(template_reconciliation):
@@ -404,7 +441,9 @@ def test_reconcile_equals_engine_table(template_reconciliation):
         ledger = list(csv.reader(handle))
     with (TEMPLATES / "gl_map.csv").open(newline="", encoding="utf-8") as handle:
         mapping = list(csv.reader(handle))
-    assert template_reconciliation == reconcile_table(ledger, mapping, inputs_range(REFERENCE_SCENARIO))
+    assert template_reconciliation == reconcile_table(
+        ledger, mapping, inputs_range(REFERENCE_SCENARIO)
+    )
 
 
 def test_reconcile_equals_cli_to_the_cent(tmp_path, template_reconciliation):
@@ -419,7 +458,9 @@ def test_reconcile_equals_cli_to_the_cent(tmp_path, template_reconciliation):
     )
     assert csv_rows[0] == template_reconciliation[0]
     assert len(csv_rows) == len(template_reconciliation)
-    for written, returned in zip(csv_rows[1:], template_reconciliation[1:], strict=True):
+    for written, returned in zip(
+        csv_rows[1:], template_reconciliation[1:], strict=True
+    ):
         assert written[:2] == returned[:2]
         assert written[2:5] == [cents(value) for value in returned[2:5]], written[:2]
         if returned[5] is None:
@@ -436,16 +477,22 @@ def test_reconcile_numeric_account_loses_leading_zeros():
     for row in ledger[1:]:
         if row[1] == "004100":
             row[1] = 4100.0
-    rows = by_line(excel.reconcile(ledger, template_gl_map(), inputs_range(REFERENCE_SCENARIO)))
+    rows = by_line(
+        excel.reconcile(ledger, template_gl_map(), inputs_range(REFERENCE_SCENARIO))
+    )
     assert rows[("2025-01", "Operations")][0] == 0.0
     assert rows[("2025-01", "Unmapped")][0] == 4350.0
 
 
 def test_reconcile_formula_text_account_unmapped():
     # Row 10 is the travel line, which no rule maps.
-    ledger = replace_cell(template_ledger(), 10, "account", '=HYPERLINK("http://x","y")')
+    ledger = replace_cell(
+        template_ledger(), 10, "account", '=HYPERLINK("http://x","y")'
+    )
     ledger = replace_cell(ledger, 10, "description", "+cmd|'/C calc'!A0")
-    rows = by_line(excel.reconcile(ledger, template_gl_map(), inputs_range(REFERENCE_SCENARIO)))
+    rows = by_line(
+        excel.reconcile(ledger, template_gl_map(), inputs_range(REFERENCE_SCENARIO))
+    )
     assert rows[("2025-01", "Unmapped")][0] == 350.0
 
 
@@ -524,9 +571,21 @@ INVALID_CHARGEBACK = {
     "header only": (template_usage()[:1], None, ["usage_range", "no usage rows"]),
     "empty range": (None, None, ["usage_range", "empty"]),
     "single cell": (5.0, None, ["usage_range", "missing column"]),
-    "unknown parameter": (template_usage(), "bogus", ["inputs", "unknown parameter", "'bogus'"]),
-    "unknown field of a component": (template_usage(), "colour", ["inputs", "unknown", "silicon", "colour"]),
-    "error value in inputs": (template_usage(), "error", ["inputs", "utilization", "#N/A"]),
+    "unknown parameter": (
+        template_usage(),
+        "bogus",
+        ["inputs", "unknown parameter", "'bogus'"],
+    ),
+    "unknown field of a component": (
+        template_usage(),
+        "colour",
+        ["inputs", "unknown", "silicon", "colour"],
+    ),
+    "error value in inputs": (
+        template_usage(),
+        "error",
+        ["inputs", "utilization", "#N/A"],
+    ),
     "one-column inputs": (template_usage(), "one column", ["inputs", "two columns"]),
 }
 
@@ -587,7 +646,11 @@ INVALID_RECONCILE = {
         template_gl_map(),
         ["ledger_range", "missing column", "description"],
     ),
-    "header only": (template_ledger()[:1], template_gl_map(), ["ledger_range", "no GL lines"]),
+    "header only": (
+        template_ledger()[:1],
+        template_gl_map(),
+        ["ledger_range", "no GL lines"],
+    ),
     "account mapped twice": (
         template_ledger(),
         template_gl_map() + [["prefix", "16", None, "Operations"]],
@@ -613,7 +676,11 @@ INVALID_RECONCILE = {
         replace_cell(template_gl_map(), 4, "component", "#N/A"),
         ["map_range", "row 4", "component", "#N/A"],
     ),
-    "mapping without rules": (template_ledger(), template_gl_map()[:1], ["map_range", "no rules"]),
+    "mapping without rules": (
+        template_ledger(),
+        template_gl_map()[:1],
+        ["map_range", "no rules"],
+    ),
     "empty mapping": (template_ledger(), None, ["map_range", "empty"]),
 }
 

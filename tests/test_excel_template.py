@@ -7,10 +7,10 @@ import io
 import re
 
 import pytest
+from conftest import TEMPLATES, assert_close
 from openpyxl import load_workbook
 from openpyxl.worksheet.formula import ArrayFormula
 
-from conftest import TEMPLATES, assert_close
 from tokenbom_xl import excel
 from tokenbom_xl.excel.template import build_analyst_workbook, write_analyst_template
 from tokenbom_xl.workbook.save import workbook_bytes
@@ -85,12 +85,17 @@ def _size(reference):
 
 def test_expected_values_are_reference_figures(template):
     ws = template["Functions"]
-    expected = {ws[f"A{row}"].value: ws[f"D{row}"].value for row in range(1, ws.max_row + 1)}
+    expected = {
+        ws[f"A{row}"].value: ws[f"D{row}"].value for row in range(1, ws.max_row + 1)
+    }
     # figure label, published value for the reference factory
     cases = [
         ("Capacity K, tokens per month", 4_204_800_000.0),
         ("Silicon, per month", 5_000.0),
-        ("Fixed cost F: Silicon, Fabric, Facility, Platform, Model Lifecycle, Operations", 13_750.0),
+        (
+            "Fixed cost F: Silicon, Fabric, Facility, Platform, Model Lifecycle, Operations",
+            13_750.0,
+        ),
         ("Total cost C(U) at the Inputs utilization", 14_200.0),
         ("Total cost C(1) at full utilization", 14_500.0),
         ("Cost per million good tokens", 6.2538756412),
@@ -139,7 +144,9 @@ def _table_arguments(ws, text):
             max_col=ord(last_column) - 64,
             values_only=True,
         )
-        arguments.append([[float(v) if isinstance(v, int) else v for v in row] for row in rows])
+        arguments.append(
+            [[float(v) if isinstance(v, int) else v for v in row] for row in rows]
+        )
     return arguments
 
 
@@ -177,7 +184,8 @@ def test_table_formulas_read_sheet_data(template, name):
         (cell.value.text, cell.value.ref)
         for row in ws.iter_rows()
         for cell in row
-        if isinstance(cell.value, ArrayFormula) and cell.value.text.startswith(f"={name}(")
+        if isinstance(cell.value, ArrayFormula)
+        and cell.value.text.startswith(f"={name}(")
     )
     *data, inputs = _table_arguments(ws, text)
     function = getattr(excel, name.lower())
@@ -189,6 +197,11 @@ def test_table_formulas_read_sheet_data(template, name):
 
 def test_template_codes_stay_text(template):
     ws = template["Functions"]
-    codes = [cell.value for row in ws.iter_rows() for cell in row if cell.value in ("004100", "0100")]
+    codes = [
+        cell.value
+        for row in ws.iter_rows()
+        for cell in row
+        if cell.value in ("004100", "0100")
+    ]
     assert "004100" in codes
     assert "0100" in codes

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from conftest import PHYSICAL_SCENARIO, REFERENCE_SCENARIO
 
 from tokenbom_xl.errors import InputError
 from tokenbom_xl.metering.apply import apply_metered
@@ -16,8 +17,6 @@ from tokenbom_xl.metering.metered import (
     usage_csv,
 )
 from tokenbom_xl.scenario import EnergyPhysical, EnergyStated, load_scenario
-
-from conftest import PHYSICAL_SCENARIO, REFERENCE_SCENARIO
 
 UTILIZATION = UtilizationEntry(
     value=0.5,

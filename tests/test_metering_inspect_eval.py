@@ -8,8 +8,8 @@ import zipfile
 import pytest
 
 from tokenbom_xl.errors import InputError
-from tokenbom_xl.metering.inspect_eval import read_inspect_log
 from tokenbom_xl.metering.inputs import ReadLimits
+from tokenbom_xl.metering.inspect_eval import read_inspect_log
 from tokenbom_xl.metering.options import GoodTokenRule, ReadOptions
 
 POPULARITY = "eval/inspect_ai_eval_log_popularity_3samples.json"

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import tomllib
 
-import tokenbom_xl
 from conftest import REPO_ROOT
+
+import tokenbom_xl
 from tokenbom_xl.resources import template_path
 
 

@@ -32,7 +32,10 @@ def test_parameters_round_trip():
 def test_parameters_accept_excel_floats():
     scenario = load_scenario(REFERENCE_SCENARIO)
     # Excel sends every number as a float, including whole-number fields.
-    pairs = [(p.name, float(p.value) if p.is_number else p.value) for p in scenario_parameters(scenario)]
+    pairs = [
+        (p.name, float(p.value) if p.is_number else p.value)
+        for p in scenario_parameters(scenario)
+    ]
     assert scenario_from_parameters(pairs) == scenario
 
 

@@ -10,12 +10,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tokenbom_xl import engine
+from tokenbom_xl.depreciation import declining_balance_by_age
 from tokenbom_xl.drivers import Drivers
 from tokenbom_xl.errors import InputError
 from tokenbom_xl.periods import parse_month
 from tokenbom_xl.register import Asset
 from tokenbom_xl.scenario import load_scenario, parse_scenario
-from tokenbom_xl.depreciation import declining_balance_by_age
 from tokenbom_xl.schedule import CAUSES, compute_schedule
 
 MILLION = 1e6

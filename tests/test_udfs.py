@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import REFERENCE_SCENARIO, REPO_ROOT, TEMPLATES, assert_close
+
 from tokenbom_xl import excel, udfs
 from tokenbom_xl.scenario import load_scenario, scenario_parameters
 
@@ -43,7 +43,9 @@ def test_udfs_exports_every_function():
 
 @pytest.mark.parametrize("name", FUNCTION_NAMES)
 def test_udf_signature_matches_excel_layer(name):
-    assert inspect.signature(getattr(udfs, name)) == inspect.signature(getattr(excel, name))
+    assert inspect.signature(getattr(udfs, name)) == inspect.signature(
+        getattr(excel, name)
+    )
 
 
 @pytest.mark.parametrize("name", FUNCTION_NAMES)
@@ -61,17 +63,29 @@ def test_udf_forwards_to_excel_layer():
 
 def test_import_needs_no_licence_key():
     # A clean process without a key or server mode, as on an analyst's machine.
-    environment = {key: value for key, value in os.environ.items() if not key.startswith("XLWINGS_")}
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("XLWINGS_")
+    }
     code = "import tokenbom_xl.udfs as u; print(u.token_capacity(8, 200))"
     completed = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=environment, cwd=REPO_ROOT, check=False
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd=REPO_ROOT,
+        check=False,
     )
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.strip() == "4204800000.0"
 
 
 def reference_inputs():
-    return [[p.name, p.value] for p in scenario_parameters(load_scenario(REFERENCE_SCENARIO))]
+    return [
+        [p.name, p.value]
+        for p in scenario_parameters(load_scenario(REFERENCE_SCENARIO))
+    ]
 
 
 def template_range(name, numeric):
@@ -80,7 +94,12 @@ def template_range(name, numeric):
         header, *records = list(csv.reader(handle))
     rows = [header]
     for record in records:
-        rows.append([float(text) if name in numeric and text else text for name, text in zip(header, record)])
+        rows.append(
+            [
+                float(text) if name in numeric and text else text
+                for name, text in zip(header, record)
+            ]
+        )
     return rows
 
 
@@ -92,7 +111,9 @@ def with_cells(rows, cells):
 
 
 def usage_range(cells=None):
-    return with_cells(template_range("usage.csv", ("good_tokens", "reserved_share")), cells or {})
+    return with_cells(
+        template_range("usage.csv", ("good_tokens", "reserved_share")), cells or {}
+    )
 
 
 def ledger_range(cells=None):
@@ -107,28 +128,66 @@ GL_MAP = template_range("gl_map.csv", ())
 # Calls as Excel sends them through Office.js: every argument a 2-D list.
 CALLS = {
     "token_cost_scalar": ("token_cost", [[[14_200]], [[K]], [[0.6]], [[0.9]]]),
-    "token_cost_column": ("token_cost", [[[14_200]], [[K]], [[0.5], [0.6], [0.7]], [[0.9]]]),
-    "token_cost_invalid": ("token_cost", [[[14_200]], [[K]], [[0.6], [1.5], ["abc"], [0.0]], [[0.9]]]),
+    "token_cost_column": (
+        "token_cost",
+        [[[14_200]], [[K]], [[0.5], [0.6], [0.7]], [[0.9]]],
+    ),
+    "token_cost_invalid": (
+        "token_cost",
+        [[[14_200]], [[K]], [[0.6], [1.5], ["abc"], [0.0]], [[0.9]]],
+    ),
     "token_cost_error_cell": (
         "token_cost",
-        [[[14_200]], [[K]], [[{"type": "Error", "basicValue": "#N/A", "errorType": "NotAvailable"}]], [[0.9]]],
+        [
+            [[14_200]],
+            [[K]],
+            [[{"type": "Error", "basicValue": "#N/A", "errorType": "NotAvailable"}]],
+            [[0.9]],
+        ],
     ),
     "token_cost_empty_yield": ("token_cost", [[[14_200]], [[K]], [[0.6]], [[None]]]),
     "token_capacity_omitted_hours": ("token_capacity", [[[8]], [[200]]]),
-    "silicon_declining": ("silicon_cost", [[[8]], [[30_000]], [[48]], [[0]], [["declining-balance"]]]),
-    "silicon_unknown_method": ("silicon_cost", [[[8]], [[30_000]], [[48]], [[0]], [["sum-of-years"]]]),
-    "crossover_row": ("crossover_utilization", [[[13_750]], [[750]], [[K]], [[0.9]], [[1.0, 5.0]]]),
+    "silicon_declining": (
+        "silicon_cost",
+        [[[8]], [[30_000]], [[48]], [[0]], [["declining-balance"]]],
+    ),
+    "silicon_unknown_method": (
+        "silicon_cost",
+        [[[8]], [[30_000]], [[48]], [[0]], [["sum-of-years"]]],
+    ),
+    "crossover_row": (
+        "crossover_utilization",
+        [[[13_750]], [[750]], [[K]], [[0.9]], [[1.0, 5.0]]],
+    ),
     "tbm_map_fabric": ("tbm_map", [[["Fabric"]]]),
     "tbm_map_unknown": ("tbm_map", [[["Cooling"]]]),
     "token_bom_reference": ("token_bom", [reference_inputs()]),
     "chargeback_template": ("chargeback", [usage_range(), reference_inputs()]),
-    "chargeback_formula_text": ("chargeback", [usage_range({(2, "business_unit"): HYPERLINK}), reference_inputs()]),
-    "chargeback_negative_tokens": ("chargeback", [usage_range({(3, "good_tokens"): -5.0}), reference_inputs()]),
-    "chargeback_unknown_parameter": ("chargeback", [usage_range(), reference_inputs() + [["bogus", 1]]]),
-    "chargeback_error_cell": ("chargeback", [usage_range({(4, "business_unit"): NA_CELL}), reference_inputs()]),
-    "chargeback_period_as_date": ("chargeback", [usage_range({(2, "period"): 45658}), reference_inputs()]),
+    "chargeback_formula_text": (
+        "chargeback",
+        [usage_range({(2, "business_unit"): HYPERLINK}), reference_inputs()],
+    ),
+    "chargeback_negative_tokens": (
+        "chargeback",
+        [usage_range({(3, "good_tokens"): -5.0}), reference_inputs()],
+    ),
+    "chargeback_unknown_parameter": (
+        "chargeback",
+        [usage_range(), reference_inputs() + [["bogus", 1]]],
+    ),
+    "chargeback_error_cell": (
+        "chargeback",
+        [usage_range({(4, "business_unit"): NA_CELL}), reference_inputs()],
+    ),
+    "chargeback_period_as_date": (
+        "chargeback",
+        [usage_range({(2, "period"): 45658}), reference_inputs()],
+    ),
     "reconcile_template": ("reconcile", [ledger_range(), GL_MAP, reference_inputs()]),
-    "reconcile_blank_amount": ("reconcile", [ledger_range({(4, "amount"): ""}), GL_MAP, reference_inputs()]),
+    "reconcile_blank_amount": (
+        "reconcile",
+        [ledger_range({(4, "amount"): ""}), GL_MAP, reference_inputs()],
+    ),
 }
 
 NUM_ERROR = {"type": "Error", "errorType": "Num"}
@@ -140,7 +199,9 @@ NA_ERROR = {"type": "Error", "errorType": "NotAvailable"}
 @pytest.fixture(scope="module")
 def officejs():
     """Metadata and call results from xlwings' Office.js machinery, in a fresh process."""
-    environment = dict(os.environ, XLWINGS_ON_SERVER="true", XLWINGS_LICENSE_KEY="noncommercial")
+    environment = dict(
+        os.environ, XLWINGS_ON_SERVER="true", XLWINGS_LICENSE_KEY="noncommercial"
+    )
     calls = [{"func_name": name, "args": args} for name, args in CALLS.values()]
     completed = subprocess.run(
         [sys.executable, str(DRIVER)],
@@ -181,7 +242,9 @@ def test_officejs_descriptions_are_docstrings(officejs):
 def test_officejs_every_argument_has_help(officejs):
     for function in officejs["meta"]["functions"]:
         parameters = inspect.signature(getattr(udfs, function["id"].lower())).parameters
-        assert [p["name"] for p in function["parameters"]] == list(parameters), function["id"]
+        assert [p["name"] for p in function["parameters"]] == list(parameters), (
+            function["id"]
+        )
         for parameter in function["parameters"]:
             where = f"{function['id']}({parameter['name']})"
             assert not parameter["description"].startswith("Positional argument"), where
@@ -192,8 +255,12 @@ def test_officejs_optional_arguments(officejs):
     for function in officejs["meta"]["functions"]:
         parameters = inspect.signature(getattr(udfs, function["id"].lower())).parameters
         for parameter in function["parameters"]:
-            has_default = parameters[parameter["name"]].default is not inspect.Parameter.empty
-            assert parameter.get("optional", False) == has_default, f"{function['id']}({parameter['name']})"
+            has_default = (
+                parameters[parameter["name"]].default is not inspect.Parameter.empty
+            )
+            assert parameter.get("optional", False) == has_default, (
+                f"{function['id']}({parameter['name']})"
+            )
 
 
 def test_officejs_results_are_matrices(officejs):

@@ -15,13 +15,50 @@ from tokenbom_xl import engine
 from tokenbom_xl.scenario import load_scenario
 from tokenbom_xl.workbook import build_workbook, write_workbook
 
-COMPONENT_SHEETS = ["Silicon", "Fabric", "Facility", "Energy", "Platform", "Model Lifecycle", "Operations"]
-SHEETS = ["Cover", "Inputs", *COMPONENT_SHEETS, "Summary", "Utilization Curve", "Checks"]
+COMPONENT_SHEETS = [
+    "Silicon",
+    "Fabric",
+    "Facility",
+    "Energy",
+    "Platform",
+    "Model Lifecycle",
+    "Operations",
+]
+SHEETS = [
+    "Cover",
+    "Inputs",
+    *COMPONENT_SHEETS,
+    "Summary",
+    "Utilization Curve",
+    "Checks",
+]
 COMMITTED = REPO_ROOT / "workbooks" / "token_bom_reference.xlsx"
 
 # Functions that Excel 2010 and LibreOffice 7.4 both know, and that the workbook may use.
-ALLOWED_FUNCTIONS = {"ABS", "AND", "IF", "INT", "ISNUMBER", "MAX", "SUM", "VDB", "SUMIFS", "SUMPRODUCT", "INDEX", "MATCH"}
-VOLATILE_FUNCTIONS = {"OFFSET", "INDIRECT", "NOW", "TODAY", "RAND", "RANDBETWEEN", "CELL", "INFO"}
+ALLOWED_FUNCTIONS = {
+    "ABS",
+    "AND",
+    "IF",
+    "INT",
+    "ISNUMBER",
+    "MAX",
+    "SUM",
+    "VDB",
+    "SUMIFS",
+    "SUMPRODUCT",
+    "INDEX",
+    "MATCH",
+}
+VOLATILE_FUNCTIONS = {
+    "OFFSET",
+    "INDIRECT",
+    "NOW",
+    "TODAY",
+    "RAND",
+    "RANDBETWEEN",
+    "CELL",
+    "INFO",
+}
 
 
 @pytest.fixture(scope="module")
@@ -59,13 +96,19 @@ def test_build_is_byte_identical(scenario):
 def test_document_timestamps_are_fixed(saved):
     with zipfile.ZipFile(saved) as archive:
         core = archive.read("docProps/core.xml").decode()
-        assert all(info.date_time == (1980, 1, 1, 0, 0, 0) for info in archive.infolist())
+        assert all(
+            info.date_time == (1980, 1, 1, 0, 0, 0) for info in archive.infolist()
+        )
     assert "2000-01-01T00:00:00Z" in core
 
 
 def test_committed_workbook_matches_fresh_build(built):
-    assert COMMITTED.is_file(), "workbooks/token_bom_reference.xlsx is missing; run `tokenbom build`"
-    assert COMMITTED.read_bytes() == built.to_bytes(), "the committed workbook is stale; run `tokenbom build`"
+    assert COMMITTED.is_file(), (
+        "workbooks/token_bom_reference.xlsx is missing; run `tokenbom build`"
+    )
+    assert COMMITTED.read_bytes() == built.to_bytes(), (
+        "the committed workbook is stale; run `tokenbom build`"
+    )
 
 
 def test_inputs_are_named_unlocked_and_validated(reloaded):
@@ -75,9 +118,16 @@ def test_inputs_are_named_unlocked_and_validated(reloaded):
     cell = inputs[coordinate.replace("$", "")]
     assert cell.value == 0.6
     assert cell.protection.locked is False
-    validations = [dv for dv in inputs.data_validations.dataValidation if cell.coordinate in dv.sqref]
+    validations = [
+        dv
+        for dv in inputs.data_validations.dataValidation
+        if cell.coordinate in dv.sqref
+    ]
     assert len(validations) == 1
-    assert validations[0].formula1 == f"AND(ISNUMBER({cell.coordinate}),{cell.coordinate}>0,{cell.coordinate}<=1)"
+    assert (
+        validations[0].formula1
+        == f"AND(ISNUMBER({cell.coordinate}),{cell.coordinate}>0,{cell.coordinate}<=1)"
+    )
 
 
 def test_formula_cells_are_locked(reloaded):
@@ -85,7 +135,9 @@ def test_formula_cells_are_locked(reloaded):
         for row in ws.iter_rows():
             for cell in row:
                 if cell.data_type == "f":
-                    assert cell.protection.locked, f"{ws.title}!{cell.coordinate} is unlocked"
+                    assert cell.protection.locked, (
+                        f"{ws.title}!{cell.coordinate} is unlocked"
+                    )
 
 
 def test_every_sheet_protected_without_password(reloaded):
@@ -115,10 +167,14 @@ def test_formulas_use_only_portable_functions(reloaded):
 
 def test_money_and_per_million_formats(reloaded):
     summary = reloaded["Summary"]
-    sheet, coordinate = next(iter(reloaded.defined_names["bom_cost_per_million"].destinations))
+    sheet, coordinate = next(
+        iter(reloaded.defined_names["bom_cost_per_million"].destinations)
+    )
     assert '" /M"' in reloaded[sheet][coordinate.replace("$", "")].number_format
     sheet, coordinate = next(iter(reloaded.defined_names["bom_total"].destinations))
-    assert reloaded[sheet][coordinate.replace("$", "")].number_format.startswith('"$"#,##0.00')
+    assert reloaded[sheet][coordinate.replace("$", "")].number_format.startswith(
+        '"$"#,##0.00'
+    )
     assert summary["A2"].value == "Reference factory"
 
 
@@ -137,7 +193,10 @@ def test_curve_chart_has_both_series(reloaded):
     charts = reloaded["Utilization Curve"]._charts
     assert len(charts) == 1
     titles = [series.tx.strRef.f for series in charts[0].series]
-    assert [t.replace('$', '') for t in titles] == ["'Utilization Curve'!E5", "'Utilization Curve'!F5"]
+    assert [t.replace("$", "") for t in titles] == [
+        "'Utilization Curve'!E5",
+        "'Utilization Curve'!F5",
+    ]
     x_ranges = {series.xVal.numRef.f for series in charts[0].series}
     assert x_ranges == {"'Utilization Curve'!$A$6:$A$25"}
 
@@ -162,7 +221,9 @@ def test_every_formula_has_an_engine_value(built, reloaded):
         for row in ws.iter_rows():
             for cell in row:
                 if cell.data_type == "f":
-                    assert (title, cell.coordinate) in recorded, f"{title}!{cell.coordinate} has no engine value"
+                    assert (title, cell.coordinate) in recorded, (
+                        f"{title}!{cell.coordinate} has no engine value"
+                    )
 
 
 # ---------------------------------------------------------------------------
@@ -210,7 +271,9 @@ def test_headline_figures_after_recalculation(saved, recalc):
 
 @pytest.mark.libreoffice
 @pytest.mark.parametrize("utilization", [0.35, 0.9])
-def test_edited_utilization_recalculates(saved, recalc, scenario, tmp_path, utilization):
+def test_edited_utilization_recalculates(
+    saved, recalc, scenario, tmp_path, utilization
+):
     workbook = load_workbook(saved)
     sheet, coordinate = next(iter(workbook.defined_names["utilization"].destinations))
     workbook[sheet][coordinate.replace("$", "")] = utilization
@@ -220,8 +283,12 @@ def test_edited_utilization_recalculates(saved, recalc, scenario, tmp_path, util
     recalculated = recalc(edited)
     expected = engine.evaluate(scenario, utilization=utilization)
 
-    assert_close(recalculated.named("bom_cost_per_million"), expected.cost_per_good_token * 1e6)
-    assert_close(recalculated.named("bom_capacity_variance"), expected.capacity_variance)
+    assert_close(
+        recalculated.named("bom_cost_per_million"), expected.cost_per_good_token * 1e6
+    )
+    assert_close(
+        recalculated.named("bom_capacity_variance"), expected.capacity_variance
+    )
     assert recalculated.named("checks_all_pass") is True
 
 
@@ -239,15 +306,29 @@ def test_declining_balance_silicon_matches_engine(scenario, tmp_path, recalc):
     recalculated = recalc(path)
 
     assert compare(recalculated, built.expectations) == []
-    assert_close(recalculated.named("cost_silicon"), engine.component_costs(changed).silicon)
+    assert_close(
+        recalculated.named("cost_silicon"), engine.component_costs(changed).silicon
+    )
 
 
 @pytest.mark.libreoffice
 @pytest.mark.parametrize(
     "energy, facility",
     [
-        ({"basis": "physical", "it_kw": 5.0, "pue": 1.4, "price_per_kwh": 0.1, "idle_fraction": 0.25}, {"basis": "per-rack", "racks": 2.0, "cost_per_rack": 450.0}),
-        ({"basis": "physical", "wall_kw": 8.0, "price_per_kwh": 0.12}, {"basis": "per-kw", "provisioned_kw": 10.0, "cost_per_kw": 95.0}),
+        (
+            {
+                "basis": "physical",
+                "it_kw": 5.0,
+                "pue": 1.4,
+                "price_per_kwh": 0.1,
+                "idle_fraction": 0.25,
+            },
+            {"basis": "per-rack", "racks": 2.0, "cost_per_rack": 450.0},
+        ),
+        (
+            {"basis": "physical", "wall_kw": 8.0, "price_per_kwh": 0.12},
+            {"basis": "per-kw", "provisioned_kw": 10.0, "cost_per_kw": 95.0},
+        ),
     ],
     ids=["it-kw-per-rack", "wall-kw-per-kw"],
 )

@@ -83,18 +83,30 @@ Number = float | NDArray[np.float64]
 # Kernels
 
 
-def token_capacity(accelerators: ArrayLike, tokens_per_second: ArrayLike, hours: ArrayLike = 730.0) -> Number:
+def token_capacity(
+    accelerators: ArrayLike, tokens_per_second: ArrayLike, hours: ArrayLike = 730.0
+) -> Number:
     """Return theoretical output tokens per period: accelerators * tokens/s * 3,600 * hours."""
-    return np.multiply(np.multiply(accelerators, tokens_per_second), np.multiply(SECONDS_PER_HOUR, hours))
+    return np.multiply(
+        np.multiply(accelerators, tokens_per_second),
+        np.multiply(SECONDS_PER_HOUR, hours),
+    )
 
 
-def straight_line_charge(cost: ArrayLike, salvage: ArrayLike, life_months: ArrayLike, age_months: ArrayLike = 0) -> Number:
+def straight_line_charge(
+    cost: ArrayLike,
+    salvage: ArrayLike,
+    life_months: ArrayLike,
+    age_months: ArrayLike = 0,
+) -> Number:
     """Return one month's straight-line depreciation of one asset.
 
     The charge is (cost - salvage) / life for months 0 .. life-1 of the asset's age and
     0 once it is fully depreciated.
     """
-    cost, salvage, life, age = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (cost, salvage, life_months, age_months)))
+    cost, salvage, life, age = np.broadcast_arrays(
+        *(np.asarray(v, dtype=float) for v in (cost, salvage, life_months, age_months))
+    )
     with np.errstate(divide="ignore", invalid="ignore"):
         charge = (cost - salvage) / life
     return _scalar_or_array(np.where((age >= 0) & (age < life), charge, 0.0))
@@ -114,7 +126,9 @@ def declining_balance_charge(
     to straight-line over the remaining life once that charge is the larger one. This is
     Excel's ``VDB(cost, salvage, life, age, age + 1, factor, FALSE)``.
     """
-    cost, salvage, life, age = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (cost, salvage, life_months, age_months)))
+    cost, salvage, life, age = np.broadcast_arrays(
+        *(np.asarray(v, dtype=float) for v in (cost, salvage, life_months, age_months))
+    )
     out = np.zeros(cost.shape)
     # Ages are whole months. The loop runs once per month, vectorized over every element,
     # up to the oldest age inside its life: older assets charge nothing.
@@ -142,34 +156,56 @@ def declining_balance_charge(
 def silicon_cost(silicon: Silicon, accelerators: ArrayLike) -> Number:
     """Return the Silicon charge for the period: accelerators times one unit's charge."""
     if silicon.method == "declining-balance":
-        unit = declining_balance_charge(silicon.unit_price, silicon.salvage, silicon.life_months, silicon.age_months)
+        unit = declining_balance_charge(
+            silicon.unit_price, silicon.salvage, silicon.life_months, silicon.age_months
+        )
     else:
-        unit = straight_line_charge(silicon.unit_price, silicon.salvage, silicon.life_months, silicon.age_months)
+        unit = straight_line_charge(
+            silicon.unit_price, silicon.salvage, silicon.life_months, silicon.age_months
+        )
     return np.multiply(accelerators, unit)
 
 
-def energy_full_cost(wall_kw: ArrayLike, hours: ArrayLike, price_per_kwh: ArrayLike) -> Number:
+def energy_full_cost(
+    wall_kw: ArrayLike, hours: ArrayLike, price_per_kwh: ArrayLike
+) -> Number:
     """Return the energy cost of a period at full load: kW at the wall * hours * price."""
     return np.multiply(np.multiply(wall_kw, hours), price_per_kwh)
 
 
-def energy_cost(full_energy_cost: ArrayLike, utilization: ArrayLike, idle_fraction: ArrayLike = 0.0) -> Number:
+def energy_cost(
+    full_energy_cost: ArrayLike, utilization: ArrayLike, idle_fraction: ArrayLike = 0.0
+) -> Number:
     """Return E(U) = E_full * (i + (1 - i) * U)."""
     idle = np.asarray(idle_fraction, dtype=float)
-    return np.multiply(full_energy_cost, idle + (1.0 - idle) * np.asarray(utilization, dtype=float))
+    return np.multiply(
+        full_energy_cost, idle + (1.0 - idle) * np.asarray(utilization, dtype=float)
+    )
 
 
-def total_cost(fixed_cost: ArrayLike, full_energy_cost: ArrayLike, utilization: ArrayLike, idle_fraction: ArrayLike = 0.0) -> Number:
+def total_cost(
+    fixed_cost: ArrayLike,
+    full_energy_cost: ArrayLike,
+    utilization: ArrayLike,
+    idle_fraction: ArrayLike = 0.0,
+) -> Number:
     """Return C(U) = F + E(U)."""
     return np.add(fixed_cost, energy_cost(full_energy_cost, utilization, idle_fraction))
 
 
-def good_tokens(capacity: ArrayLike, utilization: ArrayLike, yield_rate: ArrayLike = 1.0) -> Number:
+def good_tokens(
+    capacity: ArrayLike, utilization: ArrayLike, yield_rate: ArrayLike = 1.0
+) -> Number:
     """Return G = K * U * Y."""
     return np.multiply(np.multiply(capacity, utilization), yield_rate)
 
 
-def cost_per_good_token(total: ArrayLike, capacity: ArrayLike, utilization: ArrayLike, yield_rate: ArrayLike = 1.0) -> Number:
+def cost_per_good_token(
+    total: ArrayLike,
+    capacity: ArrayLike,
+    utilization: ArrayLike,
+    yield_rate: ArrayLike = 1.0,
+) -> Number:
     """Return C(U) / (K * U * Y); inf or NaN where there are no good tokens."""
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.divide(total, good_tokens(capacity, utilization, yield_rate))
@@ -181,23 +217,33 @@ def cost_floor(full_utilization_cost: ArrayLike, capacity: ArrayLike) -> Number:
         return np.divide(full_utilization_cost, capacity)
 
 
-def absorbed_cost(full_utilization_cost: ArrayLike, utilization: ArrayLike, yield_rate: ArrayLike) -> Number:
+def absorbed_cost(
+    full_utilization_cost: ArrayLike, utilization: ArrayLike, yield_rate: ArrayLike
+) -> Number:
     """Return A = U * Y * C(1), the cost absorbed by good tokens."""
     return np.multiply(np.multiply(utilization, yield_rate), full_utilization_cost)
 
 
-def yield_loss(full_utilization_cost: ArrayLike, utilization: ArrayLike, yield_rate: ArrayLike) -> Number:
+def yield_loss(
+    full_utilization_cost: ArrayLike, utilization: ArrayLike, yield_rate: ArrayLike
+) -> Number:
     """Return L = U * (1 - Y) * C(1), the cost of scrapped tokens."""
-    return np.multiply(np.multiply(utilization, np.subtract(1.0, yield_rate)), full_utilization_cost)
+    return np.multiply(
+        np.multiply(utilization, np.subtract(1.0, yield_rate)), full_utilization_cost
+    )
 
 
-def capacity_variance(fixed_cost: ArrayLike, utilization: ArrayLike, idle_energy_cost: ArrayLike = 0.0) -> Number:
+def capacity_variance(
+    fixed_cost: ArrayLike, utilization: ArrayLike, idle_energy_cost: ArrayLike = 0.0
+) -> Number:
     """Return V = (F + i * E_full) * (1 - U), the cost of idle capacity.
 
     ``idle_energy_cost`` is ``i * E_full``, the energy drawn whether or not the factory
     is busy.
     """
-    return np.multiply(np.add(fixed_cost, idle_energy_cost), np.subtract(1.0, utilization))
+    return np.multiply(
+        np.add(fixed_cost, idle_energy_cost), np.subtract(1.0, utilization)
+    )
 
 
 def crossover_utilization(
@@ -215,12 +261,14 @@ def crossover_utilization(
     """
     idle = np.asarray(idle_fraction, dtype=float)
     numerator = np.add(fixed_cost, np.multiply(idle, full_energy_cost))
-    denominator = np.multiply(np.multiply(api_price_per_token, capacity), yield_rate) - (1.0 - idle) * np.asarray(
-        full_energy_cost, dtype=float
-    )
+    denominator = np.multiply(
+        np.multiply(api_price_per_token, capacity), yield_rate
+    ) - (1.0 - idle) * np.asarray(full_energy_cost, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         crossover = numerator / denominator
-    return _scalar_or_array(np.where((denominator > 0) & (crossover <= 1.0), crossover, np.nan))
+    return _scalar_or_array(
+        np.where((denominator > 0) & (crossover <= 1.0), crossover, np.nan)
+    )
 
 
 def wall_power(it_kw: ArrayLike, pue: ArrayLike) -> Number:
@@ -284,7 +332,14 @@ class ComponentCosts:
     @property
     def fixed(self) -> float:
         """F: the sum of the six non-energy components."""
-        return self.silicon + self.fabric + self.facility + self.platform + self.model_lifecycle + self.operations
+        return (
+            self.silicon
+            + self.fabric
+            + self.facility
+            + self.platform
+            + self.model_lifecycle
+            + self.operations
+        )
 
     @property
     def idle_energy(self) -> float:
@@ -331,7 +386,13 @@ def component_costs(scenario: Scenario) -> ComponentCosts:
     if isinstance(energy_basis, EnergyStated):
         energy_full = energy_basis.full_load_cost
     elif isinstance(energy_basis, EnergyPhysical):
-        energy_full = float(energy_full_cost(energy_basis.full_load_kw, scenario.hours_per_period, energy_basis.price_per_kwh))
+        energy_full = float(
+            energy_full_cost(
+                energy_basis.full_load_kw,
+                scenario.hours_per_period,
+                energy_basis.price_per_kwh,
+            )
+        )
     else:  # pragma: no cover
         raise TypeError(energy_basis)
 
@@ -342,9 +403,15 @@ def component_costs(scenario: Scenario) -> ComponentCosts:
         silicon=silicon,
         fabric=fabric,
         facility=facility,
-        platform=platform.licences_monthly + platform.nodes * platform.fee_per_node + platform.model_licences_monthly,
-        model_lifecycle=lifecycle.cost_per_cycle * lifecycle.cycles_per_year / 12.0 + lifecycle.labour_monthly,
-        operations=operations.fte * operations.annual_cost_per_fte / 12.0 * operations.share,
+        platform=platform.licences_monthly
+        + platform.nodes * platform.fee_per_node
+        + platform.model_licences_monthly,
+        model_lifecycle=lifecycle.cost_per_cycle * lifecycle.cycles_per_year / 12.0
+        + lifecycle.labour_monthly,
+        operations=operations.fte
+        * operations.annual_cost_per_fte
+        / 12.0
+        * operations.share,
         energy_full=energy_full,
         idle_fraction=energy_basis.idle_fraction,
     )
@@ -393,7 +460,9 @@ class BomResult:
     @property
     def yield_loss_per_token(self) -> Number:
         """The yield-loss part of the cost per good token: floor * (1 - Y) / Y."""
-        return np.divide(self.floor * np.subtract(1.0, self.yield_rate), self.yield_rate)
+        return np.divide(
+            self.floor * np.subtract(1.0, self.yield_rate), self.yield_rate
+        )
 
     @property
     def capacity_variance_per_token(self) -> Number:
@@ -406,7 +475,11 @@ class BomResult:
         return [(key, label, costs[key]) for key, label in COMPONENTS]
 
 
-def evaluate(scenario: Scenario, utilization: ArrayLike | None = None, yield_rate: ArrayLike | None = None) -> BomResult:
+def evaluate(
+    scenario: Scenario,
+    utilization: ArrayLike | None = None,
+    yield_rate: ArrayLike | None = None,
+) -> BomResult:
     """Compute the whole BOM of ``scenario``, at its own or the given U and Y.
 
     ``utilization`` and ``yield_rate`` may be arrays; they broadcast together.
@@ -428,7 +501,11 @@ def evaluate(scenario: Scenario, utilization: ArrayLike | None = None, yield_rat
     y_value: Number = float(y_array) if y_array.ndim == 0 else y_array
 
     components = component_costs(scenario)
-    capacity = float(token_capacity(scenario.accelerators, scenario.tokens_per_second, scenario.hours_per_period))
+    capacity = float(
+        token_capacity(
+            scenario.accelerators, scenario.tokens_per_second, scenario.hours_per_period
+        )
+    )
     fixed = components.fixed
     full_cost = fixed + components.energy_full
     api_price_per_token = scenario.api_price_per_million / TOKENS_PER_MILLION
@@ -449,9 +526,18 @@ def evaluate(scenario: Scenario, utilization: ArrayLike | None = None, yield_rat
         floor=full_cost / capacity,
         absorbed=_unwrap(absorbed_cost(full_cost, u_value, y_value)),
         yield_loss=_unwrap(yield_loss(full_cost, u_value, y_value)),
-        capacity_variance=_unwrap(capacity_variance(fixed, u_value, components.idle_energy)),
+        capacity_variance=_unwrap(
+            capacity_variance(fixed, u_value, components.idle_energy)
+        ),
         crossover=_unwrap(
-            crossover_utilization(fixed, components.energy_full, capacity, y_value, api_price_per_token, components.idle_fraction)
+            crossover_utilization(
+                fixed,
+                components.energy_full,
+                capacity,
+                y_value,
+                api_price_per_token,
+                components.idle_fraction,
+            )
         ),
         api_price_per_token=api_price_per_token,
     )
@@ -479,7 +565,9 @@ def bom_lines(result: BomResult) -> list[BomLine]:
         ValueError: ``result`` holds arrays of utilization or yield.
     """
     if np.ndim(result.utilization) or np.ndim(result.yield_rate):
-        raise ValueError("bom_lines needs a result at one utilization and one yield, not arrays")
+        raise ValueError(
+            "bom_lines needs a result at one utilization and one yield, not arrays"
+        )
     total = float(result.total)
     good = float(result.good_tokens)
     amounts = [(label, cost) for _, label, cost in result.component_lines()]

@@ -32,7 +32,21 @@ logger = logging.getLogger(__name__)
 
 # Error values a formula can evaluate to, in Excel and LibreOffice.
 ERROR_VALUES = frozenset(
-    {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA", "Err:502", "Err:504", "Err:508", "Err:511", "Err:522"}
+    {
+        "#NULL!",
+        "#DIV/0!",
+        "#VALUE!",
+        "#REF!",
+        "#NAME?",
+        "#NUM!",
+        "#N/A",
+        "#GETTING_DATA",
+        "Err:502",
+        "Err:504",
+        "Err:508",
+        "Err:511",
+        "Err:522",
+    }
 )
 
 _PROFILE_SETTINGS = """<?xml version="1.0" encoding="UTF-8"?>
@@ -55,7 +69,9 @@ def find_soffice() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
-def recalculate(path: str | Path, outdir: str | Path, *, timeout: float = DEFAULT_TIMEOUT) -> Path:
+def recalculate(
+    path: str | Path, outdir: str | Path, *, timeout: float = DEFAULT_TIMEOUT
+) -> Path:
     """Recalculate ``path`` in LibreOffice and write the result into ``outdir``.
 
     Returns the path of the recalculated copy (same file name, in ``outdir``).
@@ -93,15 +109,23 @@ def recalculate(path: str | Path, outdir: str | Path, *, timeout: float = DEFAUL
         ]
         logger.info("recalculating %s with %s", source, soffice)
         try:
-            completed = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
+            completed = subprocess.run(
+                command, capture_output=True, text=True, timeout=timeout, check=False
+            )
         except subprocess.TimeoutExpired:
-            raise OutputError(f"{source}: LibreOffice did not finish within {timeout:g} s") from None
+            raise OutputError(
+                f"{source}: LibreOffice did not finish within {timeout:g} s"
+            ) from None
         except OSError as exc:
-            raise OutputError(f"cannot start LibreOffice ({soffice}): {exc.strerror}") from None
+            raise OutputError(
+                f"cannot start LibreOffice ({soffice}): {exc.strerror}"
+            ) from None
     result = outdir / source.name
     if completed.returncode != 0 or not result.is_file():
         detail = (completed.stderr or completed.stdout).strip()
-        raise OutputError(f"{source}: LibreOffice could not recalculate the workbook (exit {completed.returncode}): {detail}")
+        raise OutputError(
+            f"{source}: LibreOffice could not recalculate the workbook (exit {completed.returncode}): {detail}"
+        )
     return result
 
 
@@ -111,7 +135,9 @@ class RecalculatedWorkbook:
 
     values: dict[str, dict[str, Any]]  # sheet -> coordinate -> value
     formula_cells: dict[str, list[str]]  # sheet -> coordinates holding a formula
-    names: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (sheet, coordinate)
+    names: dict[str, tuple[str, str]] = field(
+        default_factory=dict
+    )  # name -> (sheet, coordinate)
 
     def value(self, sheet: str, coordinate: str) -> Any:
         return self.values.get(sheet, {}).get(coordinate)
@@ -132,7 +158,9 @@ class RecalculatedWorkbook:
         return found
 
 
-def recalculate_values(path: str | Path, *, timeout: float = DEFAULT_TIMEOUT) -> RecalculatedWorkbook:
+def recalculate_values(
+    path: str | Path, *, timeout: float = DEFAULT_TIMEOUT
+) -> RecalculatedWorkbook:
     """Recalculate ``path`` in LibreOffice and read back every value.
 
     Raises:
@@ -143,7 +171,10 @@ def recalculate_values(path: str | Path, *, timeout: float = DEFAULT_TIMEOUT) ->
     formula_cells: dict[str, list[str]] = {}
     for ws in original.worksheets:
         formula_cells[ws.title] = [
-            cell.coordinate for row in ws.iter_rows() for cell in row if cell.data_type == "f"
+            cell.coordinate
+            for row in ws.iter_rows()
+            for cell in row
+            if cell.data_type == "f"
         ]
     names = {}
     for name, definition in original.defined_names.items():
@@ -155,7 +186,12 @@ def recalculate_values(path: str | Path, *, timeout: float = DEFAULT_TIMEOUT) ->
     with tempfile.TemporaryDirectory(prefix="tokenbom-recalc-") as outdir:
         recalculated = _load(recalculate(path, outdir, timeout=timeout), data_only=True)
         values = {
-            ws.title: {cell.coordinate: cell.value for row in ws.iter_rows() for cell in row if cell.value is not None}
+            ws.title: {
+                cell.coordinate: cell.value
+                for row in ws.iter_rows()
+                for cell in row
+                if cell.value is not None
+            }
             for ws in recalculated.worksheets
         }
     return RecalculatedWorkbook(values=values, formula_cells=formula_cells, names=names)
@@ -166,6 +202,15 @@ def _load(path: str | Path, *, data_only: bool):
         return load_workbook(path, data_only=data_only)
     except FileNotFoundError:
         raise InputError(f"{path}: workbook not found; check the path") from None
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, TypeError, OSError) as exc:
+    except (
+        zipfile.BadZipFile,
+        InvalidFileException,
+        KeyError,
+        ValueError,
+        TypeError,
+        OSError,
+    ) as exc:
         # openpyxl raises these for a damaged file or one that is not .xlsx.
-        raise InputError(f"{path}: not a readable .xlsx workbook ({type(exc).__name__}: {exc})") from None
+        raise InputError(
+            f"{path}: not a readable .xlsx workbook ({type(exc).__name__}: {exc})"
+        ) from None

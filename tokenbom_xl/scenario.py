@@ -33,6 +33,7 @@ from tokenbom_xl.restrike import Restrike
 
 __all__ = [
     "COMPONENTS",
+    "SCHEDULE_SECTIONS",
     "ChargebackPolicy",
     "EnergyPhysical",
     "EnergyStated",
@@ -47,7 +48,6 @@ __all__ = [
     "Parameter",
     "Platform",
     "ReconciliationPolicy",
-    "SCHEDULE_SECTIONS",
     "Scenario",
     "Silicon",
     "load_scenario",
@@ -75,21 +75,40 @@ class _Model(BaseModel):
 
 
 def _money(description: str, **constraints: Any) -> Any:
-    return Field(ge=0, description=description, json_schema_extra={"unit": "money"}, **constraints)
+    return Field(
+        ge=0,
+        description=description,
+        json_schema_extra={"unit": "money"},
+        **constraints,
+    )
 
 
 class Silicon(_Model):
     """Accelerators, depreciated monthly."""
 
-    unit_price: float = Field(gt=0, description="purchase price of one accelerator", json_schema_extra={"unit": "money"})
-    life_months: int = Field(gt=0, le=240, description="depreciation life", json_schema_extra={"unit": "months"})
-    salvage: float = _money("salvage value of one accelerator at the end of its life", default=0.0)
+    unit_price: float = Field(
+        gt=0,
+        description="purchase price of one accelerator",
+        json_schema_extra={"unit": "money"},
+    )
+    life_months: int = Field(
+        gt=0,
+        le=240,
+        description="depreciation life",
+        json_schema_extra={"unit": "months"},
+    )
+    salvage: float = _money(
+        "salvage value of one accelerator at the end of its life", default=0.0
+    )
     method: Literal["straight-line", "declining-balance"] = Field(
         default="straight-line",
         description="depreciation method; declining-balance is double declining with a switch to straight-line",
     )
     age_months: int = Field(
-        default=0, ge=0, description="months already depreciated before this period", json_schema_extra={"unit": "months"}
+        default=0,
+        ge=0,
+        description="months already depreciated before this period",
+        json_schema_extra={"unit": "months"},
     )
 
     @model_validator(mode="after")
@@ -105,7 +124,12 @@ class FabricShare(_Model):
     """Fabric as a share of the Silicon charge."""
 
     basis: Literal["share-of-silicon"]
-    share_of_silicon: float = Field(ge=0, le=10, description="Fabric charge as a fraction of Silicon", json_schema_extra={"unit": "fraction"})
+    share_of_silicon: float = Field(
+        ge=0,
+        le=10,
+        description="Fabric charge as a fraction of Silicon",
+        json_schema_extra={"unit": "fraction"},
+    )
 
 
 class FabricCapex(_Model):
@@ -113,7 +137,12 @@ class FabricCapex(_Model):
 
     basis: Literal["capex"]
     capex: float = _money("network, head-node and local-storage capital")
-    life_months: int = Field(gt=0, le=240, description="amortization life", json_schema_extra={"unit": "months"})
+    life_months: int = Field(
+        gt=0,
+        le=240,
+        description="amortization life",
+        json_schema_extra={"unit": "months"},
+    )
 
 
 class FacilityFixed(_Model):
@@ -123,13 +152,17 @@ class FacilityFixed(_Model):
 
 class FacilityPerRack(_Model):
     basis: Literal["per-rack"]
-    racks: float = Field(gt=0, description="racks occupied", json_schema_extra={"unit": "racks"})
+    racks: float = Field(
+        gt=0, description="racks occupied", json_schema_extra={"unit": "racks"}
+    )
     cost_per_rack: float = _money("cost of one rack per period")
 
 
 class FacilityPerKw(_Model):
     basis: Literal["per-kw"]
-    provisioned_kw: float = Field(gt=0, description="provisioned power", json_schema_extra={"unit": "kW"})
+    provisioned_kw: float = Field(
+        gt=0, description="provisioned power", json_schema_extra={"unit": "kW"}
+    )
     cost_per_kw: float = _money("cost of one provisioned kW per period")
 
 
@@ -139,7 +172,11 @@ class EnergyStated(_Model):
     basis: Literal["stated"]
     full_load_cost: float = _money("energy cost per period at full utilization")
     idle_fraction: float = Field(
-        default=0.0, ge=0, le=1, description="share of full-load power drawn while idle", json_schema_extra={"unit": "fraction"}
+        default=0.0,
+        ge=0,
+        le=1,
+        description="share of full-load power drawn while idle",
+        json_schema_extra={"unit": "fraction"},
     )
 
 
@@ -148,15 +185,33 @@ class EnergyPhysical(_Model):
 
     basis: Literal["physical"]
     wall_kw: float | None = Field(
-        default=None, gt=0, description="full-load power at the wall, PUE included", json_schema_extra={"unit": "kW"}
+        default=None,
+        gt=0,
+        description="full-load power at the wall, PUE included",
+        json_schema_extra={"unit": "kW"},
     )
-    it_kw: float | None = Field(default=None, gt=0, description="full-load IT power", json_schema_extra={"unit": "kW"})
+    it_kw: float | None = Field(
+        default=None,
+        gt=0,
+        description="full-load IT power",
+        json_schema_extra={"unit": "kW"},
+    )
     pue: float | None = Field(
-        default=None, ge=1, le=5, description="power usage effectiveness", json_schema_extra={"unit": "ratio"}
+        default=None,
+        ge=1,
+        le=5,
+        description="power usage effectiveness",
+        json_schema_extra={"unit": "ratio"},
     )
-    price_per_kwh: float = Field(ge=0, description="energy price", json_schema_extra={"unit": "money/kWh"})
+    price_per_kwh: float = Field(
+        ge=0, description="energy price", json_schema_extra={"unit": "money/kWh"}
+    )
     idle_fraction: float = Field(
-        default=0.0, ge=0, le=1, description="share of full-load power drawn while idle", json_schema_extra={"unit": "fraction"}
+        default=0.0,
+        ge=0,
+        le=1,
+        description="share of full-load power drawn while idle",
+        json_schema_extra={"unit": "fraction"},
     )
 
     @model_validator(mode="after")
@@ -177,34 +232,70 @@ class EnergyPhysical(_Model):
 
 
 class Platform(_Model):
-    licences_monthly: float = _money("serving and orchestration licences per period", default=0.0)
-    nodes: int = Field(default=0, ge=0, description="nodes that pay a per-node fee", json_schema_extra={"unit": "nodes"})
+    licences_monthly: float = _money(
+        "serving and orchestration licences per period", default=0.0
+    )
+    nodes: int = Field(
+        default=0,
+        ge=0,
+        description="nodes that pay a per-node fee",
+        json_schema_extra={"unit": "nodes"},
+    )
     fee_per_node: float = _money("per-node fee per period", default=0.0)
     model_licences_monthly: float = _money("model licences per period", default=0.0)
 
 
 class ModelLifecycle(_Model):
-    cost_per_cycle: float = _money("compute cost of one tuning, retraining and evaluation cycle", default=0.0)
-    cycles_per_year: float = Field(default=0.0, ge=0, le=365, description="cycles per year", json_schema_extra={"unit": "cycles/year"})
-    labour_monthly: float = _money("tuning and evaluation labour per period", default=0.0)
+    cost_per_cycle: float = _money(
+        "compute cost of one tuning, retraining and evaluation cycle", default=0.0
+    )
+    cycles_per_year: float = Field(
+        default=0.0,
+        ge=0,
+        le=365,
+        description="cycles per year",
+        json_schema_extra={"unit": "cycles/year"},
+    )
+    labour_monthly: float = _money(
+        "tuning and evaluation labour per period", default=0.0
+    )
 
 
 class Operations(_Model):
-    fte: float = Field(ge=0, description="platform-team full-time equivalents", json_schema_extra={"unit": "FTE"})
+    fte: float = Field(
+        ge=0,
+        description="platform-team full-time equivalents",
+        json_schema_extra={"unit": "FTE"},
+    )
     annual_cost_per_fte: float = _money("fully loaded annual cost of one FTE")
     share: float = Field(
-        default=1.0, ge=0, le=1, description="share of the team allocated to this factory", json_schema_extra={"unit": "fraction"}
+        default=1.0,
+        ge=0,
+        le=1,
+        description="share of the team allocated to this factory",
+        json_schema_extra={"unit": "fraction"},
     )
 
 
 class ModelDefinition(_Model):
     """One model served by the factory, for allocation in accelerator-seconds."""
 
-    name: str = Field(min_length=1, max_length=200, description="model name as it appears in the usage data")
-    tokens_per_second: float = Field(
-        gt=0, description="output tokens per second per accelerator at full load", json_schema_extra={"unit": "tokens/s"}
+    name: str = Field(
+        min_length=1,
+        max_length=200,
+        description="model name as it appears in the usage data",
     )
-    yield_rate: float = Field(gt=0, le=1, description="good share of this model's tokens", json_schema_extra={"unit": "fraction"})
+    tokens_per_second: float = Field(
+        gt=0,
+        description="output tokens per second per accelerator at full load",
+        json_schema_extra={"unit": "tokens/s"},
+    )
+    yield_rate: float = Field(
+        gt=0,
+        le=1,
+        description="good share of this model's tokens",
+        json_schema_extra={"unit": "fraction"},
+    )
 
 
 class ChargebackPolicy(_Model):
@@ -215,7 +306,10 @@ class ChargebackPolicy(_Model):
         description="capacity variance that no reservation covers: charged to the central line, or spread by busy time",
     )
     central_line: str = Field(
-        default="Infrastructure", min_length=1, max_length=200, description="consumer name of the central line"
+        default="Infrastructure",
+        min_length=1,
+        max_length=200,
+        description="consumer name of the central line",
     )
 
 
@@ -223,7 +317,10 @@ class ReconciliationPolicy(_Model):
     """Thresholds that flag a period and component in the ledger reconciliation."""
 
     tolerance: float = Field(
-        default=0.05, ge=0, description="flag when |variance %| exceeds this fraction", json_schema_extra={"unit": "fraction"}
+        default=0.05,
+        ge=0,
+        description="flag when |variance %| exceeds this fraction",
+        json_schema_extra={"unit": "fraction"},
     )
     materiality: float = Field(
         default=0.0,
@@ -234,28 +331,59 @@ class ReconciliationPolicy(_Model):
 
 
 Fabric = Annotated[FabricShare | FabricCapex, Field(discriminator="basis")]
-Facility = Annotated[FacilityFixed | FacilityPerRack | FacilityPerKw, Field(discriminator="basis")]
+Facility = Annotated[
+    FacilityFixed | FacilityPerRack | FacilityPerKw, Field(discriminator="basis")
+]
 Energy = Annotated[EnergyStated | EnergyPhysical, Field(discriminator="basis")]
 
 
 class Scenario(_Model):
     """One factory for one period."""
 
-    name: str = Field(min_length=1, max_length=200, description="scenario name shown on the Cover sheet")
+    name: str = Field(
+        min_length=1,
+        max_length=200,
+        description="scenario name shown on the Cover sheet",
+    )
     currency: str = Field(
-        default="USD", pattern=r"^[A-Z]{3}$", description="ISO 4217 currency code of every money figure"
+        default="USD",
+        pattern=r"^[A-Z]{3}$",
+        description="ISO 4217 currency code of every money figure",
     )
     hours_per_period: float = Field(
-        default=730.0, gt=0, le=8784, description="hours in the period (730 is a month)", json_schema_extra={"unit": "hours"}
+        default=730.0,
+        gt=0,
+        le=8784,
+        description="hours in the period (730 is a month)",
+        json_schema_extra={"unit": "hours"},
     )
-    accelerators: int = Field(gt=0, le=10_000_000, description="accelerators in the factory", json_schema_extra={"unit": "accelerators"})
+    accelerators: int = Field(
+        gt=0,
+        le=10_000_000,
+        description="accelerators in the factory",
+        json_schema_extra={"unit": "accelerators"},
+    )
     tokens_per_second: float = Field(
-        gt=0, description="output tokens per second per accelerator at full load", json_schema_extra={"unit": "tokens/s"}
+        gt=0,
+        description="output tokens per second per accelerator at full load",
+        json_schema_extra={"unit": "tokens/s"},
     )
-    utilization: float = Field(gt=0, le=1, description="busy share of capacity", json_schema_extra={"unit": "fraction"})
-    yield_rate: float = Field(gt=0, le=1, description="good share of tokens made", json_schema_extra={"unit": "fraction"})
+    utilization: float = Field(
+        gt=0,
+        le=1,
+        description="busy share of capacity",
+        json_schema_extra={"unit": "fraction"},
+    )
+    yield_rate: float = Field(
+        gt=0,
+        le=1,
+        description="good share of tokens made",
+        json_schema_extra={"unit": "fraction"},
+    )
     api_price_per_million: float = Field(
-        gt=0, description="price of a comparable API per million output tokens", json_schema_extra={"unit": "money/M tokens"}
+        gt=0,
+        description="price of a comparable API per million output tokens",
+        json_schema_extra={"unit": "money/M tokens"},
     )
 
     silicon: Silicon
@@ -268,7 +396,9 @@ class Scenario(_Model):
 
     # Several models on one factory. Without this table the factory serves one model
     # with the top-level tokens_per_second and yield_rate.
-    models: list[ModelDefinition] | None = Field(default=None, min_length=1, max_length=1000)
+    models: list[ModelDefinition] | None = Field(
+        default=None, min_length=1, max_length=1000
+    )
     chargeback: ChargebackPolicy = ChargebackPolicy()
     reconciliation: ReconciliationPolicy = ReconciliationPolicy()
 
@@ -283,7 +413,9 @@ class Scenario(_Model):
         seen: set[str] = set()
         for model in self.models or ():
             if model.name in seen:
-                raise ValueError(f"model name {model.name!r} appears twice in [[models]]; give each model once")
+                raise ValueError(
+                    f"model name {model.name!r} appears twice in [[models]]; give each model once"
+                )
             seen.add(model.name)
         return self
 
@@ -330,11 +462,15 @@ def load_scenario(path: str | Path) -> Scenario:
             f"{path}: not UTF-8 text (byte {exc.start}); save the scenario as UTF-8 TOML"
         ) from None
     except OSError as exc:
-        raise InputError(f"{path}: cannot read the scenario file: {exc.strerror}") from None
+        raise InputError(
+            f"{path}: cannot read the scenario file: {exc.strerror}"
+        ) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{path}: not valid TOML: {exc}; fix the syntax there") from None
+        raise InputError(
+            f"{path}: not valid TOML: {exc}; fix the syntax there"
+        ) from None
     return parse_scenario(data, source=str(path))
 
 
@@ -352,7 +488,15 @@ def parse_scenario(data: Mapping[str, Any], *, source: str = "scenario") -> Scen
 
 
 # Discriminator tags that pydantic puts into an error's location.
-_TAGS = {"share-of-silicon", "capex", "fixed", "per-rack", "per-kw", "stated", "physical"}
+_TAGS = {
+    "share-of-silicon",
+    "capex",
+    "fixed",
+    "per-rack",
+    "per-kw",
+    "stated",
+    "physical",
+}
 
 
 def _describe_error(source: str, error: Mapping[str, Any]) -> str:
@@ -362,7 +506,9 @@ def _describe_error(source: str, error: Mapping[str, Any]) -> str:
     value = error.get("input")
 
     if kind == "missing":
-        return f"{source}: missing field {field}; add it ({_allowed_text(error['loc'])})"
+        return (
+            f"{source}: missing field {field}; add it ({_allowed_text(error['loc'])})"
+        )
     if kind == "extra_forbidden":
         return f"{source}: unknown field {field}; remove it or check its spelling"
     if kind in ("union_tag_invalid", "union_tag_not_found"):
@@ -417,7 +563,11 @@ def _allowed_text(loc: tuple[Any, ...]) -> str:
             bounds.append(f"< {_number_text(item.lt)}")
         elif isinstance(item, annotated_types.Le):
             bounds.append(f"<= {_number_text(item.le)}")
-    unit = (info.json_schema_extra or {}).get("unit") if isinstance(info.json_schema_extra, dict) else None
+    unit = (
+        (info.json_schema_extra or {}).get("unit")
+        if isinstance(info.json_schema_extra, dict)
+        else None
+    )
     kind = {int: "a whole number", float: "a number", str: "text"}.get(annotation)
     if kind is None and "Literal" in str(annotation):
         kind = "one of " + ", ".join(repr(a) for a in annotation.__args__)
@@ -449,7 +599,11 @@ def _field_info(loc: tuple[Any, ...]) -> Any:
     for part in loc:
         part = str(part)
         if part in _TAGS:
-            model = next(m for m in _TAG_MODELS if m.model_fields["basis"].annotation.__args__[0] == part)
+            model = next(
+                m
+                for m in _TAG_MODELS
+                if m.model_fields["basis"].annotation.__args__[0] == part
+            )
             continue
         model = _model_in(model)
         if model is None:
@@ -474,7 +628,15 @@ def _model_in(annotation: Any) -> Any:
     return None
 
 
-_TAG_MODELS = (FabricShare, FabricCapex, FacilityFixed, FacilityPerRack, FacilityPerKw, EnergyStated, EnergyPhysical)
+_TAG_MODELS = (
+    FabricShare,
+    FabricCapex,
+    FacilityFixed,
+    FacilityPerRack,
+    FacilityPerKw,
+    EnergyStated,
+    EnergyPhysical,
+)
 
 
 # ---------------------------------------------------------------------------
@@ -503,7 +665,9 @@ class Parameter:
 _SECTIONS = tuple(key for key, _ in COMPONENTS) + ("chargeback", "reconciliation")
 
 # Flat names of the [[models]] fields: model_1_name, model_1_tokens_per_second, ...
-_MODEL_PARAMETER = re.compile(r"model_([1-9][0-9]*)_(name|tokens_per_second|yield_rate)")
+_MODEL_PARAMETER = re.compile(
+    r"model_([1-9][0-9]*)_(name|tokens_per_second|yield_rate)"
+)
 
 
 def scenario_parameters(scenario: Scenario) -> list[Parameter]:
@@ -522,14 +686,26 @@ def scenario_parameters(scenario: Scenario) -> list[Parameter]:
             for number, model in enumerate(value or (), start=1):
                 for sub_name, sub_info in ModelDefinition.model_fields.items():
                     parameters.append(
-                        _parameter(f"model_{number}_{sub_name}", ("models", str(number), sub_name), getattr(model, sub_name), sub_info)
+                        _parameter(
+                            f"model_{number}_{sub_name}",
+                            ("models", str(number), sub_name),
+                            getattr(model, sub_name),
+                            sub_info,
+                        )
                     )
         elif isinstance(value, BaseModel):
             for sub_name, sub_info in type(value).model_fields.items():
                 sub_value = getattr(value, sub_name)
                 if sub_value is None:
                     continue
-                parameters.append(_parameter(f"{field_name}_{sub_name}", (field_name, sub_name), sub_value, sub_info))
+                parameters.append(
+                    _parameter(
+                        f"{field_name}_{sub_name}",
+                        (field_name, sub_name),
+                        sub_value,
+                        sub_info,
+                    )
+                )
         else:
             info = Scenario.model_fields[field_name]
             parameters.append(_parameter(field_name, (field_name,), value, info))
@@ -558,7 +734,9 @@ def _parameter(name: str, path: tuple[str, ...], value: Any, info: Any) -> Param
     )
 
 
-def scenario_from_parameters(pairs: Iterable[tuple[Any, Any]], *, source: str = "inputs") -> Scenario:
+def scenario_from_parameters(
+    pairs: Iterable[tuple[Any, Any]], *, source: str = "inputs"
+) -> Scenario:
     """Build a scenario from (name, value) pairs such as an Inputs sheet range.
 
     Names are the flat names of :func:`scenario_parameters`. Blank names are skipped;
@@ -575,7 +753,9 @@ def scenario_from_parameters(pairs: Iterable[tuple[Any, Any]], *, source: str = 
         name = str(raw_name).strip()
         path = _path_of(name)
         if path is None:
-            raise InputError(f"{source}: unknown parameter {name!r}; use the names on the Inputs sheet")
+            raise InputError(
+                f"{source}: unknown parameter {name!r}; use the names on the Inputs sheet"
+            )
         target = data
         if path[0] == "models":
             # Model numbers may have gaps; the models keep the order of their numbers.
@@ -584,7 +764,9 @@ def scenario_from_parameters(pairs: Iterable[tuple[Any, Any]], *, source: str = 
             for part in path[:-1]:
                 target = target.setdefault(part, {})
         if path[-1] in target:
-            raise InputError(f"{source}: parameter {name!r} appears twice; keep one row")
+            raise InputError(
+                f"{source}: parameter {name!r} appears twice; keep one row"
+            )
         target[path[-1]] = _from_excel(path, value)
     if "models" in data:
         data["models"] = [data["models"][number] for number in sorted(data["models"])]
@@ -603,15 +785,35 @@ def _path_of(name: str) -> tuple[str, ...] | None:
     return None
 
 
-_INT_FIELDS = {("accelerators",), ("silicon", "life_months"), ("silicon", "age_months"), ("fabric", "life_months"), ("platform", "nodes")}
+_INT_FIELDS = {
+    ("accelerators",),
+    ("silicon", "life_months"),
+    ("silicon", "age_months"),
+    ("fabric", "life_months"),
+    ("platform", "nodes"),
+}
 
 
 def _from_excel(path: tuple[str, ...], value: Any) -> Any:
-    if path[0] == "models" and path[-1] != "name" and isinstance(value, int) and not isinstance(value, bool):
+    if (
+        path[0] == "models"
+        and path[-1] != "name"
+        and isinstance(value, int)
+        and not isinstance(value, bool)
+    ):
         return float(value)
-    if path in _INT_FIELDS and isinstance(value, float) and math.isfinite(value) and value.is_integer():
+    if (
+        path in _INT_FIELDS
+        and isinstance(value, float)
+        and math.isfinite(value)
+        and value.is_integer()
+    ):
         return int(value)
-    if isinstance(value, int) and not isinstance(value, bool) and path not in _INT_FIELDS:
+    if (
+        isinstance(value, int)
+        and not isinstance(value, bool)
+        and path not in _INT_FIELDS
+    ):
         return float(value)
     return value
 

@@ -32,7 +32,14 @@ __all__ = [
     "tbm_rows",
 ]
 
-TBM_COLUMNS = ("component", "cost_pool", "resource_tower", "sub_tower", "solution", "split_percent")
+TBM_COLUMNS = (
+    "component",
+    "cost_pool",
+    "resource_tower",
+    "sub_tower",
+    "solution",
+    "split_percent",
+)
 
 # Splits may be written with a few decimals; they must add to 100 within this.
 _SPLIT_TOLERANCE = 1e-6
@@ -67,9 +74,13 @@ def load_tbm_mapping(path: str | Path) -> list[TbmRoute]:
     try:
         text = path.read_text("utf-8-sig")
     except FileNotFoundError:
-        raise InputError(f"{path}: TBM mapping file not found; check the path") from None
+        raise InputError(
+            f"{path}: TBM mapping file not found; check the path"
+        ) from None
     except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text (byte {exc.start}); save the file as UTF-8 CSV") from None
+        raise InputError(
+            f"{path}: not UTF-8 text (byte {exc.start}); save the file as UTF-8 CSV"
+        ) from None
     return parse_tbm_mapping(text, source=str(path))
 
 
@@ -85,7 +96,11 @@ def parse_tbm_mapping(text: str, *, source: str) -> list[TbmRoute]:
     names = {label.casefold(): label for _, label in COMPONENTS}
     routes: list[TbmRoute] = []
     for row_number, row in enumerate(reader, start=2):
-        row = {(key or "").strip(): (value or "").strip() for key, value in row.items() if key is not None}
+        row = {
+            (key or "").strip(): (value or "").strip()
+            for key, value in row.items()
+            if key is not None
+        }
         if not any(row.values()):
             continue
         component = names.get(row["component"].casefold())
@@ -105,15 +120,26 @@ def parse_tbm_mapping(text: str, *, source: str) -> list[TbmRoute]:
             )
         for column in ("cost_pool", "resource_tower", "solution"):
             if not row[column]:
-                raise InputError(f"{source}: row {row_number}, column {column}: empty; name the {column.replace('_', ' ')}")
+                raise InputError(
+                    f"{source}: row {row_number}, column {column}: empty; name the {column.replace('_', ' ')}"
+                )
         routes.append(
-            TbmRoute(component, row["cost_pool"], row["resource_tower"], row["sub_tower"], row["solution"], split)
+            TbmRoute(
+                component,
+                row["cost_pool"],
+                row["resource_tower"],
+                row["sub_tower"],
+                row["solution"],
+                split,
+            )
         )
 
     for _, label in COMPONENTS:
         total = sum(route.split_percent for route in routes if route.component == label)
         if total == 0:
-            raise InputError(f"{source}: component {label} has no row; add at least one destination for it")
+            raise InputError(
+                f"{source}: component {label} has no row; add at least one destination for it"
+            )
         if abs(total - 100.0) > _SPLIT_TOLERANCE:
             raise InputError(
                 f"{source}: the split_percent of component {label} adds up to {total:g}, not 100; correct its rows"
@@ -129,7 +155,15 @@ def routes_for(routes: list[TbmRoute], component: str) -> list[TbmRoute]:
 # ---------------------------------------------------------------------------
 # TBM-ready rows: each consumer's chargeback split into TBM destinations
 
-TBM_OUTPUT_COLUMNS = ("period", "cost_pool", "tower", "sub_tower", "solution", "consumer", "amount")
+TBM_OUTPUT_COLUMNS = (
+    "period",
+    "cost_pool",
+    "tower",
+    "sub_tower",
+    "solution",
+    "consumer",
+    "amount",
+)
 
 
 @dataclass(frozen=True)
@@ -146,7 +180,12 @@ def tbm_destinations(routes: list[TbmRoute]) -> list[TbmDestination]:
     """Return the distinct destinations of ``routes`` in order of first appearance."""
     seen: dict[TbmDestination, None] = {}
     for route in routes:
-        seen.setdefault(TbmDestination(route.cost_pool, route.resource_tower, route.sub_tower, route.solution), None)
+        seen.setdefault(
+            TbmDestination(
+                route.cost_pool, route.resource_tower, route.sub_tower, route.solution
+            ),
+            None,
+        )
     return list(seen)
 
 
@@ -165,7 +204,11 @@ def destination_weights(
     full = np.zeros(len(destinations))
     idle = np.zeros(len(destinations))
     for route in routes:
-        target = position[TbmDestination(route.cost_pool, route.resource_tower, route.sub_tower, route.solution)]
+        target = position[
+            TbmDestination(
+                route.cost_pool, route.resource_tower, route.sub_tower, route.solution
+            )
+        ]
         component = labels.index(route.component)
         full[target] += full_weights[component] * route.split_percent / 100.0
         idle[target] += idle_weights[component] * route.split_percent / 100.0
@@ -191,17 +234,28 @@ def tbm_rows(chargeback, routes: list[TbmRoute]):
     destinations = tbm_destinations(routes)
     lines = chargeback.lines
     usage = lines["usage_charge"].to_numpy()
-    idle_charge = lines["capacity_variance"].to_numpy() + lines["unreserved_idle"].to_numpy()
+    idle_charge = (
+        lines["capacity_variance"].to_numpy() + lines["unreserved_idle"].to_numpy()
+    )
     exact = np.outer(usage, full) + np.outer(idle_charge, idle)
     cents = largest_remainder_rows(exact, lines["total_cents"].to_numpy())
     count = len(destinations)
     return pd.DataFrame(
         {
             "period": np.repeat(lines["period"].to_numpy(dtype=object), count),
-            "cost_pool": np.tile(np.array([d.cost_pool for d in destinations], dtype=object), len(lines)),
-            "tower": np.tile(np.array([d.resource_tower for d in destinations], dtype=object), len(lines)),
-            "sub_tower": np.tile(np.array([d.sub_tower for d in destinations], dtype=object), len(lines)),
-            "solution": np.tile(np.array([d.solution for d in destinations], dtype=object), len(lines)),
+            "cost_pool": np.tile(
+                np.array([d.cost_pool for d in destinations], dtype=object), len(lines)
+            ),
+            "tower": np.tile(
+                np.array([d.resource_tower for d in destinations], dtype=object),
+                len(lines),
+            ),
+            "sub_tower": np.tile(
+                np.array([d.sub_tower for d in destinations], dtype=object), len(lines)
+            ),
+            "solution": np.tile(
+                np.array([d.solution for d in destinations], dtype=object), len(lines)
+            ),
             "consumer": np.repeat(lines["business_unit"].to_numpy(dtype=object), count),
             "amount_exact": exact.ravel(),
             "amount_cents": cents.ravel(),

@@ -22,9 +22,13 @@ EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
+)
 @click.version_option(__version__, prog_name="tokenbom")
-@click.option("-v", "--verbose", count=True, help="Log progress to stderr; -vv for debug detail.")
+@click.option(
+    "-v", "--verbose", count=True, help="Log progress to stderr; -vv for debug detail."
+)
 def main(verbose: int) -> None:
     """Token BOM: the fully burdened cost of a self-manufactured AI token.
 
@@ -32,7 +36,9 @@ def main(verbose: int) -> None:
     `tokenbom check WORKBOOK` to recalculate it in LibreOffice and verify its checks.
     """
     level = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
 
 
 def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:

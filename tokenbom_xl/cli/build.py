@@ -14,7 +14,9 @@ DEFAULT_OUTPUT = Path("workbooks") / "token_bom_reference.xlsx"
 
 
 @click.command()
-@click.argument("scenario", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument(
+    "scenario", required=False, type=click.Path(dir_okay=False, path_type=Path)
+)
 @click.option(
     "-o",
     "--output",
@@ -111,7 +113,9 @@ def build(
     price = currency_text(model.api_price_per_million, cur, decimals=0)
     crossover = float(result.crossover)
     if math.isnan(crossover):
-        click.echo(f"  crossover utilization never at {price}/M: the factory cannot beat that price at this yield")
+        click.echo(
+            f"  crossover utilization never at {price}/M: the factory cannot beat that price at this yield"
+        )
     else:
         click.echo(f"  crossover utilization {crossover:.4f} at {price}/M")
     if metering is not None:
@@ -120,7 +124,10 @@ def build(
 
 
 def _read_data_files(
-    usage_path: Path | None, ledger_path: Path | None, gl_map_path: Path | None, tbm_map_path: Path | None
+    usage_path: Path | None,
+    ledger_path: Path | None,
+    gl_map_path: Path | None,
+    tbm_map_path: Path | None,
 ) -> dict:
     """Read the optional data files into build_workbook's keyword arguments.
 

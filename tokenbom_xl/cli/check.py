@@ -32,7 +32,9 @@ def check(workbook: Path, timeout: float) -> None:
 
     recalculated = recalculate_values(workbook, timeout=timeout)
     if "checks_all_pass" not in recalculated.names:
-        raise InputError(f"{workbook}: has no checks_all_pass defined name; is it a Token BOM workbook?")
+        raise InputError(
+            f"{workbook}: has no checks_all_pass defined name; is it a Token BOM workbook?"
+        )
 
     click.echo(f"Recalculated {workbook} in LibreOffice")
     for name, label in HEADLINE_NAMES.items():
@@ -50,8 +52,12 @@ def check(workbook: Path, timeout: float) -> None:
     for sheet, coordinate, value in errors[:20]:
         click.echo(f"error: {sheet}!{coordinate} evaluates to {value}", err=True)
     if len(errors) > 20:
-        click.echo(f"error: {len(errors) - 20} more formula cells evaluate to errors", err=True)
-    click.echo(f"master check: {master}; {len(checks) - len(failed)} of {len(checks)} checks TRUE; {len(errors)} formula errors")
+        click.echo(
+            f"error: {len(errors) - 20} more formula cells evaluate to errors", err=True
+        )
+    click.echo(
+        f"master check: {master}; {len(checks) - len(failed)} of {len(checks)} checks TRUE; {len(errors)} formula errors"
+    )
     if master is not True or failed or errors:
         sys.exit(EXIT_FAILED)
 

@@ -11,7 +11,7 @@ from tokenbom_xl.cli import handle_errors
 _FILE_HELP = "Repeatable. Prefix FORMAT: to skip detection ({formats})."
 
 
-def _file_option(name: str, kind: str, what: str):  # noqa: ANN202 (a click decorator)
+def _file_option(name: str, kind: str, what: str):
     from tokenbom_xl.metering.formats import FORMATS
 
     return click.option(

@@ -130,7 +130,9 @@ class Cells:
         if self.errors is None:
             errors = np.where(mask, code, _NO_ERROR).astype(np.int8)
         else:
-            errors = np.where((self.errors == 0) & mask, code, self.errors).astype(np.int8)
+            errors = np.where((self.errors == 0) & mask, code, self.errors).astype(
+                np.int8
+            )
         return Cells(self.values, errors)
 
 
@@ -182,7 +184,10 @@ def _rows(value: Sequence[Any]) -> list[list[Any]]:
     """Split a list into rows: a list of sequences is rows, a flat list is one row."""
     if not any(isinstance(item, list | tuple | np.ndarray) for item in value):
         return [list(value)]
-    return [list(item) if isinstance(item, list | tuple | np.ndarray) else [item] for item in value]
+    return [
+        list(item) if isinstance(item, list | tuple | np.ndarray) else [item]
+        for item in value
+    ]
 
 
 def _object_cells(rows: list[list[Any]], default: float | None) -> Cells:
@@ -230,22 +235,34 @@ class Domain:
         """Return True when ``number`` is finite and inside the domain."""
         if not math.isfinite(number):
             return False
-        above = number >= self.minimum if self.minimum_inclusive else number > self.minimum
-        below = number <= self.maximum if self.maximum_inclusive else number < self.maximum
+        above = (
+            number >= self.minimum if self.minimum_inclusive else number > self.minimum
+        )
+        below = (
+            number <= self.maximum if self.maximum_inclusive else number < self.maximum
+        )
         return above and below and (not self.whole or number.is_integer())
 
     def invalid(self, values: Floats) -> NDArray[np.bool_] | None:
         """Return a mask of the elements outside the domain, or None when there are none."""
         if values.size == 1:
-            return None if self.contains(float(values.flat[0])) else np.ones(values.shape, dtype=bool)
+            return (
+                None
+                if self.contains(float(values.flat[0]))
+                else np.ones(values.shape, dtype=bool)
+            )
         # Two reductions settle the common case. NaN in either one fails contains(),
         # and then the element mask below finds the culprits.
         if self.contains(float(values.min())) and self.contains(float(values.max())):
             if not self.whole or np.array_equal(values, np.floor(values)):
                 return None
         inside = np.isfinite(values)
-        inside &= values >= self.minimum if self.minimum_inclusive else values > self.minimum
-        inside &= values <= self.maximum if self.maximum_inclusive else values < self.maximum
+        inside &= (
+            values >= self.minimum if self.minimum_inclusive else values > self.minimum
+        )
+        inside &= (
+            values <= self.maximum if self.maximum_inclusive else values < self.maximum
+        )
         if self.whole:
             inside &= values == np.floor(values)
         return ~inside
@@ -281,8 +298,13 @@ class ChoiceArgument:
     default: str
 
     def read(self) -> Cells:
-        indexes = {_normalize_choice(option): index for index, option in enumerate(self.options)}
-        value = self.value.tolist() if isinstance(self.value, np.ndarray) else self.value
+        indexes = {
+            _normalize_choice(option): index
+            for index, option in enumerate(self.options)
+        }
+        value = (
+            self.value.tolist() if isinstance(self.value, np.ndarray) else self.value
+        )
         rows = _rows(value) if isinstance(value, list | tuple) else [[value]]
         width = max(len(row) for row in rows)
         if width == 0:
@@ -296,7 +318,11 @@ class ChoiceArgument:
                 if is_error_value(cell):
                     errors[i, j] = _error_code(cell)
                     continue
-                index = indexes.get(_normalize_choice(cell)) if isinstance(cell, str) else None
+                index = (
+                    indexes.get(_normalize_choice(cell))
+                    if isinstance(cell, str)
+                    else None
+                )
                 if index is None:
                     errors[i, j] = _VALUE_CODE
                     continue
@@ -338,7 +364,9 @@ class ElementwiseCall:
                 self.errors = np.array(errors, dtype=np.int8)
             else:
                 # The leftmost argument's error wins, as Excel evaluates left to right.
-                self.errors = np.where(self.errors != 0, self.errors, errors).astype(np.int8)
+                self.errors = np.where(self.errors != 0, self.errors, errors).astype(
+                    np.int8
+                )
 
     def flag(self, mask: Any, error: str) -> None:
         """Set ``error`` where ``mask`` is true and the element has no error yet."""
@@ -349,9 +377,13 @@ class ElementwiseCall:
         if self.errors is None:
             self.errors = np.where(mask, code, _NO_ERROR).astype(np.int8)
         else:
-            self.errors = np.where((self.errors == 0) & mask, code, self.errors).astype(np.int8)
+            self.errors = np.where((self.errors == 0) & mask, code, self.errors).astype(
+                np.int8
+            )
 
-    def result(self, values: Any, *, not_finite: str = NUM) -> float | str | NDArray[Any]:
+    def result(
+        self, values: Any, *, not_finite: str = NUM
+    ) -> float | str | NDArray[Any]:
         """Return the engine's ``values`` in Excel's shape, with an error value per element.
 
         An element that is NaN or infinite without an earlier error gets ``not_finite``
@@ -376,14 +408,20 @@ def _fit(cells: Cells, rows: int, columns: int) -> tuple[Floats, Errors | None]:
     height, width = cells.shape
     if height in (1, rows) and width in (1, columns):
         values = np.broadcast_to(cells.values, (rows, columns))
-        errors = None if cells.errors is None else np.broadcast_to(cells.errors, (rows, columns))
+        errors = (
+            None
+            if cells.errors is None
+            else np.broadcast_to(cells.errors, (rows, columns))
+        )
         return values, errors
     # Too short along an axis: repeat what repeats and fill the rest with #N/A.
     part = (rows if height == 1 else height, columns if width == 1 else width)
     values = np.full((rows, columns), math.nan)
     errors = np.full((rows, columns), _NA_CODE, dtype=np.int8)
     values[: part[0], : part[1]] = np.broadcast_to(cells.values, part)
-    errors[: part[0], : part[1]] = 0 if cells.errors is None else np.broadcast_to(cells.errors, part)
+    errors[: part[0], : part[1]] = (
+        0 if cells.errors is None else np.broadcast_to(cells.errors, part)
+    )
     return values, errors
 
 
@@ -402,7 +440,9 @@ def worksheet_function(function: Function) -> Function:
             with np.errstate(all="ignore"):
                 return function(*args, **kwargs)
         except Exception:  # the contract: never raise into Excel
-            logger.exception("worksheet function %s failed; returned %s", function.__name__, VALUE)
+            logger.exception(
+                "worksheet function %s failed; returned %s", function.__name__, VALUE
+            )
             return VALUE
 
     return call_safely  # type: ignore[return-value]
@@ -449,7 +489,9 @@ def read_single_value(value: Any, name: str) -> Any:
     table = read_table(value)
     cells = [cell for row in table for cell in row]
     if len(cells) > 1:
-        raise InputError(f"{name}: give one cell, not a range of {len(table)} x {len(table[0])} cells")
+        raise InputError(
+            f"{name}: give one cell, not a range of {len(table)} x {len(table[0])} cells"
+        )
     return cells[0] if cells else None
 
 
@@ -492,7 +534,14 @@ def table_function(function: Function) -> Function:
         except InputError as exc:
             return [[VALUE, str(exc)]]
         except Exception:  # the contract: never raise into Excel
-            logger.exception("worksheet function %s failed; returned %s", function.__name__, VALUE)
-            return [[VALUE, f"{function.__name__} failed unexpectedly; the Python log has the details"]]
+            logger.exception(
+                "worksheet function %s failed; returned %s", function.__name__, VALUE
+            )
+            return [
+                [
+                    VALUE,
+                    f"{function.__name__} failed unexpectedly; the Python log has the details",
+                ]
+            ]
 
     return call_safely  # type: ignore[return-value]

@@ -50,7 +50,9 @@ DEPRECIATION_METHODS = ("straight-line", "declining-balance")
 _DECLINING = DEPRECIATION_METHODS.index("declining-balance")
 
 
-def _scenario_domain(model: type[BaseModel], field: str, *, whole: bool = False) -> Domain:
+def _scenario_domain(
+    model: type[BaseModel], field: str, *, whole: bool = False
+) -> Domain:
     """Return the allowed range of a scenario field, so both inputs agree on it."""
     bounds: dict[str, float | bool] = {}
     for item in model.model_fields[field].metadata:
@@ -86,7 +88,14 @@ def token_capacity(accelerators, tokens_per_second, hours=HOURS_PER_MONTH):
 
 
 @worksheet_function
-def silicon_cost(accelerators, unit_price, life_months, salvage=0.0, method="straight-line", age_months=0):
+def silicon_cost(
+    accelerators,
+    unit_price,
+    life_months,
+    salvage=0.0,
+    method="straight-line",
+    age_months=0,
+):
     """Return one month's depreciation of ``accelerators`` accelerators.
 
     ``unit_price`` and ``salvage`` are per accelerator. ``method`` is
@@ -105,12 +114,21 @@ def silicon_cost(accelerators, unit_price, life_months, salvage=0.0, method="str
     )
     accelerators, unit_price, life, salvage, method_index, age = call.values
     call.flag(salvage > unit_price, NUM)
-    charge = engine.silicon_charge(accelerators, unit_price, life, salvage, age, declining=method_index == _DECLINING)
+    charge = engine.silicon_charge(
+        accelerators,
+        unit_price,
+        life,
+        salvage,
+        age,
+        declining=method_index == _DECLINING,
+    )
     return call.result(charge)
 
 
 @worksheet_function
-def energy_cost(it_kw, pue, price_per_kwh, utilization, hours=HOURS_PER_MONTH, idle_fraction=0.0):
+def energy_cost(
+    it_kw, pue, price_per_kwh, utilization, hours=HOURS_PER_MONTH, idle_fraction=0.0
+):
     """Return the energy cost of a period: IT kW * PUE * hours * price * (i + (1 - i) * U)."""
     call = ElementwiseCall(
         NumericArgument(it_kw, NONNEGATIVE),
@@ -126,7 +144,9 @@ def energy_cost(it_kw, pue, price_per_kwh, utilization, hours=HOURS_PER_MONTH, i
 
 
 @worksheet_function
-def token_cost(total_cost, capacity_tokens, utilization, yield_rate=1.0, per_tokens=PER_MILLION):
+def token_cost(
+    total_cost, capacity_tokens, utilization, yield_rate=1.0, per_tokens=PER_MILLION
+):
     """Return the cost of ``per_tokens`` good tokens: C(U) / (K * U * Y) * per_tokens.
 
     Utilization or yield of exactly 0, or a capacity of 0, leaves no good tokens and
@@ -206,5 +226,7 @@ def crossover_utilization(
     )
     fixed, full_energy, capacity, yield_rate, api_price, idle, per_tokens = call.values
     price_per_token = engine.per_single_token(api_price, per_tokens)
-    crossover = engine.crossover_utilization(fixed, full_energy, capacity, yield_rate, price_per_token, idle)
+    crossover = engine.crossover_utilization(
+        fixed, full_energy, capacity, yield_rate, price_per_token, idle
+    )
     return call.result(crossover, not_finite=NA)

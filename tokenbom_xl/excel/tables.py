@@ -19,7 +19,12 @@ from typing import Any
 
 from tokenbom_xl import engine
 from tokenbom_xl.errors import InputError
-from tokenbom_xl.excel.convert import is_error_value, read_single_value, read_table, table_function
+from tokenbom_xl.excel.convert import (
+    is_error_value,
+    read_single_value,
+    read_table,
+    table_function,
+)
 from tokenbom_xl.excel.functions import PER_MILLION
 from tokenbom_xl.scenario import COMPONENTS, Scenario, scenario_from_parameters
 from tokenbom_xl.tbm import TbmRoute, default_tbm_mapping, routes_for
@@ -40,7 +45,9 @@ BOM_COLUMNS = ("Line", "Monthly cost", "Per million good tokens", "Share of tota
 TBM_COLUMNS = ("Cost pool", "Resource tower", "Sub-tower", "Solution", "Split %")
 
 # Components by key and by display name, compared without case.
-_COMPONENT_LABELS = {name.casefold(): label for key, label in COMPONENTS for name in (key, label)}
+_COMPONENT_LABELS = {
+    name.casefold(): label for key, label in COMPONENTS for name in (key, label)
+}
 _COMPONENT_CHOICES = ", ".join(label for _, label in COMPONENTS)
 
 
@@ -54,7 +61,12 @@ def token_bom(inputs):
     """
     result = engine.evaluate(_scenario_from_inputs(inputs))
     return [
-        [line.label, line.cost, engine.per_block(line.per_good_token, PER_MILLION), line.share]
+        [
+            line.label,
+            line.cost,
+            engine.per_block(line.per_good_token, PER_MILLION),
+            line.share,
+        ]
         for line in engine.bom_lines(result)
     ]
 
@@ -80,12 +92,19 @@ def read_name_value_pairs(inputs: Any) -> list[tuple[Any, Any]]:
             f"inputs: the range has {width} column(s); give two columns, parameter name and value, "
             "such as Inputs!A5:B40"
         )
-    if rows and rows[0] and isinstance(rows[0][0], str) and rows[0][0].strip().casefold().startswith("parameter"):
+    if (
+        rows
+        and rows[0]
+        and isinstance(rows[0][0], str)
+        and rows[0][0].strip().casefold().startswith("parameter")
+    ):
         rows = rows[1:]
     pairs = []
     for name, value in (row[:2] for row in rows):
         if is_error_value(value):
-            raise InputError(f"inputs: the value of parameter {name!r} is {value}; correct that cell")
+            raise InputError(
+                f"inputs: the value of parameter {name!r} is {value}; correct that cell"
+            )
         if value is None:
             continue
         pairs.append((name, value))
@@ -102,7 +121,13 @@ def tbm_map(component):
     text = read_single_value(component, "component")
     label = _component_label(text)
     return [
-        [route.cost_pool, route.resource_tower, route.sub_tower, route.solution, route.split_percent]
+        [
+            route.cost_pool,
+            route.resource_tower,
+            route.sub_tower,
+            route.solution,
+            route.split_percent,
+        ]
         for route in routes_for(list(_default_routes()), label)
     ]
 
@@ -113,8 +138,12 @@ def _component_label(text: Any) -> str:
         if label is not None:
             return label
     if text is None:
-        raise InputError(f"component: the cell is empty; give one of {_COMPONENT_CHOICES}")
-    raise InputError(f"component: {text!r} is unknown; give one of {_COMPONENT_CHOICES}")
+        raise InputError(
+            f"component: the cell is empty; give one of {_COMPONENT_CHOICES}"
+        )
+    raise InputError(
+        f"component: {text!r} is unknown; give one of {_COMPONENT_CHOICES}"
+    )
 
 
 @functools.cache
@@ -156,12 +185,21 @@ def reconcile(ledger_range, map_range, inputs):
     (a fraction) and flag. Money is rounded to cents, and a cell is empty where its
     figure is undefined.
     """
-    from tokenbom_xl.ledger import GL_COLUMNS, GL_MAP_COLUMNS, gl_map_from_range, ledger_from_range
+    from tokenbom_xl.ledger import (
+        GL_COLUMNS,
+        GL_MAP_COLUMNS,
+        gl_map_from_range,
+        ledger_from_range,
+    )
     from tokenbom_xl.reconcile import reconcile as reconcile_ledger
 
     scenario = _scenario_from_inputs(inputs)
-    ledger = ledger_from_range(read_data_range(ledger_range, GL_COLUMNS, "ledger_range"), source="ledger_range")
-    gl_map = gl_map_from_range(read_data_range(map_range, GL_MAP_COLUMNS, "map_range"), source="map_range")
+    ledger = ledger_from_range(
+        read_data_range(ledger_range, GL_COLUMNS, "ledger_range"), source="ledger_range"
+    )
+    gl_map = gl_map_from_range(
+        read_data_range(map_range, GL_MAP_COLUMNS, "map_range"), source="map_range"
+    )
     return reconcile_ledger(scenario, ledger, gl_map).table_rows()
 
 

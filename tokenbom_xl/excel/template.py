@@ -36,7 +36,12 @@ from tokenbom_xl.workbook.inputs import FIRST_ROW as INPUTS_FIRST_ROW
 from tokenbom_xl.workbook.inputs import write_inputs
 from tokenbom_xl.workbook.save import workbook_bytes, write_atomic
 
-__all__ = ["DEFAULT_PATH", "UDF_MODULE", "build_analyst_workbook", "write_analyst_template"]
+__all__ = [
+    "DEFAULT_PATH",
+    "UDF_MODULE",
+    "build_analyst_workbook",
+    "write_analyst_template",
+]
 
 DEFAULT_PATH = Path("templates") / "analyst_functions.xlsx"
 UDF_MODULE = "tokenbom_xl.udfs"
@@ -79,7 +84,9 @@ def build_analyst_workbook(scenario: Scenario | None = None) -> Workbook:
     workbook = Workbook()
     functions_sheet = workbook.active
     functions_sheet.title = "Functions"
-    ctx = BuildContext(workbook=workbook, scenario=scenario, result=engine.evaluate(scenario))
+    ctx = BuildContext(
+        workbook=workbook, scenario=scenario, result=engine.evaluate(scenario)
+    )
     write_inputs(ctx)
     inputs_last_row = INPUTS_FIRST_ROW + len(scenario_parameters(scenario)) - 1
     inputs_range = f"Inputs!$A${INPUTS_FIRST_ROW}:$B${inputs_last_row}"
@@ -100,7 +107,9 @@ def _write_config_sheet(ws: Worksheet) -> None:
     # first empty key, so only settings with a value belong there.
     ws["A1"] = "UDF Modules"
     ws["B1"] = UDF_MODULE
-    ws["D1"] = "Settings for the xlwings add-in: the key in column A, its value in column B."
+    ws["D1"] = (
+        "Settings for the xlwings add-in: the key in column A, its value in column B."
+    )
     style.set_column_widths(ws, {"A": 16, "B": 20})
 
 
@@ -108,7 +117,9 @@ def _write_functions_sheet(ctx: BuildContext, ws: Worksheet, inputs_range: str) 
     scenario = ctx.scenario
     ws["A1"] = "Token BOM worksheet functions"
     ws["A1"].font = style.TITLE_FONT
-    ws["A2"] = f"{scenario.name}: each Value cell calls a tokenbom_xl function on the Inputs sheet."
+    ws["A2"] = (
+        f"{scenario.name}: each Value cell calls a tokenbom_xl function on the Inputs sheet."
+    )
     ws["A2"].font = style.SUBTITLE_FONT
     row = 3
     for line in HOW_TO_USE:
@@ -123,11 +134,15 @@ def _write_functions_sheet(ctx: BuildContext, ws: Worksheet, inputs_range: str) 
     row = _write_chargeback(ctx, ws, row + 2, inputs_range)
     _write_reconcile(ctx, ws, row + 2, inputs_range)
 
-    style.set_column_widths(ws, {"A": 44, "B": 70, "C": 18, "D": 18, "E": 18, "F": 14, "G": 28, "H": 14})
+    style.set_column_widths(
+        ws, {"A": 44, "B": 70, "C": 18, "D": 18, "E": 18, "F": 14, "G": 28, "H": 14}
+    )
     style.finish_sheet(ws, freeze=None)
 
 
-def _write_figures(ctx: BuildContext, ws: Worksheet, row: int) -> tuple[int, dict[str, str]]:
+def _write_figures(
+    ctx: BuildContext, ws: Worksheet, row: int
+) -> tuple[int, dict[str, str]]:
     """Write one row per function call on the named inputs.
 
     Returns the last row and the absolute reference of each figure's Value cell.
@@ -149,7 +164,9 @@ def _write_figures(ctx: BuildContext, ws: Worksheet, row: int) -> tuple[int, dic
     return row, at
 
 
-def _figures(ctx: BuildContext, at: dict[str, str]) -> dict[str, tuple[str, str, Any, str]]:
+def _figures(
+    ctx: BuildContext, at: dict[str, str]
+) -> dict[str, tuple[str, str, Any, str]]:
     """Return each figure's label, formula, expected value and number format.
 
     ``at`` gives the Value cell of each figure, for the formulas that use another
@@ -160,7 +177,9 @@ def _figures(ctx: BuildContext, at: dict[str, str]) -> dict[str, tuple[str, str,
     money, per_million = ctx.money, ctx.per_million
     silicon_args = "accelerators,silicon_unit_price,silicon_life_months,silicon_salvage"
     utilization, yield_rate = scenario.utilization, scenario.yield_rate
-    capacity = excel.token_capacity(scenario.accelerators, scenario.tokens_per_second, scenario.hours_per_period)
+    capacity = excel.token_capacity(
+        scenario.accelerators, scenario.tokens_per_second, scenario.hours_per_period
+    )
     silicon = excel.silicon_cost(
         scenario.accelerators,
         scenario.silicon.unit_price,
@@ -195,14 +214,24 @@ def _figures(ctx: BuildContext, at: dict[str, str]) -> dict[str, tuple[str, str,
             costs.fixed,
             money,
         ),
-        "full_energy": ("Energy at full utilization E_full", "=energy_full_load_cost", full_energy, money),
+        "full_energy": (
+            "Energy at full utilization E_full",
+            "=energy_full_load_cost",
+            full_energy,
+            money,
+        ),
         "total": (
             "Total cost C(U) at the Inputs utilization",
             f"={at['fixed']}+{at['full_energy']}*(energy_idle_fraction+(1-energy_idle_fraction)*utilization)",
             total,
             money,
         ),
-        "full_cost": ("Total cost C(1) at full utilization", f"={at['fixed']}+{at['full_energy']}", full_cost, money),
+        "full_cost": (
+            "Total cost C(1) at full utilization",
+            f"={at['fixed']}+{at['full_energy']}",
+            full_cost,
+            money,
+        ),
         "token_cost": (
             "Cost per million good tokens",
             f"=TOKEN_COST({at['total']},{at['capacity']},utilization,yield_rate)",
@@ -232,7 +261,12 @@ def _figures(ctx: BuildContext, at: dict[str, str]) -> dict[str, tuple[str, str,
             f"=CROSSOVER_UTILIZATION({at['fixed']},{at['full_energy']},{at['capacity']},yield_rate,"
             "api_price_per_million,energy_idle_fraction)",
             excel.crossover_utilization(
-                costs.fixed, full_energy, capacity, yield_rate, scenario.api_price_per_million, costs.idle_fraction
+                costs.fixed,
+                full_energy,
+                capacity,
+                yield_rate,
+                scenario.api_price_per_million,
+                costs.idle_fraction,
             ),
             style.FRACTION,
         ),
@@ -276,23 +310,36 @@ _FIGURE_ORDER = (
 
 
 def _write_check(ws: Worksheet, row: int) -> None:
-    ws[f"E{row}"] = f"=IF(ISNUMBER(C{row}),ABS(C{row}-D{row})<=1E-9*MAX(1,ABS(D{row})),FALSE)"
+    ws[f"E{row}"] = (
+        f"=IF(ISNUMBER(C{row}),ABS(C{row}-D{row})<=1E-9*MAX(1,ABS(D{row})),FALSE)"
+    )
 
 
-def _write_sensitivity(ctx: BuildContext, ws: Worksheet, row: int, cells: dict[str, str]) -> int:
+def _write_sensitivity(
+    ctx: BuildContext, ws: Worksheet, row: int, cells: dict[str, str]
+) -> int:
     """Write TOKEN_COST over a column of utilizations as one array formula; return the last row."""
-    ws[f"A{row}"] = "Cost per million good tokens by utilization: one TOKEN_COST formula over the whole column"
+    ws[f"A{row}"] = (
+        "Cost per million good tokens by utilization: one TOKEN_COST formula over the whole column"
+    )
     ws[f"A{row}"].font = style.SECTION_FONT
     row += 1
-    style.write_header(ws, row, ["Utilization U", "Total cost C(U)", "Value", "Expected", "Check"])
+    style.write_header(
+        ws, row, ["Utilization U", "Total cost C(U)", "Value", "Expected", "Check"]
+    )
     first, last = row + 1, row + len(SENSITIVITY_UTILIZATIONS)
 
     # What TOKEN_COST returns for the reference inputs, computed once over the column.
     costs = engine.component_costs(ctx.scenario)
     utilizations = list(SENSITIVITY_UTILIZATIONS)
-    totals = engine.total_cost(costs.fixed, costs.energy_full, utilizations, costs.idle_fraction)
+    totals = engine.total_cost(
+        costs.fixed, costs.energy_full, utilizations, costs.idle_fraction
+    )
     expected = excel.token_cost(
-        [[total] for total in totals], ctx.result.capacity, [[u] for u in utilizations], ctx.scenario.yield_rate
+        [[total] for total in totals],
+        ctx.result.capacity,
+        [[u] for u in utilizations],
+        ctx.scenario.yield_rate,
     )
 
     fixed_cell, energy_cell = cells["fixed"], cells["full_energy"]
@@ -303,14 +350,18 @@ def _write_sensitivity(ctx: BuildContext, ws: Worksheet, row: int, cells: dict[s
         ws[f"A{current}"].fill = style.INPUT_FILL
         ws[f"A{current}"].font = style.INPUT_FONT
         ws[f"A{current}"].protection = style.UNLOCKED
-        ws[f"B{current}"] = f"={fixed_cell}+{energy_cell}*(energy_idle_fraction+(1-energy_idle_fraction)*A{current})"
+        ws[f"B{current}"] = (
+            f"={fixed_cell}+{energy_cell}*(energy_idle_fraction+(1-energy_idle_fraction)*A{current})"
+        )
         ws[f"B{current}"].number_format = ctx.money
         ws[f"D{current}"] = float(expected[offset, 0])
         _write_check(ws, current)
         for column in "CD":
             ws[f"{column}{current}"].number_format = ctx.per_million
 
-    formula = f"=TOKEN_COST(B{first}:B{last},{cells['capacity']},A{first}:A{last},yield_rate)"
+    formula = (
+        f"=TOKEN_COST(B{first}:B{last},{cells['capacity']},A{first}:A{last},yield_rate)"
+    )
     ws[f"C{first}"] = ArrayFormula(f"C{first}:C{last}", formula)
     return last
 
@@ -321,7 +372,9 @@ def _write_bom(ws: Worksheet, row: int, inputs_range: str, scenario: Scenario) -
     ws[f"A{row}"].font = style.SECTION_FONT
     row += 1
     style.write_header(ws, row, list(BOM_COLUMNS))
-    lines = len(excel.token_bom([[p.name, p.value] for p in scenario_parameters(scenario)]))
+    lines = len(
+        excel.token_bom([[p.name, p.value] for p in scenario_parameters(scenario)])
+    )
     first, last = row + 1, row + lines
     ws[f"A{first}"] = ArrayFormula(f"A{first}:D{last}", f"=TOKEN_BOM({inputs_range})")
     for current in range(first, last + 1):
@@ -333,7 +386,9 @@ def _write_bom(ws: Worksheet, row: int, inputs_range: str, scenario: Scenario) -
 
 def _write_tbm(ws: Worksheet, row: int) -> int:
     """Write TBM_MAP for one component as one array formula; return the last row."""
-    ws[f"A{row}"] = f'Where {TBM_EXAMPLE} lands in the TBM taxonomy: TBM_MAP("{TBM_EXAMPLE}")'
+    ws[f"A{row}"] = (
+        f'Where {TBM_EXAMPLE} lands in the TBM taxonomy: TBM_MAP("{TBM_EXAMPLE}")'
+    )
     ws[f"A{row}"].font = style.SECTION_FONT
     row += 1
     style.write_header(ws, row, list(TBM_COLUMNS))
@@ -343,9 +398,13 @@ def _write_tbm(ws: Worksheet, row: int) -> int:
     return last
 
 
-def _write_chargeback(ctx: BuildContext, ws: Worksheet, row: int, inputs_range: str) -> int:
+def _write_chargeback(
+    ctx: BuildContext, ws: Worksheet, row: int, inputs_range: str
+) -> int:
     """Write the usage table, CHARGEBACK over it as one array formula and a total check; return the last row."""
-    ws[f"A{row}"] = "Usage: good tokens by period, business unit and model (periods typed as text, YYYY-MM)"
+    ws[f"A{row}"] = (
+        "Usage: good tokens by period, business unit and model (periods typed as text, YYYY-MM)"
+    )
     ws[f"A{row}"].font = style.SECTION_FONT
     usage_rows, usage_range, row = _write_data_table(ws, row + 1, *USAGE_TABLE)
 
@@ -372,13 +431,19 @@ def _write_chargeback(ctx: BuildContext, ws: Worksheet, row: int, inputs_range: 
     )
 
 
-def _write_reconcile(ctx: BuildContext, ws: Worksheet, row: int, inputs_range: str) -> int:
+def _write_reconcile(
+    ctx: BuildContext, ws: Worksheet, row: int, inputs_range: str
+) -> int:
     """Write the GL and mapping tables, RECONCILE over them as one array formula and a total check."""
-    ws[f"A{row}"] = "GL export: account and cost centre codes typed as text, so leading zeros stay"
+    ws[f"A{row}"] = (
+        "GL export: account and cost centre codes typed as text, so leading zeros stay"
+    )
     ws[f"A{row}"].font = style.SECTION_FONT
     ledger_rows, ledger_range, row = _write_data_table(ws, row + 1, *LEDGER_TABLE)
     row += 2
-    ws[f"A{row}"] = "Account mapping: exact code, prefix or range of codes to a component"
+    ws[f"A{row}"] = (
+        "Account mapping: exact code, prefix or range of codes to a component"
+    )
     ws[f"A{row}"].font = style.SECTION_FONT
     map_rows, map_range, row = _write_data_table(ws, row + 1, *GL_MAP_TABLE)
 
@@ -423,7 +488,9 @@ def _write_data_table(
     rows: list[list[Any]] = [header]
     for offset, record in enumerate(records, start=1):
         values: list[Any] = []
-        for column, (text, number_format) in enumerate(zip(record, number_formats, strict=True), start=1):
+        for column, (text, number_format) in enumerate(
+            zip(record, number_formats, strict=True), start=1
+        ):
             cell = ws.cell(row=row + offset, column=column)
             if number_format is None:
                 if text:
@@ -442,13 +509,17 @@ def _write_data_table(
     return rows, f"$A${row}:${get_column_letter(len(header))}${last}", last
 
 
-def _write_spill(ws: Worksheet, row: int, formula: str, table: list[list[Any]]) -> tuple[int, int]:
+def _write_spill(
+    ws: Worksheet, row: int, formula: str, table: list[list[Any]]
+) -> tuple[int, int]:
     """Write ``formula`` as one array formula the size of ``table``; return its first and last row.
 
     The first row of ``table`` is the function's header row, styled as a header.
     """
     first, last = row, row + len(table) - 1
-    ws[f"A{first}"] = ArrayFormula(f"A{first}:{get_column_letter(len(table[0]))}{last}", formula)
+    ws[f"A{first}"] = ArrayFormula(
+        f"A{first}:{get_column_letter(len(table[0]))}{last}", formula
+    )
     for column in range(1, len(table[0]) + 1):
         cell = ws.cell(row=first, column=column)
         cell.font = style.HEADER_FONT
@@ -456,7 +527,14 @@ def _write_spill(ws: Worksheet, row: int, formula: str, table: list[list[Any]]) 
     return first, last
 
 
-def _write_table_check(ws: Worksheet, row: int, label: str, formula: str, expected: float, number_format: str) -> int:
+def _write_table_check(
+    ws: Worksheet,
+    row: int,
+    label: str,
+    formula: str,
+    expected: float,
+    number_format: str,
+) -> int:
     """Write a figure row under a spilled table: label, formula, value, expected and check."""
     ws[f"A{row}"] = label
     ws[f"B{row}"] = formula[1:]

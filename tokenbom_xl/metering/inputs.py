@@ -242,7 +242,7 @@ def file_magic(path: str | Path) -> bytes:
 
 def _open_binary(path: str) -> io.BufferedReader:
     try:
-        return open(path, "rb", buffering=1 << 20)  # noqa: SIM115 (closed by InputFile)
+        return open(path, "rb", buffering=1 << 20)
     except FileNotFoundError:
         raise InputError(f"{path}: file not found; check the path") from None
     except IsADirectoryError:

@@ -119,7 +119,7 @@ class _Reader:
 
     def read_cassette(self, text: str) -> None:
         try:
-            cassette = yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 (a safe loader)
+            cassette = yaml.load(text, Loader=_NoAliasLoader)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f"line {mark.line + 1}: " if mark is not None else ""

@@ -88,8 +88,8 @@ def read_pue_table(path: str, options: ReadOptions) -> FacilityResult:
             recent_value = _pue(values, recent)
             ttm_value = _pue(values, ttm) if ttm is not None else None
             if (
-                recent_value is math.nan
-                or ttm_value is math.nan
+                _is_nan(recent_value)
+                or _is_nan(ttm_value)
                 or (recent_value is None and ttm_value is None)
             ):
                 report.reject(
@@ -150,3 +150,7 @@ def _choose(
     value = ttm if ttm is not None else recent
     report.notes.append(f"site {chosen}: PUE {value:g}")
     return FacilityResult(report, value, 1.0, False, table=True, site=chosen)
+
+
+def _is_nan(value: float | None) -> bool:
+    return value is not None and math.isnan(value)

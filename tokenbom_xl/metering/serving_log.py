@@ -439,7 +439,7 @@ def _run(connection: object, query: str, options: ReadOptions) -> list[tuple]:
     def work() -> None:
         try:
             outcome["rows"] = connection.execute(query).fetchall()  # type: ignore[attr-defined]
-        except Exception as exc:  # re-raised in the caller's thread below
+        except Exception as exc:  # noqa: BLE001  (re-raised in the caller's thread below)
             outcome["error"] = exc
 
     worker = threading.Thread(target=work, daemon=True)

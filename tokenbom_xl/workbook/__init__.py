@@ -98,7 +98,9 @@ def build_workbook(
     if usage is not None or ledger is not None or gl_map is not None:
         from tokenbom_xl.workbook.chargeback_ledger import write_chargeback_and_ledger
 
-        write_chargeback_and_ledger(ctx, routes, usage=usage, ledger=ledger, gl_map=gl_map)
+        write_chargeback_and_ledger(
+            ctx, routes, usage=usage, ledger=ledger, gl_map=gl_map
+        )
     add_core_checks(ctx)
     if metering is not None:
         write_metering(ctx, metering)
@@ -106,7 +108,9 @@ def build_workbook(
         write_schedule_sheets(ctx, schedule)
     write_checks(ctx)
     write_cover(ctx, cover)
-    return BuiltWorkbook(workbook=workbook, expectations=ctx.expectations, names=dict(ctx.names))
+    return BuiltWorkbook(
+        workbook=workbook, expectations=ctx.expectations, names=dict(ctx.names)
+    )
 
 
 def write_workbook(built: BuiltWorkbook, path: str | Path) -> Path:

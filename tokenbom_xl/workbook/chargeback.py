@@ -737,8 +737,8 @@ def _add_chargeback_checks(
     line_last: int,
 ) -> None:
     sheet = quote_sheet(CHARGEBACK_SHEET)
-    periods = lambda column: f"{sheet}!${column}${period_first}:${column}${period_last}"  # noqa: E731
-    lines = lambda column: f"{sheet}!${column}${line_first}:${column}${line_last}"  # noqa: E731
+    periods = lambda column: f"{sheet}!${column}${period_first}:${column}${period_last}"
+    lines = lambda column: f"{sheet}!${column}${line_first}:${column}${line_last}"
     ctx.add_check(
         "Chargeback: utilization from usage is at most 1",
         f"MAX({periods('D')})<=1+1E-9",

@@ -21,14 +21,29 @@ def close(left: str, right: str) -> str:
 
 def add_core_checks(ctx: BuildContext) -> None:
     """Add the checks that hold for every BOM."""
-    ctx.add_check("Utilization is in (0, 1]", "AND(utilization>0,utilization<=1)", "0 < U <= 1; per-token figures are undefined at 0")
-    ctx.add_check("Yield is in (0, 1]", "AND(yield_rate>0,yield_rate<=1)", "0 < Y <= 1; per-token figures are undefined at 0")
+    ctx.add_check(
+        "Utilization is in (0, 1]",
+        "AND(utilization>0,utilization<=1)",
+        "0 < U <= 1; per-token figures are undefined at 0",
+    )
+    ctx.add_check(
+        "Yield is in (0, 1]",
+        "AND(yield_rate>0,yield_rate<=1)",
+        "0 < Y <= 1; per-token figures are undefined at 0",
+    )
     ctx.add_check(
         "Components add up to C(U)",
-        close("cost_silicon+cost_fabric+cost_facility+cost_energy+cost_platform+cost_model_lifecycle+cost_operations", "bom_total"),
+        close(
+            "cost_silicon+cost_fabric+cost_facility+cost_energy+cost_platform+cost_model_lifecycle+cost_operations",
+            "bom_total",
+        ),
         "the seven component sheets sum to the Summary total",
     )
-    ctx.add_check("C(U) = F + E(U)", close("bom_fixed+cost_energy", "bom_total"), "fixed plus energy at U")
+    ctx.add_check(
+        "C(U) = F + E(U)",
+        close("bom_fixed+cost_energy", "bom_total"),
+        "fixed plus energy at U",
+    )
     ctx.add_check(
         "A + L + V = C(U)",
         close("bom_absorbed+bom_yield_loss+bom_capacity_variance", "bom_total"),
@@ -63,12 +78,21 @@ def write_checks(ctx: BuildContext) -> None:
     ws = ctx.add_sheet("Checks", "Each check TRUE or FALSE, and the master check")
     ws["A1"] = "Checks"
     ws["A1"].font = style.TITLE_FONT
-    ws["A2"] = "Every check must be TRUE. The master check is TRUE only when all of them are."
+    ws["A2"] = (
+        "Every check must be TRUE. The master check is TRUE only when all of them are."
+    )
     ws["A2"].font = style.SUBTITLE_FONT
     ws["A3"] = "Master check"
     ws["A3"].font = style.SECTION_FONT
     last_row = FIRST_ROW + len(ctx.checks) - 1
-    ctx.formula(ws, "B3", f"=AND(B{FIRST_ROW}:B{last_row})", True, name="checks_all_pass", bold=True)
+    ctx.formula(
+        ws,
+        "B3",
+        f"=AND(B{FIRST_ROW}:B{last_row})",
+        True,
+        name="checks_all_pass",
+        bold=True,
+    )
     ws["B3"].font = style.SECTION_FONT
 
     style.write_header(ws, FIRST_ROW - 1, ["Check", "Result", "What it means"])
@@ -78,4 +102,6 @@ def write_checks(ctx: BuildContext) -> None:
         ctx.formula(ws, f"B{row}", f"={check.formula}", True)
         ws[f"C{row}"] = check.explanation
     style.set_column_widths(ws, {"A": 48, "B": 12, "C": 70})
-    style.finish_sheet(ws, freeze=f"A{FIRST_ROW}", title_rows=f"{FIRST_ROW - 1}:{FIRST_ROW - 1}")
+    style.finish_sheet(
+        ws, freeze=f"A{FIRST_ROW}", title_rows=f"{FIRST_ROW - 1}:{FIRST_ROW - 1}"
+    )

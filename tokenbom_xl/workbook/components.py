@@ -79,11 +79,33 @@ def _silicon_sheet(ctx: BuildContext) -> ComponentSheet:
             "Declining-balance: VDB(price, salvage, life, age, age + 1, 2). Zero once fully depreciated."
         ),
         lines=[
-            Line("Accelerators", "=accelerators", scenario.accelerators, "accelerators", style.TOKENS),
-            Line("Unit price", "=silicon_unit_price", silicon.unit_price, currency, money),
-            Line("Salvage per unit", "=silicon_salvage", silicon.salvage, currency, money),
-            Line("Depreciation life", "=silicon_life_months", silicon.life_months, "months", style.TOKENS),
-            Line("Age at the start of the period", "=silicon_age_months", silicon.age_months, "months", style.TOKENS),
+            Line(
+                "Accelerators",
+                "=accelerators",
+                scenario.accelerators,
+                "accelerators",
+                style.TOKENS,
+            ),
+            Line(
+                "Unit price", "=silicon_unit_price", silicon.unit_price, currency, money
+            ),
+            Line(
+                "Salvage per unit", "=silicon_salvage", silicon.salvage, currency, money
+            ),
+            Line(
+                "Depreciation life",
+                "=silicon_life_months",
+                silicon.life_months,
+                "months",
+                style.TOKENS,
+            ),
+            Line(
+                "Age at the start of the period",
+                "=silicon_age_months",
+                silicon.age_months,
+                "months",
+                style.TOKENS,
+            ),
             Line(
                 "Monthly charge per accelerator",
                 "=IF(silicon_age_months<silicon_life_months,"
@@ -105,8 +127,20 @@ def _fabric_sheet(ctx: BuildContext) -> ComponentSheet:
     components = ctx.result.components
     if isinstance(fabric, FabricShare):
         lines = [
-            Line("Silicon charge", "=cost_silicon", components.silicon, f"{currency}/month", money),
-            Line("Share of Silicon", "=fabric_share_of_silicon", fabric.share_of_silicon, "fraction", style.PERCENT),
+            Line(
+                "Silicon charge",
+                "=cost_silicon",
+                components.silicon,
+                f"{currency}/month",
+                money,
+            ),
+            Line(
+                "Share of Silicon",
+                "=fabric_share_of_silicon",
+                fabric.share_of_silicon,
+                "fraction",
+                style.PERCENT,
+            ),
         ]
         formula, basis, text = (
             "=cost_silicon*fabric_share_of_silicon",
@@ -117,9 +151,19 @@ def _fabric_sheet(ctx: BuildContext) -> ComponentSheet:
         assert isinstance(fabric, FabricCapex)
         lines = [
             Line("Fabric capital", "=fabric_capex", fabric.capex, currency, money),
-            Line("Amortization life", "=fabric_life_months", fabric.life_months, "months", style.TOKENS),
+            Line(
+                "Amortization life",
+                "=fabric_life_months",
+                fabric.life_months,
+                "months",
+                style.TOKENS,
+            ),
         ]
-        formula, basis, text = "=fabric_capex/fabric_life_months", "own capital, straight-line", "capital / life in months"
+        formula, basis, text = (
+            "=fabric_capex/fabric_life_months",
+            "own capital, straight-line",
+            "capital / life in months",
+        )
     return ComponentSheet(
         "fabric",
         "Fabric",
@@ -136,19 +180,53 @@ def _fabric_sheet(ctx: BuildContext) -> ComponentSheet:
 def _facility_sheet(ctx: BuildContext) -> ComponentSheet:
     facility, money, currency = ctx.scenario.facility, ctx.money, ctx.scenario.currency
     if isinstance(facility, FacilityFixed):
-        lines = [Line("Monthly plant cost", "=facility_monthly_cost", facility.monthly_cost, currency, money)]
-        formula, basis, text = "=facility_monthly_cost", "fixed monthly cost", "fixed monthly cost"
+        lines = [
+            Line(
+                "Monthly plant cost",
+                "=facility_monthly_cost",
+                facility.monthly_cost,
+                currency,
+                money,
+            )
+        ]
+        formula, basis, text = (
+            "=facility_monthly_cost",
+            "fixed monthly cost",
+            "fixed monthly cost",
+        )
     elif isinstance(facility, FacilityPerRack):
         lines = [
             Line("Racks", "=facility_racks", facility.racks, "racks", style.NUMBER),
-            Line("Cost per rack", "=facility_cost_per_rack", facility.cost_per_rack, f"{currency}/rack", money),
+            Line(
+                "Cost per rack",
+                "=facility_cost_per_rack",
+                facility.cost_per_rack,
+                f"{currency}/rack",
+                money,
+            ),
         ]
-        formula, basis, text = "=facility_racks*facility_cost_per_rack", "per rack", "racks x cost per rack"
+        formula, basis, text = (
+            "=facility_racks*facility_cost_per_rack",
+            "per rack",
+            "racks x cost per rack",
+        )
     else:
         assert isinstance(facility, FacilityPerKw)
         lines = [
-            Line("Provisioned power", "=facility_provisioned_kw", facility.provisioned_kw, "kW", style.NUMBER),
-            Line("Cost per kW", "=facility_cost_per_kw", facility.cost_per_kw, f"{currency}/kW", money),
+            Line(
+                "Provisioned power",
+                "=facility_provisioned_kw",
+                facility.provisioned_kw,
+                "kW",
+                style.NUMBER,
+            ),
+            Line(
+                "Cost per kW",
+                "=facility_cost_per_kw",
+                facility.cost_per_kw,
+                f"{currency}/kW",
+                money,
+            ),
         ]
         formula, basis, text = (
             "=facility_provisioned_kw*facility_cost_per_kw",
@@ -178,10 +256,34 @@ def _platform_sheet(ctx: BuildContext) -> ComponentSheet:
         "licences plus per-node fees",
         "licences + nodes x fee per node + model licences",
         [
-            Line("Serving and orchestration licences", "=platform_licences_monthly", platform.licences_monthly, currency, money),
-            Line("Nodes paying a per-node fee", "=platform_nodes", platform.nodes, "nodes", style.TOKENS),
-            Line("Fee per node", "=platform_fee_per_node", platform.fee_per_node, currency, money),
-            Line("Model licences", "=platform_model_licences_monthly", platform.model_licences_monthly, currency, money),
+            Line(
+                "Serving and orchestration licences",
+                "=platform_licences_monthly",
+                platform.licences_monthly,
+                currency,
+                money,
+            ),
+            Line(
+                "Nodes paying a per-node fee",
+                "=platform_nodes",
+                platform.nodes,
+                "nodes",
+                style.TOKENS,
+            ),
+            Line(
+                "Fee per node",
+                "=platform_fee_per_node",
+                platform.fee_per_node,
+                currency,
+                money,
+            ),
+            Line(
+                "Model licences",
+                "=platform_model_licences_monthly",
+                platform.model_licences_monthly,
+                currency,
+                money,
+            ),
         ],
         "=platform_licences_monthly+platform_nodes*platform_fee_per_node+platform_model_licences_monthly",
         ctx.result.components.platform,
@@ -189,7 +291,11 @@ def _platform_sheet(ctx: BuildContext) -> ComponentSheet:
 
 
 def _lifecycle_sheet(ctx: BuildContext) -> ComponentSheet:
-    lifecycle, money, currency = ctx.scenario.model_lifecycle, ctx.money, ctx.scenario.currency
+    lifecycle, money, currency = (
+        ctx.scenario.model_lifecycle,
+        ctx.money,
+        ctx.scenario.currency,
+    )
     return ComponentSheet(
         "model_lifecycle",
         "Model Lifecycle",
@@ -198,9 +304,27 @@ def _lifecycle_sheet(ctx: BuildContext) -> ComponentSheet:
         f"{lifecycle.cycles_per_year:g} cycles a year plus labour",
         "cost per cycle x cycles per year / 12 + labour",
         [
-            Line("Cost per cycle", "=model_lifecycle_cost_per_cycle", lifecycle.cost_per_cycle, currency, money),
-            Line("Cycles per year", "=model_lifecycle_cycles_per_year", lifecycle.cycles_per_year, "cycles/year", style.NUMBER),
-            Line("Labour", "=model_lifecycle_labour_monthly", lifecycle.labour_monthly, f"{currency}/month", money),
+            Line(
+                "Cost per cycle",
+                "=model_lifecycle_cost_per_cycle",
+                lifecycle.cost_per_cycle,
+                currency,
+                money,
+            ),
+            Line(
+                "Cycles per year",
+                "=model_lifecycle_cycles_per_year",
+                lifecycle.cycles_per_year,
+                "cycles/year",
+                style.NUMBER,
+            ),
+            Line(
+                "Labour",
+                "=model_lifecycle_labour_monthly",
+                lifecycle.labour_monthly,
+                f"{currency}/month",
+                money,
+            ),
         ],
         "=model_lifecycle_cost_per_cycle*model_lifecycle_cycles_per_year/12+model_lifecycle_labour_monthly",
         ctx.result.components.model_lifecycle,
@@ -208,7 +332,11 @@ def _lifecycle_sheet(ctx: BuildContext) -> ComponentSheet:
 
 
 def _operations_sheet(ctx: BuildContext) -> ComponentSheet:
-    operations, money, currency = ctx.scenario.operations, ctx.money, ctx.scenario.currency
+    operations, money, currency = (
+        ctx.scenario.operations,
+        ctx.money,
+        ctx.scenario.currency,
+    )
     return ComponentSheet(
         "operations",
         "Operations",
@@ -217,9 +345,27 @@ def _operations_sheet(ctx: BuildContext) -> ComponentSheet:
         f"{operations.fte:g} FTE at {operations.annual_cost_per_fte:,.0f} {currency} a year, {operations.share:.0%} allocated",
         "FTE x annual cost per FTE / 12 x share",
         [
-            Line("Full-time equivalents", "=operations_fte", operations.fte, "FTE", style.NUMBER),
-            Line("Annual cost per FTE", "=operations_annual_cost_per_fte", operations.annual_cost_per_fte, f"{currency}/year", money),
-            Line("Share allocated to this factory", "=operations_share", operations.share, "fraction", style.PERCENT),
+            Line(
+                "Full-time equivalents",
+                "=operations_fte",
+                operations.fte,
+                "FTE",
+                style.NUMBER,
+            ),
+            Line(
+                "Annual cost per FTE",
+                "=operations_annual_cost_per_fte",
+                operations.annual_cost_per_fte,
+                f"{currency}/year",
+                money,
+            ),
+            Line(
+                "Share allocated to this factory",
+                "=operations_share",
+                operations.share,
+                "fraction",
+                style.PERCENT,
+            ),
         ],
         "=operations_fte*operations_annual_cost_per_fte/12*operations_share",
         ctx.result.components.operations,
@@ -231,18 +377,44 @@ def _energy_sheet(ctx: BuildContext) -> ComponentSheet:
     energy = scenario.energy
     if isinstance(energy, EnergyPhysical):
         if energy.wall_kw is not None:
-            power = [Line("Full-load power at the wall", "=energy_wall_kw", energy.wall_kw, "kW", style.NUMBER)]
+            power = [
+                Line(
+                    "Full-load power at the wall",
+                    "=energy_wall_kw",
+                    energy.wall_kw,
+                    "kW",
+                    style.NUMBER,
+                )
+            ]
             kw_reference = "energy_wall_kw"
         else:
             power = [
-                Line("Full-load IT power", "=energy_it_kw", energy.it_kw, "kW", style.NUMBER),
+                Line(
+                    "Full-load IT power",
+                    "=energy_it_kw",
+                    energy.it_kw,
+                    "kW",
+                    style.NUMBER,
+                ),
                 Line("PUE", "=energy_pue", energy.pue, "ratio", "0.00"),
             ]
             kw_reference = "energy_it_kw*energy_pue"
         lines = [
             *power,
-            Line("Hours in the period", "=hours_per_period", scenario.hours_per_period, "hours", style.NUMBER),
-            Line("Price", "=energy_price_per_kwh", energy.price_per_kwh, f"{currency}/kWh", "0.0000"),
+            Line(
+                "Hours in the period",
+                "=hours_per_period",
+                scenario.hours_per_period,
+                "hours",
+                style.NUMBER,
+            ),
+            Line(
+                "Price",
+                "=energy_price_per_kwh",
+                energy.price_per_kwh,
+                f"{currency}/kWh",
+                "0.0000",
+            ),
         ]
         full_formula = f"={kw_reference}*hours_per_period*energy_price_per_kwh"
         basis = "power x hours x price"
@@ -268,7 +440,9 @@ def _energy_sheet(ctx: BuildContext) -> ComponentSheet:
 FIRST_LINE_ROW = 10
 
 
-def _write_sheet(ctx: BuildContext, sheet: ComponentSheet, routes: list[TbmRoute]) -> None:
+def _write_sheet(
+    ctx: BuildContext, sheet: ComponentSheet, routes: list[TbmRoute]
+) -> None:
     ws = ctx.add_sheet(sheet.title, f"{sheet.title}: basis, drivers and monthly cost")
     ws["A1"] = sheet.title
     ws["A1"].font = style.TITLE_FONT
@@ -297,15 +471,36 @@ def _write_sheet(ctx: BuildContext, sheet: ComponentSheet, routes: list[TbmRoute
     result = ctx.result
     if sheet.key == "energy":
         ws[f"A{row}"] = "Energy cost at full utilization (E_full)"
-        ctx.formula(ws, f"B{row}", sheet.cost_formula, sheet.cost, ctx.money, name="cost_energy_full", bold=True)
+        ctx.formula(
+            ws,
+            f"B{row}",
+            sheet.cost_formula,
+            sheet.cost,
+            ctx.money,
+            name="cost_energy_full",
+            bold=True,
+        )
         ws[f"C{row}"] = f"{cur}/month"
         row += 1
         ws[f"A{row}"] = "Idle-power fraction (i)"
-        ctx.formula(ws, f"B{row}", "=energy_idle_fraction", result.components.idle_fraction, style.PERCENT)
+        ctx.formula(
+            ws,
+            f"B{row}",
+            "=energy_idle_fraction",
+            result.components.idle_fraction,
+            style.PERCENT,
+        )
         ws[f"C{row}"] = "fraction"
         row += 1
         ws[f"A{row}"] = "Idle energy floor (i x E_full)"
-        ctx.formula(ws, f"B{row}", "=energy_idle_fraction*cost_energy_full", result.components.idle_energy, ctx.money, name="cost_energy_idle")
+        ctx.formula(
+            ws,
+            f"B{row}",
+            "=energy_idle_fraction*cost_energy_full",
+            result.components.idle_energy,
+            ctx.money,
+            name="cost_energy_idle",
+        )
         ws[f"C{row}"] = f"{cur}/month"
         row += 1
         ws[f"A{row}"] = "Utilization (U)"
@@ -326,7 +521,15 @@ def _write_sheet(ctx: BuildContext, sheet: ComponentSheet, routes: list[TbmRoute
     else:
         ws[f"A{row}"] = "Monthly cost"
         formula = sheet.cost_formula.replace("{prev}", f"B{row - 1}")
-        cost_cell = ctx.formula(ws, f"B{row}", formula, sheet.cost, ctx.money, name=f"cost_{sheet.key}", bold=True)
+        cost_cell = ctx.formula(
+            ws,
+            f"B{row}",
+            formula,
+            sheet.cost,
+            ctx.money,
+            name=f"cost_{sheet.key}",
+            bold=True,
+        )
         monthly = sheet.cost
     ws[f"A{row}"].font = style.TOTAL_FONT
     cost_cell.border = style.TOTAL_BORDER
@@ -335,19 +538,37 @@ def _write_sheet(ctx: BuildContext, sheet: ComponentSheet, routes: list[TbmRoute
     row += 2
 
     ws[f"A{row}"] = "Share of total cost C(U)"
-    ctx.formula(ws, f"B{row}", f"={cost_ref}/bom_total", monthly / float(result.total), style.PERCENT)
+    ctx.formula(
+        ws,
+        f"B{row}",
+        f"={cost_ref}/bom_total",
+        monthly / float(result.total),
+        style.PERCENT,
+    )
     ws[f"C{row}"] = "fraction"
     row += 1
     ws[f"A{row}"] = "Per million good tokens"
-    ctx.formula(ws, f"B{row}", f"={cost_ref}/bom_good_tokens*1000000", monthly / float(result.good_tokens) * 1e6, ctx.per_million)
+    ctx.formula(
+        ws,
+        f"B{row}",
+        f"={cost_ref}/bom_good_tokens*1000000",
+        monthly / float(result.good_tokens) * 1e6,
+        ctx.per_million,
+    )
     ws[f"C{row}"] = f"{cur}/M tokens"
 
     style.set_column_widths(ws, {"A": 42, "B": 22, "C": 16})
     ws.column_dimensions["B"].width = 22
     for offset in range(len(facts)):
-        ws.merge_cells(start_row=4 + offset, start_column=2, end_row=4 + offset, end_column=8)
+        ws.merge_cells(
+            start_row=4 + offset, start_column=2, end_row=4 + offset, end_column=8
+        )
         ws.row_dimensions[4 + offset].height = 30
-    style.finish_sheet(ws, freeze=f"A{FIRST_LINE_ROW}", title_rows=f"{FIRST_LINE_ROW - 1}:{FIRST_LINE_ROW - 1}")
+    style.finish_sheet(
+        ws,
+        freeze=f"A{FIRST_LINE_ROW}",
+        title_rows=f"{FIRST_LINE_ROW - 1}:{FIRST_LINE_ROW - 1}",
+    )
 
 
 def _route_text(route: TbmRoute) -> str:

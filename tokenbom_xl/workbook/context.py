@@ -72,7 +72,9 @@ class BuildContext:
     def define(self, name: str, ws: Worksheet, coordinate: str) -> None:
         """Create a workbook-scoped defined name for one cell."""
         if name in self.names:
-            raise ValueError(f"defined name {name!r} is already used for {self.names[name]}")
+            raise ValueError(
+                f"defined name {name!r} is already used for {self.names[name]}"
+            )
         column, row = _split(coordinate)
         reference = f"{quote_sheet(ws.title)}!${column}${row}"
         self.workbook.defined_names[name] = DefinedName(name, attr_text=reference)
@@ -95,7 +97,9 @@ class BuildContext:
         the text "never" (a crossover that does not exist).
         """
         if not formula.startswith("="):
-            raise ValueError(f"formula for {ws.title}!{coordinate} must start with '=': {formula!r}")
+            raise ValueError(
+                f"formula for {ws.title}!{coordinate} must start with '=': {formula!r}"
+            )
         cell = ws[coordinate]
         cell.value = formula
         if number_format:
@@ -140,7 +144,9 @@ def quote_sheet(title: str) -> str:
 _FORMULA_STARTS = {"=", "+", "-", "@", "#"}
 
 
-def write_text(ws: Worksheet, coordinate: str, text: Any, *, font: Font | None = None) -> Cell:
+def write_text(
+    ws: Worksheet, coordinate: str, text: Any, *, font: Font | None = None
+) -> Cell:
     """Write ``text`` as a literal string, never as a formula or an error value.
 
     A value taken from an input file (a scenario name, a business unit, an account

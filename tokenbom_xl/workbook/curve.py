@@ -22,18 +22,25 @@ def utilization_grid() -> np.ndarray:
 
 
 def write_curve(ctx: BuildContext) -> None:
-    ws = ctx.add_sheet("Utilization Curve", "Cost per million good tokens against utilization and the API price")
+    ws = ctx.add_sheet(
+        "Utilization Curve",
+        "Cost per million good tokens against utilization and the API price",
+    )
     cur = ctx.scenario.currency
     grid = utilization_grid()
     curve = engine.evaluate(ctx.scenario, utilization=grid)
 
     ws["A1"] = "Utilization Curve"
     ws["A1"].font = style.TITLE_FONT
-    ws["A2"] = "Cost per million good tokens at the scenario's yield; the factory beats the API where its line is below the price."
+    ws["A2"] = (
+        "Cost per million good tokens at the scenario's yield; the factory beats the API where its line is below the price."
+    )
     ws["A2"].font = style.SUBTITLE_FONT
     ws["A3"] = "Crossover utilization U*"
     ws["A3"].font = style.TOTAL_FONT
-    ctx.formula(ws, "B3", "=bom_crossover", float(ctx.result.crossover), "0.0%", bold=True)
+    ctx.formula(
+        ws, "B3", "=bom_crossover", float(ctx.result.crossover), "0.0%", bold=True
+    )
 
     header_row = FIRST_ROW - 1
     style.write_header(
@@ -60,9 +67,27 @@ def write_curve(ctx: BuildContext) -> None:
             ctx.money,
         )
         ctx.formula(ws, f"C{row}", f"=bom_fixed+B{row}", curve.total[index], ctx.money)
-        ctx.formula(ws, f"D{row}", f"=bom_capacity*A{row}*yield_rate", curve.good_tokens[index], style.TOKENS)
-        ctx.formula(ws, f"E{row}", f"=C{row}/D{row}*1000000", curve.cost_per_good_token[index] * 1e6, ctx.per_million)
-        ctx.formula(ws, f"F{row}", "=api_price_per_million", ctx.scenario.api_price_per_million, ctx.per_million)
+        ctx.formula(
+            ws,
+            f"D{row}",
+            f"=bom_capacity*A{row}*yield_rate",
+            curve.good_tokens[index],
+            style.TOKENS,
+        )
+        ctx.formula(
+            ws,
+            f"E{row}",
+            f"=C{row}/D{row}*1000000",
+            curve.cost_per_good_token[index] * 1e6,
+            ctx.per_million,
+        )
+        ctx.formula(
+            ws,
+            f"F{row}",
+            "=api_price_per_million",
+            ctx.scenario.api_price_per_million,
+            ctx.per_million,
+        )
     last_row = FIRST_ROW + STEPS - 1
 
     chart = ScatterChart()
@@ -93,12 +118,15 @@ def write_curve(ctx: BuildContext) -> None:
     chart.width = 20
     chart.legend.position = "b"
     ws.add_chart(chart, "H3")
-    ws["H2"] = f"The vertical axis stops at {chart.y_axis.scaling.max:g} {cur}/M so the crossover stays visible; the table holds every point."
+    ws["H2"] = (
+        f"The vertical axis stops at {chart.y_axis.scaling.max:g} {cur}/M so the crossover stays visible; the table holds every point."
+    )
     ws["H2"].font = style.SUBTITLE_FONT
 
     style.set_column_widths(ws, {"A": 24, "B": 20, "C": 20, "D": 20, "E": 24, "F": 24})
-    style.finish_sheet(ws, freeze=f"A{FIRST_ROW}", title_rows=f"{header_row}:{header_row}")
-
+    style.finish_sheet(
+        ws, freeze=f"A{FIRST_ROW}", title_rows=f"{header_row}:{header_row}"
+    )
 
 
 def axis_maximum(ctx: BuildContext) -> float:

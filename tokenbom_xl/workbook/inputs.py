@@ -33,7 +33,11 @@ def write_inputs(ctx: BuildContext) -> None:
         "choose a basis; change those in the scenario file and rebuild."
     )
     ws["A2"].font = style.SUBTITLE_FONT
-    style.write_header(ws, FIRST_ROW - 1, ["Parameter (defined name)", "Value", "Unit", "Description", "Allowed"])
+    style.write_header(
+        ws,
+        FIRST_ROW - 1,
+        ["Parameter (defined name)", "Value", "Unit", "Description", "Allowed"],
+    )
 
     for offset, parameter in enumerate(scenario_parameters(ctx.scenario)):
         row = FIRST_ROW + offset
@@ -47,7 +51,9 @@ def write_inputs(ctx: BuildContext) -> None:
         elif parameter.name in _EDITABLE_CHOICES:
             write_text(ws, f"B{row}", parameter.value)
             _mark_input(value_cell)
-            _validate_choice(ws, f"B{row}", parameter.name, _EDITABLE_CHOICES[parameter.name])
+            _validate_choice(
+                ws, f"B{row}", parameter.name, _EDITABLE_CHOICES[parameter.name]
+            )
         else:
             write_text(ws, f"B{row}", parameter.value)
             value_cell.fill = style.STRUCTURAL_FILL
@@ -57,7 +63,9 @@ def write_inputs(ctx: BuildContext) -> None:
         ctx.define(parameter.name, ws, f"B{row}")
 
     style.set_column_widths(ws, {"A": 34, "B": 20, "C": 16, "D": 70, "E": 22})
-    style.finish_sheet(ws, freeze=f"B{FIRST_ROW}", title_rows=f"{FIRST_ROW - 1}:{FIRST_ROW - 1}")
+    style.finish_sheet(
+        ws, freeze=f"B{FIRST_ROW}", title_rows=f"{FIRST_ROW - 1}:{FIRST_ROW - 1}"
+    )
 
 
 def _mark_input(cell) -> None:
@@ -87,10 +95,14 @@ def _bounds(parameter: Parameter, ref: str, *, separator: str = "") -> list[str]
     conditions = []
     if parameter.minimum is not None:
         operator = ">=" if parameter.minimum_inclusive else ">"
-        conditions.append(f"{ref}{separator}{operator}{separator}{_number(parameter.minimum)}")
+        conditions.append(
+            f"{ref}{separator}{operator}{separator}{_number(parameter.minimum)}"
+        )
     if parameter.maximum is not None:
         operator = "<=" if parameter.maximum_inclusive else "<"
-        conditions.append(f"{ref}{separator}{operator}{separator}{_number(parameter.maximum)}")
+        conditions.append(
+            f"{ref}{separator}{operator}{separator}{_number(parameter.maximum)}"
+        )
     return conditions
 
 
@@ -102,7 +114,9 @@ def _allowed_text(parameter: Parameter) -> str:
     if not parameter.is_number:
         choices = _EDITABLE_CHOICES.get(parameter.name)
         return " or ".join(choices) if choices else "set in the scenario file"
-    parts = [c.replace("value ", "") for c in _bounds(parameter, "value", separator=" ")]
+    parts = [
+        c.replace("value ", "") for c in _bounds(parameter, "value", separator=" ")
+    ]
     kind = "whole number" if isinstance(parameter.value, int) else "number"
     return f"{kind} {' and '.join(parts)}".strip()
 

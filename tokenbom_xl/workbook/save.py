@@ -66,12 +66,18 @@ def write_atomic(path: str | Path, data: bytes) -> Path:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputError(f"{path.parent}: cannot create the output folder: {exc.strerror}") from None
+        raise OutputError(
+            f"{path.parent}: cannot create the output folder: {exc.strerror}"
+        ) from None
     if path.is_dir():
-        raise OutputError(f"{path}: is a folder; give a file name such as {path / 'token_bom.xlsx'}")
+        raise OutputError(
+            f"{path}: is a folder; give a file name such as {path / 'token_bom.xlsx'}"
+        )
     temporary = None
     try:
-        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False) as handle:
+        with tempfile.NamedTemporaryFile(
+            dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False
+        ) as handle:
             temporary = Path(handle.name)
             handle.write(data)
             handle.flush()
@@ -81,6 +87,8 @@ def write_atomic(path: str | Path, data: bytes) -> Path:
     except OSError as exc:
         if temporary is not None:
             temporary.unlink(missing_ok=True)
-        raise OutputError(f"{path}: cannot write the file: {exc.strerror or exc}") from None
+        raise OutputError(
+            f"{path}: cannot write the file: {exc.strerror or exc}"
+        ) from None
     logger.debug("wrote %s (%d bytes)", path, len(data))
     return path

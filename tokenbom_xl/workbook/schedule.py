@@ -369,9 +369,9 @@ class _ScheduleWriter:
         if (s.table.classes == "fabric").any():
             fabric_formula = self._depreciation_of("fabric")
         elif isinstance(scenario.fabric, FabricShare):
-            fabric_formula = lambda p: f"={r('silicon', p)}*fabric_share_of_silicon"  # noqa: E731
+            fabric_formula = lambda p: f"={r('silicon', p)}*fabric_share_of_silicon"
         elif isinstance(scenario.fabric, FabricCapex):
-            fabric_formula = lambda p: "=fabric_capex/fabric_life_months"  # noqa: E731
+            fabric_formula = lambda p: "=fabric_capex/fabric_life_months"
         else:  # pragma: no cover - the scenario model admits no other basis
             raise TypeError(scenario.fabric)
 

@@ -65,7 +65,13 @@ def set_column_widths(ws: Worksheet, widths: dict[str, float]) -> None:
         ws.column_dimensions[letter].width = width
 
 
-def finish_sheet(ws: Worksheet, *, freeze: str | None, title_rows: str | None = None, landscape: bool = True) -> None:
+def finish_sheet(
+    ws: Worksheet,
+    *,
+    freeze: str | None,
+    title_rows: str | None = None,
+    landscape: bool = True,
+) -> None:
     """Apply frozen panes, print set-up and password-free protection to a sheet."""
     if freeze:
         ws.freeze_panes = freeze

@@ -30,7 +30,9 @@ NEVER_TEXT = "never"
 
 
 def write_summary(ctx: BuildContext) -> None:
-    ws = ctx.add_sheet("Summary", "The seven components, the per-token waterfall and build versus buy")
+    ws = ctx.add_sheet(
+        "Summary", "The seven components, the per-token waterfall and build versus buy"
+    )
     result = ctx.result
     cur = ctx.scenario.currency
     money, per_million = ctx.money, ctx.per_million
@@ -44,7 +46,13 @@ def write_summary(ctx: BuildContext) -> None:
     style.write_header(
         ws,
         header_row,
-        ["Component", "Behaviour", f"Monthly cost ({cur})", "Share of total", f"{cur} per M good tokens"],
+        [
+            "Component",
+            "Behaviour",
+            f"Monthly cost ({cur})",
+            "Share of total",
+            f"{cur} per M good tokens",
+        ],
     )
     lines = result.component_lines()
     total = float(result.total)
@@ -56,13 +64,34 @@ def write_summary(ctx: BuildContext) -> None:
         ws[f"B{row}"] = _BEHAVIOUR[key]
         ctx.formula(ws, f"C{row}", f"=cost_{key}", cost, money)
         ctx.formula(ws, f"D{row}", f"=C{row}/bom_total", cost / total, style.PERCENT)
-        ctx.formula(ws, f"E{row}", f"=C{row}/bom_good_tokens*1000000", cost / good * 1e6, per_million)
+        ctx.formula(
+            ws,
+            f"E{row}",
+            f"=C{row}/bom_good_tokens*1000000",
+            cost / good * 1e6,
+            per_million,
+        )
     total_row = COMPONENT_ROW + len(COMPONENTS)
     last = total_row - 1
     ws[f"A{total_row}"] = "Total cost C(U)"
     ws[f"A{total_row}"].font = style.TOTAL_FONT
-    ctx.formula(ws, f"C{total_row}", f"=SUM(C{COMPONENT_ROW}:C{last})", total, money, name="bom_total", bold=True)
-    ctx.formula(ws, f"D{total_row}", f"=SUM(D{COMPONENT_ROW}:D{last})", 1.0, style.PERCENT, bold=True)
+    ctx.formula(
+        ws,
+        f"C{total_row}",
+        f"=SUM(C{COMPONENT_ROW}:C{last})",
+        total,
+        money,
+        name="bom_total",
+        bold=True,
+    )
+    ctx.formula(
+        ws,
+        f"D{total_row}",
+        f"=SUM(D{COMPONENT_ROW}:D{last})",
+        1.0,
+        style.PERCENT,
+        bold=True,
+    )
     ctx.formula(
         ws,
         f"E{total_row}",
@@ -82,9 +111,33 @@ def write_summary(ctx: BuildContext) -> None:
     style.write_header(ws, row, ["Figure", "Symbol", "Value", "Unit"])
     fixed_keys = [key for key, _ in COMPONENTS if key != "energy"]
     figures = [
-        ("Fixed cost (six non-energy components)", "F", "=" + "+".join(f"cost_{k}" for k in fixed_keys), result.fixed, money, f"{cur}/month", "bom_fixed"),
-        ("Energy at full utilization", "E_full", "=cost_energy_full", result.energy_full, money, f"{cur}/month", None),
-        ("Total cost at full utilization", "C(1)", "=bom_fixed+cost_energy_full", result.full_cost, money, f"{cur}/month", "bom_full_cost"),
+        (
+            "Fixed cost (six non-energy components)",
+            "F",
+            "=" + "+".join(f"cost_{k}" for k in fixed_keys),
+            result.fixed,
+            money,
+            f"{cur}/month",
+            "bom_fixed",
+        ),
+        (
+            "Energy at full utilization",
+            "E_full",
+            "=cost_energy_full",
+            result.energy_full,
+            money,
+            f"{cur}/month",
+            None,
+        ),
+        (
+            "Total cost at full utilization",
+            "C(1)",
+            "=bom_fixed+cost_energy_full",
+            result.full_cost,
+            money,
+            f"{cur}/month",
+            "bom_full_cost",
+        ),
         (
             "Capacity",
             "K",
@@ -94,10 +147,44 @@ def write_summary(ctx: BuildContext) -> None:
             "tokens/month",
             "bom_capacity",
         ),
-        ("Utilization", "U", "=utilization", result.utilization, style.PERCENT, "fraction", None),
-        ("Yield", "Y", "=yield_rate", result.yield_rate, style.PERCENT, "fraction", None),
-        ("Good tokens", "G = K x U x Y", "=bom_capacity*utilization*yield_rate", good, style.TOKENS, "tokens/month", "bom_good_tokens"),
-        ("Scrapped tokens", "K x U x (1 - Y)", "=bom_capacity*utilization*(1-yield_rate)", result.capacity * float(result.utilization) * (1 - float(result.yield_rate)), style.TOKENS, "tokens/month", None),
+        (
+            "Utilization",
+            "U",
+            "=utilization",
+            result.utilization,
+            style.PERCENT,
+            "fraction",
+            None,
+        ),
+        (
+            "Yield",
+            "Y",
+            "=yield_rate",
+            result.yield_rate,
+            style.PERCENT,
+            "fraction",
+            None,
+        ),
+        (
+            "Good tokens",
+            "G = K x U x Y",
+            "=bom_capacity*utilization*yield_rate",
+            good,
+            style.TOKENS,
+            "tokens/month",
+            "bom_good_tokens",
+        ),
+        (
+            "Scrapped tokens",
+            "K x U x (1 - Y)",
+            "=bom_capacity*utilization*(1-yield_rate)",
+            result.capacity
+            * float(result.utilization)
+            * (1 - float(result.yield_rate)),
+            style.TOKENS,
+            "tokens/month",
+            None,
+        ),
     ]
     for label, symbol, formula, expected, number_format, unit, name in figures:
         row += 1
@@ -111,40 +198,101 @@ def write_summary(ctx: BuildContext) -> None:
     ws[f"A{row}"] = "Where the cost goes"
     ws[f"A{row}"].font = style.SECTION_FONT
     row += 1
-    style.write_header(ws, row, ["Part", "Formula", f"Monthly cost ({cur})", "Share of C(U)"])
+    style.write_header(
+        ws, row, ["Part", "Formula", f"Monthly cost ({cur})", "Share of C(U)"]
+    )
     split_first = row + 1
     split = [
-        ("Absorbed by good tokens (A)", "U x Y x C(1)", "=utilization*yield_rate*bom_full_cost", result.absorbed, "bom_absorbed"),
-        ("Yield loss (L)", "U x (1 - Y) x C(1)", "=utilization*(1-yield_rate)*bom_full_cost", result.yield_loss, "bom_yield_loss"),
-        ("Capacity variance (V)", "(F + i x E_full) x (1 - U)", "=(bom_fixed+cost_energy_idle)*(1-utilization)", result.capacity_variance, "bom_capacity_variance"),
+        (
+            "Absorbed by good tokens (A)",
+            "U x Y x C(1)",
+            "=utilization*yield_rate*bom_full_cost",
+            result.absorbed,
+            "bom_absorbed",
+        ),
+        (
+            "Yield loss (L)",
+            "U x (1 - Y) x C(1)",
+            "=utilization*(1-yield_rate)*bom_full_cost",
+            result.yield_loss,
+            "bom_yield_loss",
+        ),
+        (
+            "Capacity variance (V)",
+            "(F + i x E_full) x (1 - U)",
+            "=(bom_fixed+cost_energy_idle)*(1-utilization)",
+            result.capacity_variance,
+            "bom_capacity_variance",
+        ),
     ]
     for label, text, formula, expected, name in split:
         row += 1
         ws[f"A{row}"] = label
         ws[f"B{row}"] = text
         ctx.formula(ws, f"C{row}", formula, expected, money, name=name)
-        ctx.formula(ws, f"D{row}", f"=C{row}/bom_total", float(expected) / total, style.PERCENT)
+        ctx.formula(
+            ws, f"D{row}", f"=C{row}/bom_total", float(expected) / total, style.PERCENT
+        )
     row += 1
     ws[f"A{row}"] = "A + L + V"
     ws[f"A{row}"].font = style.TOTAL_FONT
-    split_total = float(result.absorbed) + float(result.yield_loss) + float(result.capacity_variance)
-    ctx.formula(ws, f"C{row}", f"=SUM(C{split_first}:C{row - 1})", split_total, money, name="bom_split_total", bold=True)
-    ctx.formula(ws, f"D{row}", f"=SUM(D{split_first}:D{row - 1})", split_total / total, style.PERCENT, bold=True)
+    split_total = (
+        float(result.absorbed)
+        + float(result.yield_loss)
+        + float(result.capacity_variance)
+    )
+    ctx.formula(
+        ws,
+        f"C{row}",
+        f"=SUM(C{split_first}:C{row - 1})",
+        split_total,
+        money,
+        name="bom_split_total",
+        bold=True,
+    )
+    ctx.formula(
+        ws,
+        f"D{row}",
+        f"=SUM(D{split_first}:D{row - 1})",
+        split_total / total,
+        style.PERCENT,
+        bold=True,
+    )
 
     # Per good token: floor, then yield loss, then capacity variance.
     row += 2
     ws[f"A{row}"] = "Cost per good token (waterfall)"
     ws[f"A{row}"].font = style.SECTION_FONT
     row += 1
-    style.write_header(ws, row, ["Step", "Formula", f"{cur} per M tokens", "Running total"])
+    style.write_header(
+        ws, row, ["Step", "Formula", f"{cur} per M tokens", "Running total"]
+    )
     waterfall_first = row + 1
     floor_m = result.floor * 1e6
     loss_m = float(result.yield_loss_per_token) * 1e6
     variance_m = float(result.capacity_variance_per_token) * 1e6
     steps = [
-        ("Floor", "C(1) / K", "=bom_full_cost/bom_capacity*1000000", floor_m, "bom_floor_per_million"),
-        ("Yield loss", "floor x (1 - Y) / Y", "=bom_floor_per_million*(1-yield_rate)/yield_rate", loss_m, "bom_yield_loss_per_million"),
-        ("Capacity variance", "V / G", "=bom_capacity_variance/bom_good_tokens*1000000", variance_m, "bom_capacity_variance_per_million"),
+        (
+            "Floor",
+            "C(1) / K",
+            "=bom_full_cost/bom_capacity*1000000",
+            floor_m,
+            "bom_floor_per_million",
+        ),
+        (
+            "Yield loss",
+            "floor x (1 - Y) / Y",
+            "=bom_floor_per_million*(1-yield_rate)/yield_rate",
+            loss_m,
+            "bom_yield_loss_per_million",
+        ),
+        (
+            "Capacity variance",
+            "V / G",
+            "=bom_capacity_variance/bom_good_tokens*1000000",
+            variance_m,
+            "bom_capacity_variance_per_million",
+        ),
     ]
     running = 0.0
     for label, text, formula, expected, name in steps:
@@ -153,14 +301,31 @@ def write_summary(ctx: BuildContext) -> None:
         ws[f"A{row}"] = label
         ws[f"B{row}"] = text
         ctx.formula(ws, f"C{row}", formula, expected, per_million, name=name)
-        ctx.formula(ws, f"D{row}", f"=SUM(C${waterfall_first}:C{row})", running, per_million)
+        ctx.formula(
+            ws, f"D{row}", f"=SUM(C${waterfall_first}:C{row})", running, per_million
+        )
     row += 1
     ws[f"A{row}"] = "Cost per good token"
     ws[f"A{row}"].font = style.TOTAL_FONT
     ws[f"B{row}"] = "C(U) / G"
     cost_m = float(result.cost_per_good_token) * 1e6
-    ctx.formula(ws, f"C{row}", "=bom_total/bom_good_tokens*1000000", cost_m, per_million, name="bom_cost_per_million", bold=True)
-    ctx.formula(ws, f"D{row}", f"=SUM(C{waterfall_first}:C{row - 1})", floor_m + loss_m + variance_m, per_million, bold=True)
+    ctx.formula(
+        ws,
+        f"C{row}",
+        "=bom_total/bom_good_tokens*1000000",
+        cost_m,
+        per_million,
+        name="bom_cost_per_million",
+        bold=True,
+    )
+    ctx.formula(
+        ws,
+        f"D{row}",
+        f"=SUM(C{waterfall_first}:C{row - 1})",
+        floor_m + loss_m + variance_m,
+        per_million,
+        bold=True,
+    )
     ws[f"C{row}"].border = style.TOTAL_BORDER
     waterfall_last = row
 
@@ -173,12 +338,21 @@ def write_summary(ctx: BuildContext) -> None:
     row += 1
     ws[f"A{row}"] = "API price"
     ws[f"B{row}"] = "P"
-    ctx.formula(ws, f"C{row}", "=api_price_per_million", ctx.scenario.api_price_per_million, per_million)
+    ctx.formula(
+        ws,
+        f"C{row}",
+        "=api_price_per_million",
+        ctx.scenario.api_price_per_million,
+        per_million,
+    )
     ws[f"D{row}"] = f"{cur}/M tokens"
     row += 1
     idle = result.components.idle_fraction
     api_per_token = result.api_price_per_token
-    denominator = api_per_token * result.capacity * float(result.yield_rate) - (1 - idle) * result.energy_full
+    denominator = (
+        api_per_token * result.capacity * float(result.yield_rate)
+        - (1 - idle) * result.energy_full
+    )
     ws[f"A{row}"] = "Crossover denominator"
     ws[f"B{row}"] = "P x K x Y - (1 - i) x E_full"
     ctx.formula(
@@ -226,7 +400,9 @@ def write_summary(ctx: BuildContext) -> None:
 
     _add_waterfall_chart(ws, waterfall_first, waterfall_last, cur)
     style.set_column_widths(ws, {"A": 40, "B": 30, "C": 20, "D": 20, "E": 22})
-    style.finish_sheet(ws, freeze=f"A{COMPONENT_ROW}", title_rows=f"{header_row}:{header_row}")
+    style.finish_sheet(
+        ws, freeze=f"A{COMPONENT_ROW}", title_rows=f"{header_row}:{header_row}"
+    )
 
 
 def _add_waterfall_chart(ws, first: int, last: int, currency: str) -> None:
