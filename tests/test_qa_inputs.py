@@ -1,0 +1,142 @@
+"""Hostile scenario, usage, ledger and workbook input through the command line.
+
+Each case is either rejected with exit code 2 and a message naming the file, or
+gives numbers that agree everywhere they are printed. None may end in a traceback.
+"""
+
+from __future__ import annotations
+
+import csv
+import zipfile
+from decimal import Decimal
+
+import pytest
+from click.testing import CliRunner
+from conftest import REFERENCE_SCENARIO, TEMPLATES
+
+from tokenbom_xl.cli import main
+from tokenbom_xl.excel import token_bom
+
+
+def invoke(arguments):
+    return CliRunner().invoke(main, [str(argument) for argument in arguments])
+
+
+def write_scenario(tmp_path, old, new):
+    scenario = tmp_path / "factory.toml"
+    text = REFERENCE_SCENARIO.read_text(encoding="utf-8")
+    assert old in text
+    scenario.write_text(text.replace(old, new), encoding="utf-8")
+    return scenario
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("unit_price = 30000", "unit_price = inf"),
+        ("utilization = 0.6", "utilization = 5e-324"),
+    ],
+)
+def test_build_rejects_non_finite_results(tmp_path, old, new):
+    scenario = write_scenario(tmp_path, old, new)
+    target = tmp_path / "out.xlsx"
+    outcome = invoke(["build", scenario, "-o", target])
+    assert not isinstance(outcome.exception, ArithmeticError), outcome.exception
+    assert outcome.exit_code == 2, outcome.output
+    assert "factory.toml" in outcome.output
+    assert not target.exists()
+
+
+def test_currency_message_shows_real_pattern(tmp_path):
+    scenario = write_scenario(tmp_path, 'currency = "USD"', 'currency = "usd"')
+    outcome = invoke(["build", scenario, "-o", tmp_path / "out.xlsx"])
+    assert outcome.exit_code == 2
+    # "usd" matches ^[a-z]{3}$, so a message that prints that pattern gives no fix.
+    assert "^[a-z]{3}$" not in outcome.output
+    assert "A-Z" in outcome.output or "upper" in outcome.output.lower()
+
+
+def test_check_damaged_workbook_xml(tmp_path):
+    reference = REFERENCE_SCENARIO.parent.parent / "workbooks" / "token_bom_reference.xlsx"
+    damaged = tmp_path / "damaged.xlsx"
+    with zipfile.ZipFile(reference) as original, zipfile.ZipFile(damaged, "w", zipfile.ZIP_DEFLATED) as copy:
+        for member in original.namelist():
+            data = original.read(member)
+            if member == "xl/workbook.xml":
+                data = data[: len(data) // 2]
+            copy.writestr(member, data)
+    outcome = invoke(["check", damaged])
+    assert outcome.exit_code == 2, outcome.exception
+    assert "damaged.xlsx" in outcome.output
+
+
+def test_chargeback_rejects_short_row(tmp_path):
+    usage = tmp_path / "usage.csv"
+    usage.write_text(TEMPLATES.joinpath("usage.csv").read_text(encoding="utf-8") + "2025-01,Finance\n", encoding="utf-8")
+    target = tmp_path / "charges.csv"
+    outcome = invoke(["chargeback", REFERENCE_SCENARIO, "--usage", usage, "-o", target, "-q"])
+    assert outcome.exit_code == 2, outcome.output
+    assert "row 8" in outcome.output
+    assert not target.exists()
+
+
+def test_chargeback_rejects_duplicate_column(tmp_path):
+    lines = TEMPLATES.joinpath("usage.csv").read_text(encoding="utf-8").splitlines()
+    usage = tmp_path / "usage.csv"
+    usage.write_text(
+        lines[0] + ",good_tokens\n" + "".join(line + ",5\n" for line in lines[1:]),
+        encoding="utf-8",
+    )
+    target = tmp_path / "charges.csv"
+    outcome = invoke(["chargeback", REFERENCE_SCENARIO, "--usage", usage, "-o", target, "-q"])
+    assert outcome.exit_code == 2, outcome.output
+    assert "good_tokens" in outcome.output
+    assert not target.exists()
+
+
+def test_reconcile_rejects_duplicate_column(tmp_path):
+    lines = TEMPLATES.joinpath("ledger.csv").read_text(encoding="utf-8").splitlines()
+    ledger = tmp_path / "ledger.csv"
+    ledger.write_text(lines[0] + ",amount\n" + "".join(line + ",1\n" for line in lines[1:]), encoding="utf-8")
+    target = tmp_path / "reconciliation.csv"
+    outcome = invoke(
+        ["reconcile", REFERENCE_SCENARIO, "--ledger", ledger, "--gl-map", TEMPLATES / "gl_map.csv", "-o", target, "-q"]
+    )
+    assert outcome.exit_code == 2, outcome.output
+    assert "amount" in outcome.output
+    assert not target.exists()
+
+
+def test_reconcile_large_amount_keeps_gl_total(tmp_path):
+    ledger = tmp_path / "ledger.csv"
+    text = TEMPLATES.joinpath("ledger.csv").read_text(encoding="utf-8")
+    ledger.write_text(text.replace("350.00", "123456789012345678.91"), encoding="utf-8")
+    target = tmp_path / "reconciliation.csv"
+    outcome = invoke(
+        ["reconcile", REFERENCE_SCENARIO, "--ledger", ledger, "--gl-map", TEMPLATES / "gl_map.csv", "-o", target, "-q"]
+    )
+    if outcome.exit_code == 2:
+        assert not target.exists()
+        return
+    assert outcome.exit_code == 0, outcome.output
+    with target.open(encoding="utf-8", newline="") as handle:
+        booked = [Decimal(row["booked"]) for row in csv.DictReader(handle) if row["booked"]]
+    assert all(amount >= 0 for amount in booked)
+    assert sum(booked) > Decimal("123456789012345678")
+
+
+def test_meter_deeply_nested_serving_json(tmp_path):
+    serving = tmp_path / "usage.json"
+    serving.write_text('{"a":' * 50000 + "1" + "}" * 50000, encoding="utf-8")
+    target = tmp_path / "metered.toml"
+    outcome = invoke(["meter", "--period", "2025-11", "--serving", serving, "-o", target])
+    assert not isinstance(outcome.exception, RecursionError)
+    assert outcome.exit_code == 2, outcome.output
+    assert "usage.json" in outcome.output
+    assert not target.exists()
+
+
+def test_token_bom_blank_two_column_range():
+    result = token_bom([[None, None], [None, None]])
+    assert result[0][0] == "#VALUE!"
+    assert "0 column" not in result[0][1]
