@@ -57,9 +57,14 @@ def test_currency_message_shows_real_pattern(tmp_path):
 
 
 def test_check_damaged_workbook_xml(tmp_path):
-    reference = REFERENCE_SCENARIO.parent.parent / "workbooks" / "token_bom_reference.xlsx"
+    reference = (
+        REFERENCE_SCENARIO.parent.parent / "workbooks" / "token_bom_reference.xlsx"
+    )
     damaged = tmp_path / "damaged.xlsx"
-    with zipfile.ZipFile(reference) as original, zipfile.ZipFile(damaged, "w", zipfile.ZIP_DEFLATED) as copy:
+    with (
+        zipfile.ZipFile(reference) as original,
+        zipfile.ZipFile(damaged, "w", zipfile.ZIP_DEFLATED) as copy,
+    ):
         for member in original.namelist():
             data = original.read(member)
             if member == "xl/workbook.xml":
@@ -72,9 +77,15 @@ def test_check_damaged_workbook_xml(tmp_path):
 
 def test_chargeback_rejects_short_row(tmp_path):
     usage = tmp_path / "usage.csv"
-    usage.write_text(TEMPLATES.joinpath("usage.csv").read_text(encoding="utf-8") + "2025-01,Finance\n", encoding="utf-8")
+    usage.write_text(
+        TEMPLATES.joinpath("usage.csv").read_text(encoding="utf-8")
+        + "2025-01,Finance\n",
+        encoding="utf-8",
+    )
     target = tmp_path / "charges.csv"
-    outcome = invoke(["chargeback", REFERENCE_SCENARIO, "--usage", usage, "-o", target, "-q"])
+    outcome = invoke(
+        ["chargeback", REFERENCE_SCENARIO, "--usage", usage, "-o", target, "-q"]
+    )
     assert outcome.exit_code == 2, outcome.output
     assert "row 8" in outcome.output
     assert not target.exists()
@@ -88,7 +99,9 @@ def test_chargeback_rejects_duplicate_column(tmp_path):
         encoding="utf-8",
     )
     target = tmp_path / "charges.csv"
-    outcome = invoke(["chargeback", REFERENCE_SCENARIO, "--usage", usage, "-o", target, "-q"])
+    outcome = invoke(
+        ["chargeback", REFERENCE_SCENARIO, "--usage", usage, "-o", target, "-q"]
+    )
     assert outcome.exit_code == 2, outcome.output
     assert "good_tokens" in outcome.output
     assert not target.exists()
@@ -97,10 +110,23 @@ def test_chargeback_rejects_duplicate_column(tmp_path):
 def test_reconcile_rejects_duplicate_column(tmp_path):
     lines = TEMPLATES.joinpath("ledger.csv").read_text(encoding="utf-8").splitlines()
     ledger = tmp_path / "ledger.csv"
-    ledger.write_text(lines[0] + ",amount\n" + "".join(line + ",1\n" for line in lines[1:]), encoding="utf-8")
+    ledger.write_text(
+        lines[0] + ",amount\n" + "".join(line + ",1\n" for line in lines[1:]),
+        encoding="utf-8",
+    )
     target = tmp_path / "reconciliation.csv"
     outcome = invoke(
-        ["reconcile", REFERENCE_SCENARIO, "--ledger", ledger, "--gl-map", TEMPLATES / "gl_map.csv", "-o", target, "-q"]
+        [
+            "reconcile",
+            REFERENCE_SCENARIO,
+            "--ledger",
+            ledger,
+            "--gl-map",
+            TEMPLATES / "gl_map.csv",
+            "-o",
+            target,
+            "-q",
+        ]
     )
     assert outcome.exit_code == 2, outcome.output
     assert "amount" in outcome.output
@@ -113,14 +139,26 @@ def test_reconcile_large_amount_keeps_gl_total(tmp_path):
     ledger.write_text(text.replace("350.00", "123456789012345678.91"), encoding="utf-8")
     target = tmp_path / "reconciliation.csv"
     outcome = invoke(
-        ["reconcile", REFERENCE_SCENARIO, "--ledger", ledger, "--gl-map", TEMPLATES / "gl_map.csv", "-o", target, "-q"]
+        [
+            "reconcile",
+            REFERENCE_SCENARIO,
+            "--ledger",
+            ledger,
+            "--gl-map",
+            TEMPLATES / "gl_map.csv",
+            "-o",
+            target,
+            "-q",
+        ]
     )
     if outcome.exit_code == 2:
         assert not target.exists()
         return
     assert outcome.exit_code == 0, outcome.output
     with target.open(encoding="utf-8", newline="") as handle:
-        booked = [Decimal(row["booked"]) for row in csv.DictReader(handle) if row["booked"]]
+        booked = [
+            Decimal(row["booked"]) for row in csv.DictReader(handle) if row["booked"]
+        ]
     assert all(amount >= 0 for amount in booked)
     assert sum(booked) > Decimal("123456789012345678")
 
@@ -129,7 +167,9 @@ def test_meter_deeply_nested_serving_json(tmp_path):
     serving = tmp_path / "usage.json"
     serving.write_text('{"a":' * 50000 + "1" + "}" * 50000, encoding="utf-8")
     target = tmp_path / "metered.toml"
-    outcome = invoke(["meter", "--period", "2025-11", "--serving", serving, "-o", target])
+    outcome = invoke(
+        ["meter", "--period", "2025-11", "--serving", serving, "-o", target]
+    )
     assert not isinstance(outcome.exception, RecursionError)
     assert outcome.exit_code == 2, outcome.output
     assert "usage.json" in outcome.output

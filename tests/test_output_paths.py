@@ -31,7 +31,9 @@ def test_chargeback_output_equal_to_usage(tmp_path):
     usage = tmp_path / "usage.csv"
     shutil.copy(TEMPLATES / "usage.csv", usage)
     before = usage.read_bytes()
-    outcome = invoke(["chargeback", REFERENCE_SCENARIO, "--usage", usage, "-o", usage, "-q"])
+    outcome = invoke(
+        ["chargeback", REFERENCE_SCENARIO, "--usage", usage, "-o", usage, "-q"]
+    )
     assert outcome.exit_code == 2, outcome.output
     assert usage.read_bytes() == before
 
@@ -39,7 +41,17 @@ def test_chargeback_output_equal_to_usage(tmp_path):
 def test_chargeback_output_equal_to_tbm_output(tmp_path):
     target = tmp_path / "charges.csv"
     outcome = invoke(
-        ["chargeback", REFERENCE_SCENARIO, "--usage", TEMPLATES / "usage.csv", "-o", target, "--tbm-output", target, "-q"]
+        [
+            "chargeback",
+            REFERENCE_SCENARIO,
+            "--usage",
+            TEMPLATES / "usage.csv",
+            "-o",
+            target,
+            "--tbm-output",
+            target,
+            "-q",
+        ]
     )
     assert outcome.exit_code == 2, outcome.output
     assert not target.exists()
@@ -75,6 +87,8 @@ def test_meter_output_equal_to_serving_input(tmp_path):
         encoding="utf-8",
     )
     before = serving.read_bytes()
-    outcome = invoke(["meter", "--period", "2025-11", "--serving", serving, "-o", serving, "-q"])
+    outcome = invoke(
+        ["meter", "--period", "2025-11", "--serving", serving, "-o", serving, "-q"]
+    )
     assert outcome.exit_code == 2, outcome.output
     assert serving.read_bytes() == before
