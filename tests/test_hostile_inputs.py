@@ -7,6 +7,7 @@ gives numbers that agree everywhere they are printed. None may end in a tracebac
 from __future__ import annotations
 
 import csv
+import importlib
 import zipfile
 from decimal import Decimal
 
@@ -15,7 +16,13 @@ from click.testing import CliRunner
 from conftest import REFERENCE_SCENARIO, TEMPLATES
 
 from tokenbom_xl.cli import main
+from tokenbom_xl.drivers import read_driver_csv
+from tokenbom_xl.errors import InputError
 from tokenbom_xl.excel import token_bom
+from tokenbom_xl.metering.ledger import read_ledger as read_metered_ledger
+from tokenbom_xl.metering.options import ReadOptions
+from tokenbom_xl.metering.times import parse_period
+from tokenbom_xl.usage import usage_from_range
 
 
 def invoke(arguments):
@@ -180,3 +187,73 @@ def test_token_bom_blank_two_column_range():
     result = token_bom([[None, None], [None, None]])
     assert result[0][0] == "#VALUE!"
     assert "0 column" not in result[0][1]
+
+
+def duplicate_last_column(text: str) -> str:
+    """Repeat the last column of a CSV (comment lines kept) with a copy of its values."""
+    lines = []
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            lines.append(line)
+            continue
+        lines.append(line + "," + line.rsplit(",", 1)[-1])
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize(
+    ("template", "reader", "column"),
+    [
+        ("usage.csv", "tokenbom_xl.usage:read_usage", "reserved_share"),
+        ("ledger.csv", "tokenbom_xl.ledger:read_ledger", "description"),
+        ("gl_map.csv", "tokenbom_xl.ledger:read_gl_map", "component"),
+        ("tbm_mapping.csv", "tokenbom_xl.tbm:load_tbm_mapping", "split_percent"),
+        ("assets.csv", "tokenbom_xl.register:read_asset_register", "life_change_month"),
+        ("drivers.csv", "tokenbom_xl.drivers:read_driver_csv", "api_price_per_million"),
+    ],
+)
+def test_reader_rejects_duplicate_column(tmp_path, template, reader, column):
+    module_name, function_name = reader.split(":")
+    read = getattr(importlib.import_module(module_name), function_name)
+    path = tmp_path / template
+    text = TEMPLATES.joinpath(template).read_text(encoding="utf-8")
+    path.write_text(duplicate_last_column(text), encoding="utf-8")
+    with pytest.raises(InputError) as raised:
+        read(path)
+    message = str(raised.value)
+    assert column in message
+    assert "twice" in message
+    assert template in message
+
+
+def test_usage_range_rejects_duplicate_column():
+    rows = [
+        [
+            "period",
+            "business_unit",
+            "model",
+            "good_tokens",
+            "reserved_share",
+            "good_tokens",
+        ],
+        ["2025-01", "Search", "m", 5, None, 7],
+    ]
+    with pytest.raises(InputError, match="'good_tokens' appears twice"):
+        usage_from_range(rows)
+
+
+def test_drivers_reject_second_month_column(tmp_path):
+    path = tmp_path / "drivers.csv"
+    path.write_text("month,utilization,month\n2026-01,0.5,2026-02\n", encoding="utf-8")
+    with pytest.raises(InputError, match="'month' appears twice"):
+        read_driver_csv(path)
+
+
+def test_meter_ledger_rejects_duplicate_amount(tmp_path):
+    path = tmp_path / "gl.csv"
+    path.write_text(
+        "period,account,cost_centre,amount,description,amount\n"
+        "2026-11,001000,CC-01,10.00,GPU depreciation,20.00\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError, match="'amount' appears twice"):
+        read_metered_ledger(str(path), ReadOptions(period=parse_period("2026-11")))

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from tokenbom_xl.errors import InputError
+from tokenbom_xl.headers import reject_duplicate_columns
 
 __all__ = [
     "cell_error",
@@ -61,6 +62,7 @@ def read_csv_text_table(
             f"{path}: row 1: missing column(s) {', '.join(missing)}; the header must contain "
             f"{','.join(columns)}"
         )
+    reject_duplicate_columns(names, columns, source=str(path))
     text_columns = {names.index(column): column for column in columns}
     dtypes: dict[int, Any] = {index: str for index in text_columns}
     for index, column in text_columns.items():
@@ -211,6 +213,7 @@ def range_to_text_table(
         raise InputError(
             f"{source}: row 1: missing column(s) {', '.join(missing)}; the header must contain {','.join(columns)}"
         )
+    reject_duplicate_columns(header, columns, source=source)
     positions = [header.index(column) for column in columns]
     data: dict[str, list[str]] = {column: [] for column in columns}
     for row in rows[1:]:

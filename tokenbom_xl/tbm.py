@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from tokenbom_xl.errors import InputError
+from tokenbom_xl.headers import reject_duplicate_columns
 from tokenbom_xl.resources import template_path
 from tokenbom_xl.scenario import COMPONENTS
 
@@ -93,6 +94,7 @@ def parse_tbm_mapping(text: str, *, source: str) -> list[TbmRoute]:
         raise InputError(
             f"{source}: missing column(s) {', '.join(missing)}; the header must be {','.join(TBM_COLUMNS)}"
         )
+    reject_duplicate_columns(header, TBM_COLUMNS, source=source)
     names = {label.casefold(): label for _, label in COMPONENTS}
     routes: list[TbmRoute] = []
     for row_number, row in enumerate(reader, start=2):
