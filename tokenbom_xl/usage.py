@@ -15,7 +15,9 @@ Format (CSV, or the same table as a worksheet range with a header row)::
   rows for the period and leave it blank on the others, or repeat the same value. Two
   different values for one unit and period are an error, and so are shares that add
   up to more than 1 in a period. A unit with no share given has reserved nothing.
-- A row may leave ``model`` and ``good_tokens`` blank to state only a reservation.
+- A row may leave ``model`` and ``good_tokens`` blank to state only a reservation;
+  it must then give ``reserved_share``. A row with none of the three is an error,
+  so a row cut short after the business unit is never read as 0 tokens.
 - Each (period, business unit, model) appears once.
 """
 
@@ -211,6 +213,16 @@ def _validate(frame: pd.DataFrame, source: str) -> UsageData:
             int(rows[out_of_range]),
             "reserved_share",
             f"{share[out_of_range]:g} is outside 0 to 1; give the reserved share of capacity as a fraction (0.25 or 25%)",
+        )
+    # A row without a model states only a reservation, so it must give the share.
+    # This also catches a row cut short after the business unit, which would
+    # otherwise count as a unit with no tokens.
+    empty = first_true(no_model & np.isnan(share))
+    if empty is not None:
+        raise InputError(
+            f"{source}: row {int(rows[empty])}: no model, good_tokens or reserved_share; give a "
+            "model and its good tokens, or only a reserved_share to state a reservation. "
+            "If the row lost fields in an export, restore them"
         )
 
     data = UsageData(
