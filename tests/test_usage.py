@@ -68,6 +68,12 @@ BAD_FILES = [
     ("2025-01,,m,1,\n", r"row 2, column business_unit: empty"),
     ("2025-01,A,m,-5,\n", r"row 2, column good_tokens: -5 is negative"),
     ("2025-01,A,m,lots,\n", r"row 2, column good_tokens: 'lots' is not a number"),
+    ("2025-01,A,m,1e309,\n", r"row 2, column good_tokens: '1e309' is not a number"),
+    (
+        "2025-01,A,m,123456789012345678901,\n",
+        r"row 2, column good_tokens: '123456789012345678901' is above 9,007,199,254,740,992",
+    ),
+    ("2025-01,A,m,1,inf\n", r"row 2, column reserved_share: 'inf' is not a number"),
     ("2025-01,A,m,,\n", r"row 2, column good_tokens: empty"),
     ("2025-01,A,,7,\n", r"row 2, column model: empty"),
     ("2025-01,A\n", r"row 2: no model, good_tokens or reserved_share"),

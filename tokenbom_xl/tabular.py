@@ -28,6 +28,7 @@ from tokenbom_xl.headers import reject_duplicate_columns
 __all__ = [
     "cell_error",
     "codes_and_labels",
+    "csv_cell_text",
     "first_true",
     "parse_numbers",
     "range_to_text_table",
@@ -78,6 +79,15 @@ def read_csv_text_table(
         # A numeric cell that is not a plain number: read everything as text so the
         # validation can name the row and column.
         frame = _read(path, {index: str for index in dtypes})
+    else:
+        # An infinite value (inf, 1e309) is invalid too, and the error should show it
+        # as written, so read the file again as text.
+        if any(
+            np.isinf(frame[index].to_numpy()).any()
+            for index, kind in dtypes.items()
+            if kind == "float64"
+        ):
+            frame = _read(path, {index: str for index in dtypes})
     overflow = first_true(np.asarray(frame[len(names)], dtype=object) != "")
     if overflow is not None:
         raise InputError(
@@ -94,6 +104,19 @@ def read_csv_text_table(
     frame = frame[list(columns)]
     frame["row"] = np.arange(2, len(frame) + 2, dtype=np.int64)
     return _drop_blank_rows(frame, columns)
+
+
+def csv_cell_text(
+    path: str | Path, columns: Sequence[str], *, kind: str, row: int, column: str
+) -> str:
+    """Return one cell of a CSV file as written, for an error message.
+
+    :func:`read_csv_text_table` parses numeric columns to floats, which loses how a
+    number was written (``1e309``, ``0350.005``), so the file is read again as text.
+    """
+    frame = read_csv_text_table(path, columns, kind=kind)
+    cells = frame.loc[frame["row"] == row, column]
+    return str(cells.iloc[0]) if len(cells) else ""
 
 
 def _read_header(path: Path, kind: str) -> list[str]:

@@ -8,7 +8,8 @@ Format (CSV, or the same table as a worksheet range with a header row)::
     2025-01,Support,llama-8b,500000000,0
 
 - ``period`` is a month written ``YYYY-MM``.
-- ``good_tokens`` is a number >= 0 of good output tokens in the period.
+- ``good_tokens`` is a number from 0 to 2**53 (9,007,199,254,740,992) of good output
+  tokens in the period.
 - ``reserved_share`` is the business unit's reserved share of the factory's
   accelerator-seconds in that period, a fraction from 0 to 1 (``40%`` is accepted).
   It belongs to the business unit, not to the model row: give it on one of the unit's
@@ -23,6 +24,7 @@ Format (CSV, or the same table as a worksheet range with a header row)::
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +36,7 @@ from tokenbom_xl.errors import InputError
 from tokenbom_xl.tabular import (
     cell_error,
     codes_and_labels,
+    csv_cell_text,
     first_true,
     parse_numbers,
     range_to_text_table,
@@ -41,6 +44,7 @@ from tokenbom_xl.tabular import (
 )
 
 __all__ = [
+    "MAX_GOOD_TOKENS",
     "USAGE_COLUMNS",
     "UsageData",
     "read_usage",
@@ -49,6 +53,10 @@ __all__ = [
 ]
 
 USAGE_COLUMNS = ("period", "business_unit", "model", "good_tokens", "reserved_share")
+
+# Whole numbers up to 2**53 are exact in a double, so larger token counts would be
+# changed silently when read.
+MAX_GOOD_TOKENS = 2**53
 
 # Reserved shares of one period may add up to 1 plus this, for shares typed as
 # rounded fractions such as 0.333333 three times.
@@ -94,7 +102,11 @@ def read_usage(path: str | Path) -> UsageData:
     frame = read_csv_text_table(
         path, USAGE_COLUMNS, kind="usage", numeric=("good_tokens", "reserved_share")
     )
-    return _validate(frame, str(path))
+
+    def cell_text(row: int, column: str) -> str:
+        return csv_cell_text(path, USAGE_COLUMNS, kind="usage", row=row, column=column)
+
+    return _validate(frame, str(path), cell_text=cell_text)
 
 
 def usage_from_range(rows: Any, *, source: str = "usage_range") -> UsageData:
@@ -137,7 +149,13 @@ def validate_period_labels(
     )
 
 
-def _validate(frame: pd.DataFrame, source: str) -> UsageData:
+def _validate(
+    frame: pd.DataFrame,
+    source: str,
+    *,
+    cell_text: Callable[[int, str], str] | None = None,
+) -> UsageData:
+    """Validate a usage frame; ``cell_text(row, column)`` returns a cell as written."""
     rows = frame["row"].to_numpy()
     if len(frame) == 0:
         raise InputError(
@@ -174,6 +192,19 @@ def _validate(frame: pd.DataFrame, source: str) -> UsageData:
             int(rows[negative]),
             "good_tokens",
             f"{tokens[negative]:g} is negative; good tokens are 0 or more",
+        )
+    too_many = first_true(tokens > MAX_GOOD_TOKENS)
+    if too_many is not None:
+        row = int(rows[too_many])
+        written = frame["good_tokens"].iloc[too_many]
+        if not isinstance(written, str) and cell_text is not None:
+            written = cell_text(row, "good_tokens")
+        raise cell_error(
+            source,
+            row,
+            "good_tokens",
+            f"{written!r} is above {MAX_GOOD_TOKENS:,}, the largest count that a "
+            "double, and so an Excel cell, holds exactly; check the token count",
         )
 
     model_code, model_labels = codes_and_labels(frame["model"])
