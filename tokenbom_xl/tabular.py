@@ -23,7 +23,11 @@ import numpy as np
 import pandas as pd
 
 from tokenbom_xl.errors import InputError
-from tokenbom_xl.headers import reject_duplicate_columns
+from tokenbom_xl.tablecheck import (
+    CONTROL_CHARACTERS,
+    control_character_problem,
+    reject_duplicate_columns,
+)
 
 __all__ = [
     "cell_error",
@@ -103,6 +107,7 @@ def read_csv_text_table(
     frame.columns = [text_columns[index] for index in frame.columns]
     frame = frame[list(columns)]
     frame["row"] = np.arange(2, len(frame) + 2, dtype=np.int64)
+    _reject_control_characters(frame, str(path))
     return _drop_blank_rows(frame, columns)
 
 
@@ -192,6 +197,29 @@ def strip_text(values: pd.Series | np.ndarray) -> pd.Categorical:
     )
 
 
+def _reject_control_characters(frame: pd.DataFrame, source: str) -> None:
+    """Raise InputError naming the first text cell that a workbook cannot hold.
+
+    Only the distinct values of each text column are searched, so this is cheap.
+    """
+    for column in frame.columns:
+        values = frame[column]
+        if not isinstance(values.dtype, pd.CategoricalDtype):
+            continue
+        categories = values.cat.categories
+        bad = [
+            number
+            for number, text in enumerate(categories)
+            if CONTROL_CHARACTERS.search(str(text))
+        ]
+        if not bad:
+            continue
+        index = first_true(np.isin(values.cat.codes.to_numpy(), bad))
+        assert index is not None
+        problem = control_character_problem(str(values.iloc[index]))
+        raise cell_error(source, int(frame["row"].iloc[index]), column, str(problem))
+
+
 def _drop_blank_rows(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     """Drop rows whose every cell is blank (the trailing empty lines of many exports)."""
     blank = np.ones(len(frame), dtype=bool)
@@ -248,6 +276,7 @@ def range_to_text_table(
         {column: strip_text(values) for column, values in data.items()}
     )
     frame["row"] = np.arange(2, len(frame) + 2, dtype=np.int64)
+    _reject_control_characters(frame, source)
     return _drop_blank_rows(frame, columns)
 
 

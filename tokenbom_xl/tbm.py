@@ -16,9 +16,12 @@ from pathlib import Path
 import numpy as np
 
 from tokenbom_xl.errors import InputError
-from tokenbom_xl.headers import reject_duplicate_columns
 from tokenbom_xl.resources import template_path
 from tokenbom_xl.scenario import COMPONENTS
+from tokenbom_xl.tablecheck import (
+    control_character_problem,
+    reject_duplicate_columns,
+)
 
 __all__ = [
     "TBM_COLUMNS",
@@ -105,6 +108,12 @@ def parse_tbm_mapping(text: str, *, source: str) -> list[TbmRoute]:
         }
         if not any(row.values()):
             continue
+        for column in TBM_COLUMNS:
+            problem = control_character_problem(row[column])
+            if problem is not None:
+                raise InputError(
+                    f"{source}: row {row_number}, column {column}: {problem}"
+                )
         component = names.get(row["component"].casefold())
         if component is None:
             raise InputError(

@@ -141,14 +141,22 @@ def _print_summary(result, frame, limit: int, currency: str) -> None:
         f"{'period':<8} {'business unit':<28} {'usage':>14} {'capacity var.':>14} {'idle':>12} {'total':>14}"
     )
     for record in frame.head(limit).itertuples(index=False):
-        name = (
-            record.business_unit
-            if len(record.business_unit) <= 28
-            else record.business_unit[:27] + "…"
-        )
+        name = _printable(record.business_unit)
+        if len(name) > 28:
+            name = name[:27] + "…"
         click.echo(
             f"{record.period:<8} {name:<28} {record.usage_charge:>14} {record.capacity_variance:>14} "
             f"{record.unreserved_idle:>12} {record.total:>14}"
         )
     if len(frame) > limit:
         click.echo(f"... {len(frame) - limit:,} more lines in the CSV")
+
+
+def _printable(text: str) -> str:
+    r"""Escape line breaks, tabs and other unprintable characters (``\n``) for one table row."""
+    if text.isprintable():
+        return text
+    return "".join(
+        character if character.isprintable() else repr(character)[1:-1]
+        for character in text
+    )

@@ -25,10 +25,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from tokenbom_xl.errors import InputError
-from tokenbom_xl.headers import reject_duplicate_columns
 from tokenbom_xl.metering.inputs import open_input
 from tokenbom_xl.metering.options import ReadOptions
 from tokenbom_xl.metering.report import SourceReport
+from tokenbom_xl.tablecheck import reject_duplicate_columns
 
 __all__ = [
     "FORMAT",
