@@ -86,7 +86,7 @@ def build(
         scenario_file = scenario
         target = output or Path("workbooks") / f"token_bom_{scenario.stem}.xlsx"
     check_output_paths(
-        [("--output", target)],
+        [("--output" if output else "the default --output", target)],
         [
             ("SCENARIO", scenario_file),
             ("--usage", usage_path),

@@ -75,8 +75,11 @@ def reconcile(
     unmapped_target = unmapped_output or output.with_name(
         f"{output.stem}_unmapped{output.suffix or '.csv'}"
     )
+    unmapped_label = (
+        "--unmapped-output" if unmapped_output else "the default --unmapped-output"
+    )
     check_output_paths(
-        [("--output", output), ("--unmapped-output", unmapped_target)],
+        [("--output", output), (unmapped_label, unmapped_target)],
         [
             ("SCENARIO", scenario),
             ("--ledger", ledger_path),

@@ -87,7 +87,7 @@ def schedule(
 
     target = output or Path("workbooks") / f"token_bom_schedule_{scenario.stem}.xlsx"
     check_output_paths(
-        [("--output", target)],
+        [("--output" if output else "the default --output", target)],
         [
             ("SCENARIO", scenario),
             ("--assets", assets_file),
