@@ -88,3 +88,13 @@ def finish_sheet(
     ws.protection.sheet = True
     ws.protection.formatColumns = False
     ws.protection.formatRows = False
+
+
+def group_helper_columns(ws: Worksheet, first: str, last: str) -> None:
+    """Collapse the helper columns ``first``:``last`` into an outline group.
+
+    The columns stay in the workbook and in every formula; the reader expands them
+    with the outline's + button to audit the arithmetic.
+    """
+    ws.column_dimensions.group(first, last, outline_level=1, hidden=True)
+    ws.sheet_properties.outlinePr.summaryRight = False
