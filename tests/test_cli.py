@@ -198,7 +198,7 @@ def test_check_passes_on_built_workbook(runner, tmp_path, soffice):
     )
     outcome = runner.invoke(main, ["check", str(target)])
     assert outcome.exit_code == 0, outcome.output
-    assert "floor: 3.4484" in outcome.output
+    assert "floor: $3.4484/M" in outcome.output
     assert "master check: True; 9 of 9 checks TRUE; 0 formula errors" in outcome.output
 
 
@@ -264,3 +264,42 @@ def test_module_entry_point(tmp_path):
 
 def test_console_script_installed():
     assert shutil.which("tokenbom") is not None
+
+
+def test_check_rejects_decompression_bomb(runner, tmp_path):
+    import zipfile
+
+    bomb = tmp_path / "bomb.xlsx"
+    committed = (
+        REFERENCE_SCENARIO.parent.parent / "workbooks" / "token_bom_reference.xlsx"
+    )
+    with zipfile.ZipFile(committed) as original:
+        with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as copy:
+            for member in original.namelist():
+                copy.writestr(member, original.read(member))
+            # 64 MiB of spaces deflate to about 64 KiB, a ratio near 1,000.
+            copy.writestr("xl/padding.xml", b" " * (64 * 2**20))
+
+    outcome = runner.invoke(main, ["check", str(bomb)])
+
+    assert outcome.exit_code == 2
+    assert "decompression bomb" in outcome.stderr
+
+
+def test_check_rejects_workbook_over_size_limit(runner, tmp_path):
+    import os
+    import zipfile
+
+    large = tmp_path / "large.xlsx"
+    committed = (
+        REFERENCE_SCENARIO.parent.parent / "workbooks" / "token_bom_reference.xlsx"
+    )
+    with zipfile.ZipFile(committed) as original:
+        with zipfile.ZipFile(large, "w", zipfile.ZIP_DEFLATED) as copy:
+            for member in original.namelist():
+                copy.writestr(member, original.read(member))
+            copy.writestr("xl/media/noise.bin", os.urandom(2 * 2**20))
+
+    outcome = runner.invoke(main, ["check", str(large), "--max-size-mb", "1"])
+    assert outcome.exit_code == 2
+    assert "raise --max-size-mb" in outcome.stderr

@@ -24,6 +24,7 @@ Excel.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -513,6 +514,9 @@ def evaluate(
     energy = energy_cost(components.energy_full, u_value, components.idle_fraction)
     total = np.add(fixed, energy)
     good = good_tokens(capacity, u_value, y_value)
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        per_token = np.divide(total, good)
+    _require_finite(per_token, full_cost / capacity)
     return BomResult(
         components=components,
         capacity=capacity,
@@ -522,7 +526,7 @@ def evaluate(
         total=_unwrap(total),
         full_cost=full_cost,
         good_tokens=_unwrap(good),
-        cost_per_good_token=_unwrap(np.divide(total, good)),
+        cost_per_good_token=_unwrap(per_token),
         floor=full_cost / capacity,
         absorbed=_unwrap(absorbed_cost(full_cost, u_value, y_value)),
         yield_loss=_unwrap(yield_loss(full_cost, u_value, y_value)),
@@ -583,6 +587,17 @@ def bom_lines(result: BomResult) -> list[BomLine]:
 def _unwrap(value: Any) -> Number:
     array = np.asarray(value)
     return float(array) if array.ndim == 0 else array
+
+
+def _require_finite(cost_per_good_token: Any, floor: float) -> None:
+    """Raise when extreme inputs push a figure past the range of a float."""
+    if math.isfinite(floor) and np.all(np.isfinite(cost_per_good_token)):
+        return
+    raise InputError(
+        "the cost per good token is not a finite number (an input is so large or so "
+        "close to 0 that the arithmetic overflows); check for extreme values such as "
+        "a utilization or yield near 0, or a price or count near 1e308"
+    )
 
 
 def _require_fraction(name: str, values: NDArray[np.float64]) -> None:

@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import tempfile
 import zipfile
+from xml.etree import ElementTree
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,13 @@ _PROFILE_SETTINGS = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 DEFAULT_TIMEOUT = 300.0  # seconds; a cold start on a small machine takes 5 to 20
+
+# A generated workbook's parts unpack to a few MB, and even one with a large usage
+# table to a few hundred. Spreadsheet XML compresses about 10:1 to 30:1, so a part
+# over 16 MiB that compresses more than 200:1 is a decompression bomb.
+MAX_UNCOMPRESSED_BYTES = 512 * 2**20
+_BOMB_RATIO = 200
+_BOMB_MIN_BYTES = 16 * 2**20
 
 
 def find_soffice() -> str | None:
@@ -159,14 +167,20 @@ class RecalculatedWorkbook:
 
 
 def recalculate_values(
-    path: str | Path, *, timeout: float = DEFAULT_TIMEOUT
+    path: str | Path,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    max_uncompressed_bytes: int = MAX_UNCOMPRESSED_BYTES,
 ) -> RecalculatedWorkbook:
     """Recalculate ``path`` in LibreOffice and read back every value.
 
     Raises:
-        InputError: the file is missing or is not a readable .xlsx workbook.
+        InputError: the file is missing, is not a readable .xlsx workbook, or its
+            parts would unpack to more than ``max_uncompressed_bytes`` or at a
+            ratio that only a decompression bomb reaches.
         OutputError: LibreOffice fails.
     """
+    _require_plausible_size(path, max_uncompressed_bytes)
     original = _load(path, data_only=False)
     formula_cells: dict[str, list[str]] = {}
     for ws in original.worksheets:
@@ -197,6 +211,30 @@ def recalculate_values(
     return RecalculatedWorkbook(values=values, formula_cells=formula_cells, names=names)
 
 
+def _require_plausible_size(path: str | Path, limit: int) -> None:
+    """Raise InputError before openpyxl unpacks an archive that is too large."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            entries = archive.infolist()
+    except FileNotFoundError:
+        raise InputError(f"{path}: workbook not found; check the path") from None
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise InputError(f"{path}: not a readable .xlsx workbook ({exc})") from None
+    total = sum(entry.file_size for entry in entries)
+    if total > limit:
+        raise InputError(
+            f"{path}: its parts unpack to {total / 2**20:,.0f} MiB, over the limit of "
+            f"{limit / 2**20:,.0f} MiB; raise --max-size-mb if the workbook is genuine"
+        )
+    for entry in entries:
+        ratio = entry.file_size / max(entry.compress_size, 1)
+        if entry.file_size > _BOMB_MIN_BYTES and ratio > _BOMB_RATIO:
+            raise InputError(
+                f"{path}: part {entry.filename} unpacks {ratio:,.0f} times its stored "
+                "size, which only a decompression bomb does; the file is rejected"
+            )
+
+
 def _load(path: str | Path, *, data_only: bool):
     try:
         return load_workbook(path, data_only=data_only)
@@ -204,6 +242,7 @@ def _load(path: str | Path, *, data_only: bool):
         raise InputError(f"{path}: workbook not found; check the path") from None
     except (
         zipfile.BadZipFile,
+        ElementTree.ParseError,
         InvalidFileException,
         KeyError,
         ValueError,

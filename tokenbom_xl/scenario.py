@@ -71,7 +71,9 @@ COMPONENTS: tuple[tuple[str, str], ...] = (
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+    model_config = ConfigDict(
+        strict=True, extra="forbid", frozen=True, allow_inf_nan=False
+    )
 
 
 def _money(description: str, **constraints: Any) -> Any:
@@ -523,7 +525,13 @@ def _describe_error(source: str, error: Mapping[str, Any]) -> str:
 
     allowed = _allowed_text(error["loc"])
     shown = _show_value(value)
-    return f"{source}: {field} = {shown} is invalid: {error['msg'].lower()}; allowed: {allowed}"
+    if kind == "string_pattern_mismatch" and field == "currency":
+        return (
+            f"{source}: currency = {shown} is invalid: give a three-letter ISO 4217 "
+            "code in upper case, such as USD or EUR"
+        )
+    problem = error["msg"][:1].lower() + error["msg"][1:]
+    return f"{source}: {field} = {shown} is invalid: {problem}; allowed: {allowed}"
 
 
 def _field_path(loc: tuple[Any, ...]) -> str:

@@ -106,7 +106,10 @@ def build(
         measured = load_metered(metered)
         model, notes = apply_metered(model, measured)
         metering = AppliedMetering(measured, notes)
-    result = evaluate(model)
+    try:
+        result = evaluate(model)
+    except InputError as exc:
+        raise InputError(f"{scenario_file}: {exc}") from None
     if (ledger_path is None) != (gl_map_path is None):
         missing = "--gl-map" if gl_map_path is None else "--ledger"
         raise InputError(f"--ledger and --gl-map go together; add {missing}")

@@ -7,11 +7,18 @@ from pathlib import Path
 
 import click
 
-from tokenbom_xl.cli import EXIT_FAILED, handle_errors
+from tokenbom_xl.cli import EXIT_FAILED, currency_text, handle_errors
 
 
 @click.command()
 @click.argument("workbook", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--max-size-mb",
+    type=click.IntRange(min=1),
+    default=512,
+    show_default=True,
+    help="Largest uncompressed size of the workbook's parts to accept, in MiB.",
+)
 @click.option(
     "--timeout",
     type=click.FloatRange(min=1),
@@ -20,7 +27,7 @@ from tokenbom_xl.cli import EXIT_FAILED, handle_errors
     help="Seconds to wait for LibreOffice.",
 )
 @handle_errors
-def check(workbook: Path, timeout: float) -> None:
+def check(workbook: Path, max_size_mb: int, timeout: float) -> None:
     """Recalculate WORKBOOK in LibreOffice headless and verify it.
 
     Prints the key figures and every check. Exits 1 if any check is FALSE or any
@@ -30,18 +37,22 @@ def check(workbook: Path, timeout: float) -> None:
     from tokenbom_xl.recalc import recalculate_values
     from tokenbom_xl.workbook.summary import HEADLINE_NAMES
 
-    recalculated = recalculate_values(workbook, timeout=timeout)
+    recalculated = recalculate_values(
+        workbook, timeout=timeout, max_uncompressed_bytes=max_size_mb * 2**20
+    )
     if "checks_all_pass" not in recalculated.names:
         raise InputError(
             f"{workbook}: has no checks_all_pass defined name; is it a Token BOM workbook?"
         )
 
     click.echo(f"Recalculated {workbook} in LibreOffice")
+    currency = "USD"
+    if "currency" in recalculated.names:
+        currency = str(recalculated.named("currency"))
     for name, label in HEADLINE_NAMES.items():
         if name in recalculated.names:
             value = recalculated.named(name)
-            shown = f"{value:.4f}" if isinstance(value, (int, float)) else str(value)
-            click.echo(f"  {label}: {shown}")
+            click.echo(f"  {label}: {_figure_text(name, value, currency)}")
 
     checks = _check_rows(recalculated)
     failed = [(label, value) for label, value in checks if value is not True]
@@ -60,6 +71,15 @@ def check(workbook: Path, timeout: float) -> None:
     )
     if master is not True or failed or errors:
         sys.exit(EXIT_FAILED)
+
+
+def _figure_text(name: str, value: object, currency: str) -> str:
+    """Show a per-million figure as money per million, anything else as it is."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    if name.endswith("_per_million"):
+        return f"{currency_text(value, currency)}/M"
+    return f"{value:.4f}"
 
 
 def _check_rows(recalculated) -> list[tuple[str, object]]:

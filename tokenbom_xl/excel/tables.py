@@ -86,7 +86,12 @@ def read_name_value_pairs(inputs: Any) -> list[tuple[Any, Any]]:
         InputError: the range has fewer than two columns, or a value is an error value.
     """
     rows = read_table(inputs)
-    width = max((len(row) for row in rows), default=0)
+    if not rows:
+        raise InputError(
+            "inputs: the range is empty; select the two columns of parameter names and "
+            "values, such as Inputs!A5:B40"
+        )
+    width = max(len(row) for row in rows)
     if width < 2:
         raise InputError(
             f"inputs: the range has {width} column(s); give two columns, parameter name and value, "

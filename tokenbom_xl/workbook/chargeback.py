@@ -414,6 +414,8 @@ def _write_periods_and_lines(
     widths = {letter: 14 for letter, _ in _LINE_COLUMNS}
     widths.update({"A": 34, "B": 28, "F": 18})
     style.set_column_widths(ws, widths)
+    # The cent-rounding helpers of the lines table (largest remainder).
+    style.group_helper_columns(ws, "R", "AB")
     style.finish_sheet(
         ws, freeze=f"C{line_first}", title_rows=f"{line_header}:{line_header}"
     )

@@ -7,6 +7,7 @@ LibreOffice and compare each recorded cell with it, so no figure is computed onl
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from typing import Any
 
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Font
+from openpyxl.utils.cell import column_index_from_string
 from openpyxl.workbook import Workbook
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.worksheet import Worksheet
@@ -100,7 +102,10 @@ class BuildContext:
             raise ValueError(
                 f"formula for {ws.title}!{coordinate} must start with '=': {formula!r}"
             )
-        cell = ws[coordinate]
+        column, row = _split(coordinate)
+        # ws.cell() skips the range parsing of ws[coordinate], which matters on
+        # sheets with tens of thousands of formulas.
+        cell = ws.cell(row=row, column=_column_index(column))
         cell.value = formula
         if number_format:
             cell.number_format = number_format
@@ -125,6 +130,11 @@ def _expected(value: Any) -> Expected:
     if math.isnan(number):
         return "never"
     return number
+
+
+@functools.lru_cache(maxsize=4096)
+def _column_index(letters: str) -> int:
+    return column_index_from_string(letters)
 
 
 def _split(coordinate: str) -> tuple[str, int]:

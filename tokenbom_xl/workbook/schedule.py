@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import numpy as np
+from openpyxl.utils.cell import column_index_from_string, get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from tokenbom_xl.periods import fiscal_year_label, quarter_label
@@ -182,6 +183,7 @@ class _ScheduleWriter:
             self.ws,
             freeze=f"{period_letter(0)}{PERIOD_ROW}",
             title_rows=f"{HEADER_ROW}:{HEADER_ROW}",
+            title_columns=f"A:{_letter_before(period_letter(0))}",
         )
 
     def _write_title(self) -> None:
@@ -873,3 +875,7 @@ class _ScheduleWriter:
             f"{assets.column('quantity')}*{assets.column('salvage')}-1E-6*(1+{assets.column('cost_less_salvage')})))=0",
             "net book value after the last month is at least quantity x salvage for every asset",
         )
+
+
+def _letter_before(letter: str) -> str:
+    return get_column_letter(column_index_from_string(letter) - 1)

@@ -70,9 +70,15 @@ def finish_sheet(
     *,
     freeze: str | None,
     title_rows: str | None = None,
+    title_columns: str | None = None,
     landscape: bool = True,
 ) -> None:
-    """Apply frozen panes, print set-up and password-free protection to a sheet."""
+    """Apply frozen panes, print set-up and password-free protection to a sheet.
+
+    A sheet fits one page wide, unless ``title_columns`` is given: then it is too
+    wide for that (a column per month), so it prints at 70% across several pages
+    with those columns repeated on each.
+    """
     if freeze:
         ws.freeze_panes = freeze
     ws.page_setup.orientation = "landscape" if landscape else "portrait"
@@ -85,6 +91,20 @@ def finish_sheet(
     ws.oddFooter.center.text = "&A - page &P of &N"
     if title_rows:
         ws.print_title_rows = title_rows
+    if title_columns:
+        ws.sheet_properties.pageSetUpPr.fitToPage = False
+        ws.page_setup.scale = 70
+        ws.print_title_cols = title_columns
     ws.protection.sheet = True
     ws.protection.formatColumns = False
     ws.protection.formatRows = False
+
+
+def group_helper_columns(ws: Worksheet, first: str, last: str) -> None:
+    """Collapse the helper columns ``first``:``last`` into an outline group.
+
+    The columns stay in the workbook and in every formula; the reader expands them
+    with the outline's + button to audit the arithmetic.
+    """
+    ws.column_dimensions.group(first, last, outline_level=1, hidden=True)
+    ws.sheet_properties.outlinePr.summaryRight = False

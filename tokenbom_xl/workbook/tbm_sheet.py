@@ -119,6 +119,8 @@ def write_tbm_sheet(
             "M": 14,
         },
     )
+    # The cent-rounding helpers (largest remainder).
+    style.group_helper_columns(ws, "I", "M")
     style.finish_sheet(
         ws, freeze=f"A{rows_header + 1}", title_rows=f"{rows_header}:{rows_header}"
     )
