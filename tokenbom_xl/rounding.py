@@ -35,14 +35,14 @@ __all__ = [
 REMAINDER_SCALE = 1_000_000
 
 # The largest amount that an input may give, in cents: 9,999,999,999,999.99. Such an
-# amount has at most 15 significant digits, so a double, and so an Excel cell, holds
-# it to the cent. Whole numbers up to 2**53 are exact in a double, so sums of whole
-# cents whose absolute values add up to no more than this are exact too.
+# amount has at most 15 significant digits, so a double (and an Excel cell) represents
+# it exactly to the cent. Whole numbers up to 2**53 are exact in a double, so sums of
+# whole cents whose absolute values add up to no more than this are exact too.
 MAX_CENTS = 10**15 - 1
 MAX_AMOUNT = MAX_CENTS / 100
 
-# Beyond 2**53 cents a double no longer holds every whole cent, and int64 overflows
-# at 2**63, so :func:`to_cents` raises instead of returning a wrong number.
+# Beyond 2**53 cents a double skips some whole cents, and int64 overflows at 2**63,
+# so :func:`to_cents` raises instead of returning a wrong number.
 EXACT_CENTS_LIMIT = 2**53
 
 
