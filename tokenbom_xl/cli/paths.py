@@ -27,9 +27,7 @@ LabelledPaths = Iterable[tuple[str, str | Path | None]]
 
 
 class OutputFile(click.Path):
-    """Click type of an output file option: a path that is not empty or a folder."""
-
-    name = "file"
+    """Click type of an output file option: rejects an empty path and an existing folder."""
 
     def __init__(self) -> None:
         super().__init__(dir_okay=False, path_type=Path)
@@ -81,7 +79,8 @@ def _same_file(first: Path, second: Path) -> bool:
 
 
 def _resolved(path: Path) -> Path:
-    return Path(os.path.abspath(path)).resolve()
+    # resolve() follows symbolic links before it removes "..", as the system does.
+    return path.resolve()
 
 
 def _resolved_note(first: Path, second: Path) -> str:
