@@ -231,6 +231,29 @@ def test_output_spelled_differently_from_input(tmp_path, monkeypatch):
     assert usage.read_bytes() == before
 
 
+def test_output_dotdot_after_symlinked_folder(tmp_path):
+    # deep/../usage.csv, with deep a link to data/inner, is data/usage.csv.
+    data = tmp_path / "data"
+    (data / "inner").mkdir(parents=True)
+    usage = data / "usage.csv"
+    shutil.copy(TEMPLATES / "usage.csv", usage)
+    before = usage.read_bytes()
+    (tmp_path / "deep").symlink_to(data / "inner")
+    outcome = invoke(
+        [
+            "chargeback",
+            REFERENCE_SCENARIO,
+            "--usage",
+            usage,
+            "-o",
+            tmp_path / "deep" / ".." / "usage.csv",
+            "-q",
+        ]
+    )
+    assert outcome.exit_code == 2, outcome.output
+    assert usage.read_bytes() == before
+
+
 def test_input_through_symlink_equal_to_output(tmp_path):
     usage = tmp_path / "usage.csv"
     shutil.copy(TEMPLATES / "usage.csv", usage)
