@@ -61,7 +61,7 @@ def test_reconcile_template(tmp_path):
     unmapped = read_rows(tmp_path / "rec_unmapped.csv")
     assert unmapped == [
         ["row", "period", "account", "cost_centre", "amount", "description"],
-        ["10", "2025-01", "680000", "0200", "350.0", "Conference travel"],
+        ["10", "2025-01", "680000", "0200", "350.00", "Conference travel"],
     ]
 
 
@@ -75,7 +75,7 @@ def test_reconcile_neutralizes_unmapped_lines(tmp_path):
     )
     assert result.exit_code == 0, result.output
     unmapped = read_rows(tmp_path / "u.csv")
-    assert unmapped[1] == ["9", "2025-01", "'=1+2", "'@SUM(1+1)", "350.0", "'-2+3"]
+    assert unmapped[1] == ["9", "2025-01", "'=1+2", "'@SUM(1+1)", "350.00", "'-2+3"]
 
 
 def test_mapping_clash_exits_2(tmp_path):

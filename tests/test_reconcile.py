@@ -15,7 +15,11 @@ from tokenbom_xl.ledger import (
     read_ledger,
 )
 from tokenbom_xl.reconcile import aggregate_ledger, reconcile, reconcile_table
-from tokenbom_xl.scenario import load_scenario, scenario_parameters
+from tokenbom_xl.scenario import (
+    load_scenario,
+    scenario_from_parameters,
+    scenario_parameters,
+)
 from tokenbom_xl.usage import read_usage
 
 GL_HEADER = ["period", "account", "cost_centre", "amount", "description"]
@@ -117,6 +121,106 @@ def test_accounting_negative_amount(tmp_path):
         "utf-8",
     )
     assert read_ledger(path).amount.tolist() == [-120.5]
+
+
+# Each case: an amount as written in the GL file, and the expected message.
+BAD_AMOUNTS = [
+    ("350.005", r"row 2, column amount: '350.005' has a fraction of a cent"),
+    ("0.001", r"row 2, column amount: '0.001' has a fraction of a cent"),
+    ("(12.345)", r"row 2, column amount: '\(12.345\)' has a fraction of a cent"),
+    (
+        "123456789012345678.91",
+        r"row 2, column amount: '123456789012345678.91' is outside the supported range",
+    ),
+    ("10000000000000.00", r"row 2, column amount: '10000000000000.00' is outside"),
+    ("1e309", r"row 2, column amount: '1e309' is not a number"),
+    ("-inf", r"row 2, column amount: '-inf' is not a number"),
+]
+
+
+@pytest.mark.parametrize("amount, message", BAD_AMOUNTS)
+def test_bad_amount_shown_as_written(tmp_path, amount, message):
+    path = tmp_path / "gl.csv"
+    path.write_text(
+        f"period,account,cost_centre,amount,description\n2025-01,1,a,{amount},x\n",
+        "utf-8",
+    )
+    with pytest.raises(InputError, match=message):
+        read_ledger(path)
+
+
+def test_amounts_at_the_limits_are_exact(tmp_path):
+    path = tmp_path / "gl.csv"
+    path.write_text(
+        "period,account,cost_centre,amount,description\n"
+        "2025-01,1,a,9999999999999.99,top\n"
+        "2025-01,2,a,350.000,trailing zeros\n",
+        "utf-8",
+    )
+    with pytest.raises(InputError, match=r"gl.csv: the amounts add up, signs ignored"):
+        read_ledger(path)
+    path.write_text(
+        "period,account,cost_centre,amount,description\n"
+        "2025-01,1,a,9999999999649.99,top\n"
+        "2025-01,2,a,350.000,trailing zeros\n",
+        "utf-8",
+    )
+    ledger = read_ledger(path)
+    assert ledger.amount_cents.tolist() == [999999999964999, 35000]
+    assert ledger.amount.tolist() == [9999999999649.99, 350.0]
+
+
+def test_range_amount_float_noise_reads_as_cents():
+    # Excel computes =0.1+0.2 as 0.30000000000000004, one unit in the last place
+    # above 0.3; a fraction of a cent is many units away.
+    rows = [
+        GL_HEADER,
+        ["2025-01", "1", "a", 0.1 + 0.2, "computed"],
+        ["2025-01", "1", "a", 100 * 1.1, "computed"],
+    ]
+    assert ledger_from_range(rows).amount_cents.tolist() == [30, 11000]
+    rows.append(["2025-01", "1", "a", 0.305, "typed"])
+    with pytest.raises(
+        InputError, match=r"row 4, column amount: '0.305' has a fraction"
+    ):
+        ledger_from_range(rows)
+
+
+def test_totals_exact_to_the_cent():
+    rng = np.random.default_rng(5)
+    cents = rng.integers(-(10**10), 10**10, size=20_000)
+    rows = [GL_HEADER] + [
+        ["2025-01", "161000" if index % 2 else "999999", "c", f"{value / 100:.2f}", ""]
+        for index, value in enumerate(cents.tolist())
+    ]
+    result = reconcile(
+        load_scenario(REFERENCE_SCENARIO),
+        ledger_from_range(rows),
+        read_gl_map(TEMPLATES / "gl_map.csv"),
+    )
+    mapped = int(cents[1::2].sum())
+    unmapped = int(cents[0::2].sum())
+    assert round(result.gl_total * 100) == mapped + unmapped
+    assert round(result.mapped_total * 100) == mapped
+    assert round(result.unmapped_total * 100) == unmapped
+    assert round(row_of(result.table, "2025-01", "Silicon")["booked"] * 100) == mapped
+
+
+def test_scenario_period_cost_beyond_cents_rejected():
+    parameters = {
+        parameter.name: parameter.value
+        for parameter in scenario_parameters(load_scenario(REFERENCE_SCENARIO))
+    }
+    parameters["silicon_unit_price"] = 1e18
+    scenario = scenario_from_parameters(parameters.items())
+    with pytest.raises(InputError, match=r"cost of one period at full utilization"):
+        reconcile(
+            scenario,
+            read_ledger(TEMPLATES / "ledger.csv"),
+            read_gl_map(TEMPLATES / "gl_map.csv"),
+        )
+    with pytest.raises(InputError, match=r"cost of one period at full utilization"):
+        compute_chargeback(scenario, read_usage(TEMPLATES / "usage.csv"))
 
 
 # Each case: mapping rows after the header, and the expected message.

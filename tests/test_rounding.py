@@ -8,6 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tokenbom_xl.rounding import (
+    MAX_AMOUNT,
+    MAX_CENTS,
     cent_parts,
     largest_remainder,
     largest_remainder_rows,
@@ -92,3 +94,16 @@ def test_largest_remainder_rows_add_up(rows):
     targets = to_cents(matrix.sum(axis=1))
     cents = largest_remainder_rows(matrix, targets)
     assert (cents.sum(axis=1) == targets).all()
+
+
+@pytest.mark.parametrize("amount", [np.nan, np.inf, 1e17, -1e17])
+def test_to_cents_rejects_amounts_without_exact_cents(amount):
+    with pytest.raises(ValueError, match="no exact whole cents"):
+        to_cents(np.array([1.0, amount]))
+
+
+def test_to_cents_keeps_max_amount():
+    assert to_cents(np.array([MAX_AMOUNT, -MAX_AMOUNT])).tolist() == [
+        MAX_CENTS,
+        -MAX_CENTS,
+    ]

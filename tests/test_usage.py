@@ -44,6 +44,16 @@ def test_percent_share_and_blank_lines(tmp_path):
     assert usage.row.tolist() == [2, 5]
 
 
+def test_short_rows_that_state_something(tmp_path):
+    # Excel leaves out the trailing commas of blank last cells in some saves.
+    path = write(tmp_path, HEADER + "2025-01,A,m,1\n2025-01,B,,,0.25\n")
+    usage = read_usage(path)
+    assert usage.good_tokens.tolist() == [1.0, 0.0]
+    assert np.isnan(usage.reserved_share[0])
+    assert usage.reserved_share[1] == 0.25
+    assert usage.model.tolist() == ["m", ""]
+
+
 # Each case: file body after the header, and the expected message (a regex).
 BAD_FILES = [
     (
@@ -58,8 +68,17 @@ BAD_FILES = [
     ("2025-01,,m,1,\n", r"row 2, column business_unit: empty"),
     ("2025-01,A,m,-5,\n", r"row 2, column good_tokens: -5 is negative"),
     ("2025-01,A,m,lots,\n", r"row 2, column good_tokens: 'lots' is not a number"),
+    ("2025-01,A,m,1e309,\n", r"row 2, column good_tokens: '1e309' is not a number"),
+    (
+        "2025-01,A,m,123456789012345678901,\n",
+        r"row 2, column good_tokens: '123456789012345678901' is above 9,007,199,254,740,992",
+    ),
+    ("2025-01,A,m,1,inf\n", r"row 2, column reserved_share: 'inf' is not a number"),
     ("2025-01,A,m,,\n", r"row 2, column good_tokens: empty"),
     ("2025-01,A,,7,\n", r"row 2, column model: empty"),
+    ("2025-01,A\n", r"row 2: no model, good_tokens or reserved_share"),
+    ("2025-01,A,,,\n", r"row 2: no model, good_tokens or reserved_share"),
+    ("2025-01,A,m\n", r"row 2, column good_tokens: empty"),
     ("2025-01,A,m,1,1.5\n", r"row 2, column reserved_share: 1.5 is outside 0 to 1"),
     ("2025-01,A,m,1,half\n", r"row 2, column reserved_share: 'half' is not a number"),
     (

@@ -35,7 +35,12 @@ import pandas as pd
 
 from tokenbom_xl.engine import SECONDS_PER_HOUR, component_costs, energy_cost
 from tokenbom_xl.errors import InputError
-from tokenbom_xl.rounding import largest_remainder, largest_remainder_rows, to_cents
+from tokenbom_xl.rounding import (
+    MAX_AMOUNT,
+    largest_remainder,
+    largest_remainder_rows,
+    to_cents,
+)
 from tokenbom_xl.scenario import COMPONENTS, ModelDefinition, Scenario, serving_models
 from tokenbom_xl.usage import RESERVED_TOTAL_TOLERANCE, UsageData, usage_from_range
 
@@ -157,13 +162,32 @@ def model_index(scenario: Scenario, usage: UsageData) -> np.ndarray:
     return index
 
 
+def check_period_cost(scenario: Scenario, full_cost: float) -> None:
+    """Reject a scenario whose period cost at full utilization, C(1), has no exact cents.
+
+    Every charge and modelled cost of a period is at most C(1), so this one check
+    keeps them all within :data:`MAX_AMOUNT`.
+
+    Raises:
+        InputError: C(1) is not finite or is above MAX_AMOUNT.
+    """
+    if full_cost <= MAX_AMOUNT:
+        return
+    raise InputError(
+        f"scenario {scenario.name!r}: the cost of one period at full utilization is "
+        f"{full_cost:,.2f}, above {MAX_AMOUNT:,.2f}, the largest amount kept exact to "
+        "the cent; check the scenario's prices and quantities"
+    )
+
+
 def compute_chargeback(scenario: Scenario, usage: UsageData) -> ChargebackResult:
     """Charge each usage period's cost C(U) to its business units; see the module doc.
 
     Raises:
         InputError: an unknown model, a business unit with two different reserved
-            shares in one period, reserved shares over 1 in a period, or usage that
-            needs more accelerator-seconds than the factory has.
+            shares in one period, reserved shares over 1 in a period, usage that
+            needs more accelerator-seconds than the factory has, or a period cost
+            above MAX_AMOUNT.
     """
     models = serving_models(scenario)
     components = component_costs(scenario)
@@ -172,6 +196,7 @@ def compute_chargeback(scenario: Scenario, usage: UsageData) -> ChargebackResult
     )
     full_cost = components.fixed + components.energy_full
     idle_basis = components.fixed + components.idle_energy
+    check_period_cost(scenario, full_cost)
 
     # Busy accelerator-seconds of each usage row.
     model = model_index(scenario, usage)

@@ -208,6 +208,8 @@ def _check_header(header: list[str], line: int, source: str) -> None:
         )
     seen: set[str] = set()
     for name in header[1:]:
+        if name == "month":
+            raise InputError(f"{where}: column 'month' appears twice; keep one")
         if name not in DRIVER_NAMES:
             raise InputError(
                 f"{where}: unknown column {name!r}; use month and any of: {', '.join(DRIVER_NAMES)}"

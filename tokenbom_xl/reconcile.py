@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from tokenbom_xl.chargeback import check_period_cost
 from tokenbom_xl.engine import component_costs, energy_cost
 from tokenbom_xl.ledger import GlMap, Ledger, gl_map_from_range, ledger_from_range
 from tokenbom_xl.scenario import COMPONENTS, Scenario
@@ -111,7 +112,8 @@ def reconcile(
     """Reconcile ``ledger`` against the modelled BOM; see the module doc.
 
     Raises:
-        InputError: two mapping rules match one GL account.
+        InputError: two mapping rules match one GL account, or the scenario's period
+            cost is above MAX_AMOUNT.
     """
     rule_index = gl_map.match_accounts(ledger.account_labels)[ledger.account_code]
     rule_component = np.array(
@@ -120,6 +122,8 @@ def reconcile(
     )
     component = rule_component[rule_index]  # index -1 picks the trailing -1: unmapped
 
+    components = component_costs(scenario)
+    check_period_cost(scenario, components.fixed + components.energy_full)
     modelled_periods, modelled = _modelled(scenario, ledger, chargeback)
     periods = np.union1d(ledger.period_labels.astype(str), modelled_periods)
     period_number = np.searchsorted(periods, ledger.period_labels.astype(str))[
@@ -127,12 +131,14 @@ def reconcile(
     ]
     width = len(COMPONENTS) + 1  # the seven components, then Unmapped
     slot = np.where(component >= 0, component, len(COMPONENTS))
-    booked = np.bincount(
+    # Whole cents summed as floats are exact, because the ledger's absolute cents
+    # add up to no more than MAX_CENTS, below 2**53.
+    booked_cents = np.bincount(
         period_number * width + slot,
-        weights=ledger.amount,
+        weights=ledger.amount_cents.astype(np.float64),
         minlength=len(periods) * width,
     )
-    booked = booked.reshape(len(periods), width)
+    booked = booked_cents.reshape(len(periods), width) / 100.0
 
     modelled_matrix = np.full((len(periods), width), np.nan)
     if len(modelled_periods):
@@ -151,14 +157,14 @@ def reconcile(
             "description": ledger.description[unmapped_mask],
         }
     )
-    gl_total = float(ledger.amount.sum())
-    unmapped_total = float(ledger.amount[unmapped_mask].sum())
+    gl_total = int(ledger.amount_cents.sum()) / 100
+    unmapped_total = int(ledger.amount_cents[unmapped_mask].sum()) / 100
     return Reconciliation(
         table=table,
         unmapped=unmapped,
         rule_index=rule_index,
         gl_total=gl_total,
-        mapped_total=float(ledger.amount[~unmapped_mask].sum()),
+        mapped_total=int(ledger.amount_cents[~unmapped_mask].sum()) / 100,
         unmapped_total=unmapped_total,
         line_count=len(ledger),
         tolerance=scenario.reconciliation.tolerance,
@@ -296,8 +302,16 @@ def reconciliation_frame(result: Reconciliation) -> pd.DataFrame:
 
 
 def unmapped_frame(result: Reconciliation) -> pd.DataFrame:
-    """Return the GL lines that no rule maps, with their row in the GL file, amounts as booked."""
-    return result.unmapped.copy()
+    """Return the CSV table of GL lines that no rule maps, with their row in the GL file.
+
+    Amounts are text with two decimals, as booked (``350.00``, not ``350.0``).
+    """
+    from tokenbom_xl.csvout import cents_text
+    from tokenbom_xl.rounding import to_cents
+
+    frame = result.unmapped.copy()
+    frame["amount"] = cents_text(to_cents(frame["amount"].to_numpy()))
+    return frame
 
 
 def aggregate_ledger(ledger: Ledger, rule_index: np.ndarray) -> pd.DataFrame:
@@ -312,15 +326,19 @@ def aggregate_ledger(ledger: Ledger, rule_index: np.ndarray) -> pd.DataFrame:
             "period": ledger.period,
             "account": ledger.account,
             "cost_centre": ledger.cost_centre,
-            "amount": ledger.amount,
+            "amount_cents": ledger.amount_cents,
             "description": ledger.description,
             "rule": rule_index,
         }
     )
     grouped = frame.groupby(["period", "account", "cost_centre"], sort=True)
-    return grouped.agg(
-        lines=("amount", "size"),
-        amount=("amount", "sum"),
+    aggregated = grouped.agg(
+        lines=("amount_cents", "size"),
+        amount_cents=("amount_cents", "sum"),
         description=("description", "first"),
         rule=("rule", "first"),
     ).reset_index()
+    # Summed in whole cents, so each group's amount is exact.
+    amount = aggregated.pop("amount_cents").to_numpy() / 100.0
+    aggregated.insert(aggregated.columns.get_loc("lines") + 1, "amount", amount)
+    return aggregated

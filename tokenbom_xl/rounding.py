@@ -21,6 +21,9 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 __all__ = [
+    "EXACT_CENTS_LIMIT",
+    "MAX_AMOUNT",
+    "MAX_CENTS",
     "cent_parts",
     "largest_remainder",
     "largest_remainder_rows",
@@ -31,6 +34,17 @@ __all__ = [
 
 REMAINDER_SCALE = 1_000_000
 
+# The largest amount that an input may give, in cents: 9,999,999,999,999.99. Such an
+# amount has at most 15 significant digits, so a double (and an Excel cell) represents
+# it exactly to the cent. Whole numbers up to 2**53 are exact in a double, so sums of
+# whole cents whose absolute values add up to no more than this are exact too.
+MAX_CENTS = 10**15 - 1
+MAX_AMOUNT = MAX_CENTS / 100
+
+# Beyond 2**53 cents a double skips some whole cents, and int64 overflows at 2**63,
+# so :func:`to_cents` raises instead of returning a wrong number.
+EXACT_CENTS_LIMIT = 2**53
+
 
 def round_half_up(values: ArrayLike, digits: int = 0) -> NDArray[np.float64]:
     """Round like Excel's ROUND: to ``digits`` decimals, halves away from zero."""
@@ -40,8 +54,21 @@ def round_half_up(values: ArrayLike, digits: int = 0) -> NDArray[np.float64]:
 
 
 def to_cents(amounts: ArrayLike) -> NDArray[np.int64]:
-    """Round amounts to whole cents, halves away from zero, as integers."""
-    return round_half_up(np.multiply(amounts, 100.0)).astype(np.int64)
+    """Round amounts to whole cents, halves away from zero, as integers.
+
+    Raises:
+        ValueError: an amount is NaN, infinite or beyond :data:`EXACT_CENTS_LIMIT`
+            cents. Callers check their inputs against :data:`MAX_AMOUNT` first.
+    """
+    cents = round_half_up(np.multiply(amounts, 100.0))
+    out_of_range = ~(np.abs(cents) <= EXACT_CENTS_LIMIT)
+    if out_of_range.any():
+        value = float(cents.ravel()[np.argmax(out_of_range.ravel())]) / 100
+        raise ValueError(
+            f"amount {value!r} is not finite or is beyond "
+            f"{EXACT_CENTS_LIMIT / 100:,.2f}, so it has no exact whole cents"
+        )
+    return cents.astype(np.int64)
 
 
 def cent_parts(amounts: ArrayLike) -> tuple[NDArray[np.int64], NDArray[np.int64]]:

@@ -23,10 +23,16 @@ import numpy as np
 import pandas as pd
 
 from tokenbom_xl.errors import InputError
+from tokenbom_xl.tablecheck import (
+    CONTROL_CHARACTERS,
+    control_character_problem,
+    reject_duplicate_columns,
+)
 
 __all__ = [
     "cell_error",
     "codes_and_labels",
+    "csv_cell_text",
     "first_true",
     "parse_numbers",
     "range_to_text_table",
@@ -61,6 +67,7 @@ def read_csv_text_table(
             f"{path}: row 1: missing column(s) {', '.join(missing)}; the header must contain "
             f"{','.join(columns)}"
         )
+    reject_duplicate_columns(names, columns, source=str(path))
     text_columns = {names.index(column): column for column in columns}
     dtypes: dict[int, Any] = {index: str for index in text_columns}
     for index, column in text_columns.items():
@@ -76,6 +83,15 @@ def read_csv_text_table(
         # A numeric cell that is not a plain number: read everything as text so the
         # validation can name the row and column.
         frame = _read(path, {index: str for index in dtypes})
+    else:
+        # An infinite value (inf, 1e309) is invalid too, and the error should show it
+        # as written, so read the file again as text.
+        if any(
+            np.isinf(frame[index].to_numpy()).any()
+            for index, kind in dtypes.items()
+            if kind == "float64"
+        ):
+            frame = _read(path, {index: str for index in dtypes})
     overflow = first_true(np.asarray(frame[len(names)], dtype=object) != "")
     if overflow is not None:
         raise InputError(
@@ -91,7 +107,21 @@ def read_csv_text_table(
     frame.columns = [text_columns[index] for index in frame.columns]
     frame = frame[list(columns)]
     frame["row"] = np.arange(2, len(frame) + 2, dtype=np.int64)
+    _reject_control_characters(frame, str(path))
     return _drop_blank_rows(frame, columns)
+
+
+def csv_cell_text(
+    path: str | Path, columns: Sequence[str], *, kind: str, row: int, column: str
+) -> str:
+    """Return one cell of a CSV file as written, for an error message.
+
+    :func:`read_csv_text_table` parses numeric columns to floats, which loses how a
+    number was written (``1e309``, ``0350.005``), so the file is read again as text.
+    """
+    frame = read_csv_text_table(path, columns, kind=kind)
+    cells = frame.loc[frame["row"] == row, column]
+    return str(cells.iloc[0]) if len(cells) else ""
 
 
 def _read_header(path: Path, kind: str) -> list[str]:
@@ -167,6 +197,33 @@ def strip_text(values: pd.Series | np.ndarray) -> pd.Categorical:
     )
 
 
+def _reject_control_characters(frame: pd.DataFrame, source: str) -> None:
+    """Raise InputError naming the first text cell that a workbook cannot hold.
+
+    Only the distinct values of each text column are searched, so this is cheap.
+    """
+    for column in frame.columns:
+        values = frame[column]
+        if not isinstance(values.dtype, pd.CategoricalDtype):
+            continue
+        categories = values.cat.categories
+        # One scan of the joined texts first: line feed is allowed, so it cannot
+        # make a match of its own.
+        if not CONTROL_CHARACTERS.search("\n".join(map(str, categories))):
+            continue
+        bad = [
+            number
+            for number, text in enumerate(categories)
+            if CONTROL_CHARACTERS.search(str(text))
+        ]
+        if not bad:
+            continue
+        index = first_true(np.isin(values.cat.codes.to_numpy(), bad))
+        assert index is not None
+        problem = control_character_problem(str(values.iloc[index]))
+        raise cell_error(source, int(frame["row"].iloc[index]), column, str(problem))
+
+
 def _drop_blank_rows(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     """Drop rows whose every cell is blank (the trailing empty lines of many exports)."""
     blank = np.ones(len(frame), dtype=bool)
@@ -211,6 +268,7 @@ def range_to_text_table(
         raise InputError(
             f"{source}: row 1: missing column(s) {', '.join(missing)}; the header must contain {','.join(columns)}"
         )
+    reject_duplicate_columns(header, columns, source=source)
     positions = [header.index(column) for column in columns]
     data: dict[str, list[str]] = {column: [] for column in columns}
     for row in rows[1:]:
@@ -222,6 +280,7 @@ def range_to_text_table(
         {column: strip_text(values) for column, values in data.items()}
     )
     frame["row"] = np.arange(2, len(frame) + 2, dtype=np.int64)
+    _reject_control_characters(frame, source)
     return _drop_blank_rows(frame, columns)
 
 

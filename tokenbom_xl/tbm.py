@@ -18,6 +18,10 @@ import numpy as np
 from tokenbom_xl.errors import InputError
 from tokenbom_xl.resources import template_path
 from tokenbom_xl.scenario import COMPONENTS
+from tokenbom_xl.tablecheck import (
+    control_character_problem,
+    reject_duplicate_columns,
+)
 
 __all__ = [
     "TBM_COLUMNS",
@@ -93,6 +97,7 @@ def parse_tbm_mapping(text: str, *, source: str) -> list[TbmRoute]:
         raise InputError(
             f"{source}: missing column(s) {', '.join(missing)}; the header must be {','.join(TBM_COLUMNS)}"
         )
+    reject_duplicate_columns(header, TBM_COLUMNS, source=source)
     names = {label.casefold(): label for _, label in COMPONENTS}
     routes: list[TbmRoute] = []
     for row_number, row in enumerate(reader, start=2):
@@ -103,6 +108,12 @@ def parse_tbm_mapping(text: str, *, source: str) -> list[TbmRoute]:
         }
         if not any(row.values()):
             continue
+        for column in TBM_COLUMNS:
+            problem = control_character_problem(row[column])
+            if problem is not None:
+                raise InputError(
+                    f"{source}: row {row_number}, column {column}: {problem}"
+                )
         component = names.get(row["component"].casefold())
         if component is None:
             raise InputError(

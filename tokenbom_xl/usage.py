@@ -8,19 +8,23 @@ Format (CSV, or the same table as a worksheet range with a header row)::
     2025-01,Support,llama-8b,500000000,0
 
 - ``period`` is a month written ``YYYY-MM``.
-- ``good_tokens`` is a number >= 0 of good output tokens in the period.
+- ``good_tokens`` is a number from 0 to 2**53 (9,007,199,254,740,992) of good output
+  tokens in the period.
 - ``reserved_share`` is the business unit's reserved share of the factory's
   accelerator-seconds in that period, a fraction from 0 to 1 (``40%`` is accepted).
   It belongs to the business unit, not to the model row: give it on one of the unit's
   rows for the period and leave it blank on the others, or repeat the same value. Two
   different values for one unit and period are an error, and so are shares that add
   up to more than 1 in a period. A unit with no share given has reserved nothing.
-- A row may leave ``model`` and ``good_tokens`` blank to state only a reservation.
+- A row may leave ``model`` and ``good_tokens`` blank to state only a reservation;
+  it must then give ``reserved_share``. A row with none of the three is an error,
+  so a row cut short after the business unit is never read as 0 tokens.
 - Each (period, business unit, model) appears once.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +36,7 @@ from tokenbom_xl.errors import InputError
 from tokenbom_xl.tabular import (
     cell_error,
     codes_and_labels,
+    csv_cell_text,
     first_true,
     parse_numbers,
     range_to_text_table,
@@ -39,6 +44,7 @@ from tokenbom_xl.tabular import (
 )
 
 __all__ = [
+    "MAX_GOOD_TOKENS",
     "USAGE_COLUMNS",
     "UsageData",
     "read_usage",
@@ -47,6 +53,10 @@ __all__ = [
 ]
 
 USAGE_COLUMNS = ("period", "business_unit", "model", "good_tokens", "reserved_share")
+
+# Whole numbers up to 2**53 are exact in a double, so larger token counts would be
+# changed silently when read.
+MAX_GOOD_TOKENS = 2**53
 
 # Reserved shares of one period may add up to 1 plus this, for shares typed as
 # rounded fractions such as 0.333333 three times.
@@ -92,7 +102,11 @@ def read_usage(path: str | Path) -> UsageData:
     frame = read_csv_text_table(
         path, USAGE_COLUMNS, kind="usage", numeric=("good_tokens", "reserved_share")
     )
-    return _validate(frame, str(path))
+
+    def cell_text(row: int, column: str) -> str:
+        return csv_cell_text(path, USAGE_COLUMNS, kind="usage", row=row, column=column)
+
+    return _validate(frame, str(path), cell_text=cell_text)
 
 
 def usage_from_range(rows: Any, *, source: str = "usage_range") -> UsageData:
@@ -135,7 +149,13 @@ def validate_period_labels(
     )
 
 
-def _validate(frame: pd.DataFrame, source: str) -> UsageData:
+def _validate(
+    frame: pd.DataFrame,
+    source: str,
+    *,
+    cell_text: Callable[[int, str], str] | None = None,
+) -> UsageData:
+    """Validate a usage frame; ``cell_text(row, column)`` returns a cell as written."""
     rows = frame["row"].to_numpy()
     if len(frame) == 0:
         raise InputError(
@@ -172,6 +192,19 @@ def _validate(frame: pd.DataFrame, source: str) -> UsageData:
             int(rows[negative]),
             "good_tokens",
             f"{tokens[negative]:g} is negative; good tokens are 0 or more",
+        )
+    too_many = first_true(tokens > MAX_GOOD_TOKENS)
+    if too_many is not None:
+        row = int(rows[too_many])
+        written = frame["good_tokens"].iloc[too_many]
+        if not isinstance(written, str) and cell_text is not None:
+            written = cell_text(row, "good_tokens")
+        raise cell_error(
+            source,
+            row,
+            "good_tokens",
+            f"{written!r} is above {MAX_GOOD_TOKENS:,}, the largest count that a "
+            "double, and so an Excel cell, holds exactly; check the token count",
         )
 
     model_code, model_labels = codes_and_labels(frame["model"])
@@ -211,6 +244,16 @@ def _validate(frame: pd.DataFrame, source: str) -> UsageData:
             int(rows[out_of_range]),
             "reserved_share",
             f"{share[out_of_range]:g} is outside 0 to 1; give the reserved share of capacity as a fraction (0.25 or 25%)",
+        )
+    # A row without a model states only a reservation, so it must give the share.
+    # This also catches a row cut short after the business unit, which would
+    # otherwise count as a unit with no tokens.
+    empty = first_true(no_model & np.isnan(share))
+    if empty is not None:
+        raise InputError(
+            f"{source}: row {int(rows[empty])}: no model, good_tokens or reserved_share; give a "
+            "model and its good tokens, or only a reserved_share to state a reservation. "
+            "If the row lost fields in an export, restore them"
         )
 
     data = UsageData(

@@ -9,18 +9,20 @@ from typing import Any
 
 import click
 
+from tokenbom_xl.atomic import write_bytes_atomic
+from tokenbom_xl.cli.paths import check_output_paths
 from tokenbom_xl.errors import InputError
-from tokenbom_xl.metering.bridge import MeterInputs, meter
+from tokenbom_xl.metering.bridge import FORMATS, MeterInputs, meter, split_format
 from tokenbom_xl.metering.inputs import ReadLimits
 from tokenbom_xl.metering.metered import Metered, metered_toml, usage_csv
 from tokenbom_xl.metering.options import GoodTokenRule, ReadOptions
 from tokenbom_xl.metering.times import parse_period, parse_zone
-from tokenbom_xl.workbook.save import write_atomic
 
 
 def run_meter(options: dict[str, Any]) -> None:
     """Read the sources, write the metered TOML (and usage CSV), print a summary."""
     read_options = _read_options(options)
+    _check_outputs(options)
     inputs = MeterInputs(
         telemetry=options["inputs_telemetry"],
         facility=options["inputs_facility"],
@@ -42,11 +44,25 @@ def run_meter(options: dict[str, Any]) -> None:
 
             scenario_yield = load_scenario(options["scenario_file"]).yield_rate
         usage_text = usage_csv(metered, scenario_yield=scenario_yield)
-    written = write_atomic(options["output"], toml_text.encode("utf-8"))
+    written = write_bytes_atomic(options["output"], toml_text.encode("utf-8"))
     if usage_text is not None:
-        write_atomic(options["usage_csv"], usage_text.encode("utf-8"))
+        write_bytes_atomic(options["usage_csv"], usage_text.encode("utf-8"))
     if not quiet:
         _print_summary(metered, written, options["usage_csv"])
+
+
+def _check_outputs(options: dict[str, Any]) -> None:
+    """Reject an output that is an input file (after its FORMAT: prefix) or the other output."""
+    inputs: list[tuple[str, str | Path | None]] = [
+        ("--scenario", options["scenario_file"])
+    ]
+    for kind in FORMATS:
+        for argument in options[f"inputs_{kind}"]:
+            inputs.append((f"--{kind}", split_format(kind, argument)[1]))
+    check_output_paths(
+        [("--output", options["output"]), ("--usage-csv", options["usage_csv"])],
+        inputs,
+    )
 
 
 def _read_options(options: dict[str, Any]) -> ReadOptions:

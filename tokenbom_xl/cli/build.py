@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from tokenbom_xl.cli import currency_text, handle_errors
+from tokenbom_xl.cli.paths import OutputFile, check_output_paths
 from tokenbom_xl.resources import template_path
 
 DEFAULT_OUTPUT = Path("workbooks") / "token_bom_reference.xlsx"
@@ -20,7 +21,7 @@ DEFAULT_OUTPUT = Path("workbooks") / "token_bom_reference.xlsx"
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=OutputFile(),
     help="Workbook to write. Default: workbooks/token_bom_reference.xlsx without SCENARIO, "
     "else workbooks/token_bom_<scenario file name>.xlsx.",
 )
@@ -84,6 +85,17 @@ def build(
     else:
         scenario_file = scenario
         target = output or Path("workbooks") / f"token_bom_{scenario.stem}.xlsx"
+    check_output_paths(
+        [("--output" if output else "the default --output", target)],
+        [
+            ("SCENARIO", scenario_file),
+            ("--usage", usage_path),
+            ("--ledger", ledger_path),
+            ("--gl-map", gl_map_path),
+            ("--tbm-map", tbm_map_path),
+            ("--metered", metered),
+        ],
+    )
 
     model = load_scenario(scenario_file)
     metering = None

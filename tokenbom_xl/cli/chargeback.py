@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from tokenbom_xl.cli import handle_errors
+from tokenbom_xl.cli.paths import OutputFile, check_output_paths
 
 DEFAULT_OUTPUT = Path("chargeback.csv")
 
@@ -23,14 +24,14 @@ DEFAULT_OUTPUT = Path("chargeback.csv")
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=OutputFile(),
     default=DEFAULT_OUTPUT,
     show_default=True,
     help="Chargeback CSV to write, one row per period and consumer, money in cents.",
 )
 @click.option(
     "--tbm-output",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=OutputFile(),
     help="Also write TBM-ready rows (period, cost pool, tower, sub-tower, solution, consumer, amount) here.",
 )
 @click.option(
@@ -71,6 +72,10 @@ def chargeback(
     from tokenbom_xl.scenario import load_scenario
     from tokenbom_xl.usage import read_usage
 
+    check_output_paths(
+        [("--output", output), ("--tbm-output", tbm_output)],
+        [("SCENARIO", scenario), ("--usage", usage_path), ("--tbm-map", tbm_map)],
+    )
     model = load_scenario(scenario)
     routes = _routes(tbm_map) if (tbm_output or tbm_map) else None
     result = compute_chargeback(model, read_usage(usage_path))
@@ -136,14 +141,22 @@ def _print_summary(result, frame, limit: int, currency: str) -> None:
         f"{'period':<8} {'business unit':<28} {'usage':>14} {'capacity var.':>14} {'idle':>12} {'total':>14}"
     )
     for record in frame.head(limit).itertuples(index=False):
-        name = (
-            record.business_unit
-            if len(record.business_unit) <= 28
-            else record.business_unit[:27] + "…"
-        )
+        name = _printable(record.business_unit)
+        if len(name) > 28:
+            name = name[:27] + "…"
         click.echo(
             f"{record.period:<8} {name:<28} {record.usage_charge:>14} {record.capacity_variance:>14} "
             f"{record.unreserved_idle:>12} {record.total:>14}"
         )
     if len(frame) > limit:
         click.echo(f"... {len(frame) - limit:,} more lines in the CSV")
+
+
+def _printable(text: str) -> str:
+    r"""Escape line breaks, tabs and other unprintable characters (``\n``) for one table row."""
+    if text.isprintable():
+        return text
+    return "".join(
+        character if character.isprintable() else repr(character)[1:-1]
+        for character in text
+    )

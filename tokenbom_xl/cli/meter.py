@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from tokenbom_xl.cli import handle_errors
+from tokenbom_xl.cli.paths import OutputFile
 
 _FILE_HELP = "Repeatable. Prefix FORMAT: to skip detection ({formats})."
 
@@ -52,14 +53,14 @@ def _file_option(name: str, kind: str, what: str):
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=OutputFile(),
     default=Path("metered.toml"),
     show_default=True,
     help="Metered TOML to write.",
 )
 @click.option(
     "--usage-csv",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=OutputFile(),
     help="Also write good tokens by business unit and model as a chargeback usage CSV.",
 )
 @click.option(

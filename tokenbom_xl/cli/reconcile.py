@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from tokenbom_xl.cli import handle_errors
+from tokenbom_xl.cli.paths import OutputFile, check_output_paths
 
 DEFAULT_OUTPUT = Path("reconciliation.csv")
 
@@ -37,14 +38,14 @@ DEFAULT_OUTPUT = Path("reconciliation.csv")
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=OutputFile(),
     default=DEFAULT_OUTPUT,
     show_default=True,
     help="Reconciliation CSV to write, one row per period and component.",
 )
 @click.option(
     "--unmapped-output",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=OutputFile(),
     help="CSV of the GL lines no rule maps. Default: OUTPUT with _unmapped before the suffix.",
 )
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
@@ -71,6 +72,21 @@ def reconcile(
     from tokenbom_xl.reconcile import reconciliation_frame, unmapped_frame
     from tokenbom_xl.scenario import load_scenario
 
+    unmapped_target = unmapped_output or output.with_name(
+        f"{output.stem}_unmapped{output.suffix or '.csv'}"
+    )
+    unmapped_label = (
+        "--unmapped-output" if unmapped_output else "the default --unmapped-output"
+    )
+    check_output_paths(
+        [("--output", output), (unmapped_label, unmapped_target)],
+        [
+            ("SCENARIO", scenario),
+            ("--ledger", ledger_path),
+            ("--gl-map", gl_map_path),
+            ("--usage", usage_path),
+        ],
+    )
     model = load_scenario(scenario)
     gl_map = read_gl_map(gl_map_path)
     ledger = read_ledger(ledger_path)
@@ -84,9 +100,6 @@ def reconcile(
     frame = reconciliation_frame(result)
     unmapped = unmapped_frame(result)
 
-    unmapped_target = unmapped_output or output.with_name(
-        f"{output.stem}_unmapped{output.suffix or '.csv'}"
-    )
     written = write_csv(output, frame, text_columns=("period", "component", "flag"))
     write_csv(
         unmapped_target,

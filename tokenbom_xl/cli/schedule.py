@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from tokenbom_xl.cli import currency_text, handle_errors
+from tokenbom_xl.cli.paths import OutputFile, check_output_paths
 
 DEFAULT_MONTHS = 36
 
@@ -46,7 +47,7 @@ DEFAULT_MONTHS = 36
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=OutputFile(),
     help="Workbook to write. Default: workbooks/token_bom_schedule_<scenario file name>.xlsx.",
 )
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
@@ -84,13 +85,21 @@ def schedule(
             f"--from = {first_month!r} is invalid; give the first month as YYYY-MM, such as 2026-01"
         ) from None
 
+    target = output or Path("workbooks") / f"token_bom_schedule_{scenario.stem}.xlsx"
+    check_output_paths(
+        [("--output" if output else "the default --output", target)],
+        [
+            ("SCENARIO", scenario),
+            ("--assets", assets_file),
+            ("--drivers", drivers_file),
+        ],
+    )
     model = load_scenario(scenario)
     assets = read_asset_register(assets_file) if assets_file is not None else None
     drivers = read_driver_csv(drivers_file) if drivers_file is not None else None
     result = compute_schedule(
         model, start=start, months=months, assets=assets, drivers=drivers
     )
-    target = output or Path("workbooks") / f"token_bom_schedule_{scenario.stem}.xlsx"
     written = write_workbook(build_workbook(model, schedule=result), target)
     if quiet:
         return

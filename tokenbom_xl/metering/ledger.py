@@ -28,6 +28,7 @@ from tokenbom_xl.errors import InputError
 from tokenbom_xl.metering.inputs import open_input
 from tokenbom_xl.metering.options import ReadOptions
 from tokenbom_xl.metering.report import SourceReport
+from tokenbom_xl.tablecheck import reject_duplicate_columns
 
 __all__ = [
     "FORMAT",
@@ -133,6 +134,8 @@ def _locate(header: list[str], path: str) -> dict[str, int]:
             f"{path}: line 1: missing column {', '.join(missing)} (found {', '.join(header) or 'none'}); "
             "export the GL with period, account, cost_centre, amount and description"
         )
+    located = [header[index] for index in columns.values()]
+    reject_duplicate_columns(header, located, source=path)
     return columns
 
 

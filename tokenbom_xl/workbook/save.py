@@ -3,17 +3,15 @@
 openpyxl stamps the current time into ``docProps/core.xml`` and into every zip entry,
 so two saves of the same workbook differ. Here the document timestamps are fixed and
 the zip is rewritten with fixed entry times, so the same input gives the same bytes.
-The file is written under a temporary name in the target folder and renamed over the
-target only when complete, so a failed run never leaves a partial workbook or
-replaces a good one.
+The file is written by :func:`tokenbom_xl.atomic.write_bytes_atomic`: under a
+temporary name in the target folder, renamed over the target only when complete, so
+a failed run never leaves a partial workbook or replaces a good one.
 """
 
 from __future__ import annotations
 
 import io
 import logging
-import os
-import tempfile
 import zipfile
 from datetime import datetime
 from pathlib import Path
@@ -21,7 +19,7 @@ from pathlib import Path
 from openpyxl.workbook import Workbook
 from openpyxl.writer.excel import ExcelWriter
 
-from tokenbom_xl.errors import OutputError
+from tokenbom_xl.atomic import write_bytes_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -56,39 +54,12 @@ def _normalize_zip(data: bytes) -> bytes:
 
 
 def write_atomic(path: str | Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file and a rename.
+    """Write workbook ``data`` to ``path`` through :func:`write_bytes_atomic`.
 
     Raises:
-        OutputError: the folder cannot be created or the file cannot be written; the
-            target is left as it was.
+        OutputError: ``path`` is not a regular file, or the folder cannot be created
+            or written to; the target is left as it was.
     """
-    path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(
-            f"{path.parent}: cannot create the output folder: {exc.strerror}"
-        ) from None
-    if path.is_dir():
-        raise OutputError(
-            f"{path}: is a folder; give a file name such as {path / 'token_bom.xlsx'}"
-        )
-    temporary = None
-    try:
-        with tempfile.NamedTemporaryFile(
-            dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False
-        ) as handle:
-            temporary = Path(handle.name)
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except OSError as exc:
-        if temporary is not None:
-            temporary.unlink(missing_ok=True)
-        raise OutputError(
-            f"{path}: cannot write the file: {exc.strerror or exc}"
-        ) from None
-    logger.debug("wrote %s (%d bytes)", path, len(data))
-    return path
+    written = write_bytes_atomic(path, data, example_name="token_bom.xlsx")
+    logger.debug("wrote %s (%d bytes)", written, len(data))
+    return written
