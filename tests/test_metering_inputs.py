@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import gzip
 import json
+import struct
 import zipfile
+import zlib
 from pathlib import Path
 
 import pytest
@@ -16,13 +18,15 @@ from click.testing import CliRunner
 
 from tokenbom_xl.cli import main
 from tokenbom_xl.errors import InputError
+from tokenbom_xl.metering import inputs
 from tokenbom_xl.metering.facility import read_facility_series
 from tokenbom_xl.metering.gpu_exposition import read_gpu_exposition
-from tokenbom_xl.metering.inputs import ReadLimits, open_input
+from tokenbom_xl.metering.inputs import RATIO_EXEMPT_BYTES, ReadLimits, open_input
 from tokenbom_xl.metering.inspect_eval import read_inspect_log
 from tokenbom_xl.metering.nvidia_smi import read_nvidia_smi
 from tokenbom_xl.metering.openai_usage import read_openai_usage
 from tokenbom_xl.metering.options import ReadOptions
+from tokenbom_xl.metering.prometheus import iter_exposition
 from tokenbom_xl.metering.query_range import read_query_range
 from tokenbom_xl.metering.serving_log import read_serving_log
 
@@ -366,3 +370,339 @@ def test_cli_rejects_hostile_file(tmp_path, option, builder, message):
     assert message in result.output
     assert "Traceback" not in result.output
     assert not output.exists()
+
+
+# --- bombs against the default limits ------------------------------------------
+#
+# Each bomb is a few MB on disk and would expand about 1000 times. It is written as
+# many copies of one small gzip member (or deflate block), so building it takes
+# well under a second, and the default compression ratio stops the reader after a
+# few hundred MB.
+
+EXPOSITION_HEAD = (
+    b"# HELP DCGM_FI_DEV_GPU_UTIL GPU utilization (in %).\n"
+    b"# TYPE DCGM_FI_DEV_GPU_UTIL gauge\n"
+    b'DCGM_FI_DEV_GPU_UTIL{UUID="GPU-a"} 50\n'
+)
+BOMB_UNIT_BYTES = 32 << 20
+
+
+def gzip_members_bomb(path: Path, head: bytes, line: bytes, copies: int) -> Path:
+    """``head``, then ``copies`` x 32 MiB of ``line`` as concatenated gzip members."""
+    member = gzip.compress(line * (BOMB_UNIT_BYTES // len(line)), 9)
+    with open(path, "wb") as handle:
+        handle.write(gzip.compress(head))
+        for _ in range(copies):
+            handle.write(member)
+    return path
+
+
+def deflate_bomb(line: bytes, copies: int, head: bytes = b"") -> bytes:
+    """A raw deflate stream of ``head`` and ``copies`` x 32 MiB of ``line``."""
+
+    def flushed(data: bytes) -> bytes:
+        # A full flush ends the block on a byte boundary with an empty history, so
+        # such pieces can follow each other.
+        compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+        return compressor.compress(data) + compressor.flush(zlib.Z_FULL_FLUSH)
+
+    block = flushed(line * (BOMB_UNIT_BYTES // len(line)))
+    # b"\x03\x00" is an empty final block.
+    return flushed(head) + block * copies + b"\x03\x00"
+
+
+def handmade_zip(path: Path, members: list[tuple[str, bytes, int, int]]) -> Path:
+    """A zip file of (name, deflate data, declared size, CRC-32) members.
+
+    A bomb declares a large size and a wrong CRC, which readers only find out at
+    the end of a member.
+    """
+    local_parts, central_parts, offset = [], [], 0
+    for name, data, declared, crc in members:
+        encoded = name.encode()
+        header = struct.pack(
+            "<IHHHHHIIIHH",
+            0x04034B50,
+            20,
+            0,
+            8,
+            0,
+            0x21,
+            crc,
+            len(data),
+            declared,
+            len(encoded),
+            0,
+        )
+        central_parts.append(
+            struct.pack(
+                "<IHHHHHHIIIHHHHHII",
+                0x02014B50,
+                20,
+                20,
+                0,
+                8,
+                0,
+                0x21,
+                crc,
+                len(data),
+                declared,
+                len(encoded),
+                0,
+                0,
+                0,
+                0,
+                0,
+                offset,
+            )
+            + encoded
+        )
+        local_parts.append(header + encoded + data)
+        offset += len(header) + len(encoded) + len(data)
+    central = b"".join(central_parts)
+    end = struct.pack(
+        "<IHHHHIIH",
+        0x06054B50,
+        0,
+        0,
+        len(members),
+        len(members),
+        len(central),
+        offset,
+        0,
+    )
+    path.write_bytes(b"".join(local_parts) + central + end)
+    return path
+
+
+RATIO_MESSAGE = (
+    r"over 200 times its [\d,]+ bytes on disk .*raise --max-compression-ratio"
+)
+
+
+@pytest.mark.parametrize(
+    "line", [b"#\n", b"\n", b"\r\n", b"# a comment\n"], ids=["#", "LF", "CRLF", "text"]
+)
+def test_comment_bomb_exposition(tmp_path, line):
+    path = gzip_members_bomb(tmp_path / "x.prom.gz", EXPOSITION_HEAD, line, 32)
+
+    with pytest.raises(InputError, match=r"x\.prom\.gz: decompresses to more than"):
+        read_gpu_exposition(str(path), ReadOptions())
+
+
+def test_comment_bomb_message(tmp_path):
+    path = gzip_members_bomb(tmp_path / "x.prom.gz", EXPOSITION_HEAD, b"#\n", 32)
+
+    with pytest.raises(InputError, match=RATIO_MESSAGE):
+        read_gpu_exposition(str(path), ReadOptions())
+
+
+def test_comment_bomb_cli(tmp_path):
+    path = gzip_members_bomb(tmp_path / "x.prom.gz", EXPOSITION_HEAD, b"#\n", 32)
+    output = tmp_path / "metered.toml"
+    arguments = ["meter", "--period", "2026-11", "--telemetry", str(path)]
+    result = CliRunner().invoke(main, arguments + ["-o", str(output)])
+
+    assert result.exit_code == 2, result.output
+    assert "x.prom.gz: decompresses to more than" in result.output
+    assert "--max-compression-ratio" in result.output
+    assert not output.exists()
+
+
+def test_small_repetitive_file_exempt(tmp_path):
+    # 8 MiB of comments in a file of about 8 KiB expands about 1000 times, which the
+    # default ratio allows only because the output is under RATIO_EXEMPT_BYTES.
+    path = tmp_path / "x.prom.gz"
+    path.write_bytes(
+        gzip.compress(EXPOSITION_HEAD + b"#\n" * (4 << 20) + EXPOSITION_HEAD[-38:])
+    )
+    assert RATIO_EXEMPT_BYTES > 8 << 20
+
+    result = read_gpu_exposition(str(path), ReadOptions())
+
+    assert result.report.rows_used == 1
+    # The last line repeats the first sample, so it proves the whole file was read.
+    assert result.report.rejections[
+        "duplicate utilization reading for GPU a in one untimed scrape"
+    ].lines == [4 * 1024 * 1024 + 4]
+
+
+def test_compression_ratio_option(tmp_path):
+    path = gzip_members_bomb(tmp_path / "x.prom.gz", EXPOSITION_HEAD, b"#\n", 32)
+    output = tmp_path / "metered.toml"
+    arguments = ["meter", "--period", "2026-11", "--telemetry", str(path)]
+    arguments += ["--max-compression-ratio", "50", "-o", str(output)]
+    result = CliRunner().invoke(main, arguments)
+
+    assert result.exit_code == 2, result.output
+    assert "over 50 times its" in result.output
+    assert not output.exists()
+
+
+def test_blank_line_bomb_nvidia_smi(tmp_path):
+    path = gzip_members_bomb(tmp_path / "gpu.csv.gz", HEADER + ROW, b"\n", 32)
+
+    with pytest.raises(InputError, match=RATIO_MESSAGE):
+        read_nvidia_smi(str(path), ReadOptions())
+
+
+def test_data_line_bomb_stops(tmp_path, monkeypatch):
+    # Data lines cannot be skipped, so the ratio is what bounds the work on them.
+    monkeypatch.setattr(inputs, "RATIO_EXEMPT_BYTES", 1 << 20)
+    line = EXPOSITION_HEAD.splitlines(keepends=True)[-1]
+    path = gzip_members_bomb(tmp_path / "x.prom.gz", EXPOSITION_HEAD, line, 1)
+    limits = ReadLimits(max_compression_ratio=2)
+
+    with pytest.raises(InputError, match=r"over 2 times its"):
+        read_gpu_exposition(str(path), ReadOptions(limits=limits))
+
+
+def test_zip_bomb_default_limits(tmp_path):
+    data = deflate_bomb(b"#\n", 128)
+    path = handmade_zip(tmp_path / "x.zip", [("x.prom", data, 0xFFFFFFF0, 0)])
+
+    with pytest.raises(InputError, match=r"x\.zip: decompresses to more than"):
+        read_gpu_exposition(str(path), ReadOptions())
+
+
+def test_eval_archive_bomb_default_limits(tmp_path):
+    # Each sample is valid JSON followed by 192 MiB of spaces, under
+    # max_document_bytes; together the samples pass the ratio.
+    header = json.dumps({"eval": {"model": "m"}}).encode()
+    sample_head = b'{"id": 1}'
+    crc = zlib.crc32(sample_head)
+    for _ in range(6):
+        crc = zlib.crc32(b" " * BOMB_UNIT_BYTES, crc)
+    size = len(sample_head) + 6 * BOMB_UNIT_BYTES
+    sample = deflate_bomb(b" ", 6, sample_head)
+    members = [
+        ("header.json", zlib.compress(header)[2:-4], len(header), zlib.crc32(header))
+    ]
+    members += [(f"samples/{n}.json", sample, size, crc) for n in range(8)]
+    path = handmade_zip(tmp_path / "bomb.eval", members)
+
+    with pytest.raises(InputError, match=r"bomb\.eval: decompresses to more than"):
+        read_inspect_log(str(path), ReadOptions())
+
+
+def test_serving_log_gzip_bomb_default_limits(tmp_path):
+    head = b"timestamp,business_unit,model,output_tokens\n"
+    path = gzip_members_bomb(tmp_path / "log.csv.gz", head, b"\n", 32)
+
+    with pytest.raises(InputError, match=RATIO_MESSAGE):
+        read_serving_log(str(path), ReadOptions())
+
+
+def test_absolute_cap_names_its_option(tmp_path):
+    path = gzip_members_bomb(tmp_path / "x.prom.gz", EXPOSITION_HEAD, b"#\n", 1)
+    limits = ReadLimits(max_decompressed_bytes=4 << 20)
+
+    with pytest.raises(
+        InputError,
+        match=r"more than 4,194,304 bytes .*raise --max-decompressed-bytes",
+    ):
+        read_gpu_exposition(str(path), ReadOptions(limits=limits))
+
+
+# --- ignored lines are skipped in bulk, with line numbers kept -----------------
+
+
+def test_line_numbers_after_comment_runs(tmp_path):
+    path = tmp_path / "x.prom"
+    path.write_bytes(
+        EXPOSITION_HEAD
+        + b"#\n" * 100_000
+        + b"\n" * 100_000
+        + b"# HELP DCGM_FI_DEV_POWER_USAGE Power draw (in W).\n"
+        + b"# TYPE DCGM_FI_DEV_POWER_USAGE gauge\n"
+        + b'DCGM_FI_DEV_POWER_USAGE{UUID="GPU-a"} -5\n'
+    )
+    report = read_gpu_exposition(str(path), ReadOptions()).report
+    flag = report.flags["impossible|power (W)"]
+
+    assert flag.line == 200_006
+
+
+def test_help_line_after_comment_run_is_read(tmp_path):
+    # A counter's TYPE line decides its sample names; it must not be skipped.
+    path = tmp_path / "x.prom"
+    path.write_bytes(b"#\n" * 50_000 + b"# TYPE x counter\n" + b"x 1\n")
+    with open_input(str(path)) as source:
+        samples = list(iter_exposition(source))
+
+    assert [(sample.name, sample.line) for sample in samples] == [("x_total", 50_002)]
+
+
+def test_invalid_utf8_in_skipped_comments(tmp_path):
+    path = tmp_path / "x.prom"
+    path.write_bytes(EXPOSITION_HEAD + b"#\n" * 70_000 + b"# caf\xe9\n" + b"#\n" * 10)
+
+    with pytest.raises(
+        InputError, match=r"x\.prom: line 70004: not UTF-8 text \(byte 6 of the line"
+    ):
+        read_gpu_exposition(str(path), ReadOptions())
+
+
+def test_blank_runs_end_nvidia_smi_tables(tmp_path):
+    # A capture: a table, a long blank run, other output, then a second table.
+    path = tmp_path / "capture.txt"
+    path.write_bytes(
+        HEADER
+        + ROW
+        + b"\n" * 50_000
+        + b"Mon Nov  2 10:00:05 2026\n"
+        + HEADER
+        + ROW.replace(b"10:00:00", b"10:00:05")
+    )
+    report = read_nvidia_smi(str(path), ReadOptions()).report
+
+    assert report.rows_rejected == 0
+    assert report.notes == [
+        "2 --query-gpu tables read; other sections of the capture skipped"
+    ]
+
+
+def test_ignored_lines_alternating_with_data(tmp_path):
+    path = tmp_path / "x.prom"
+    body = b"".join(
+        b"#\n" * (n % 40) + b'DCGM_FI_DEV_GPU_UTIL{UUID="GPU-%d"} 50\n' % n
+        for n in range(2000)
+    )
+    path.write_bytes(body)
+    lines = body.split(b"\n")
+    result = read_gpu_exposition(str(path), ReadOptions())
+
+    assert len(result.gpus) == 2000
+    assert (
+        result.readings["1999"][0].line
+        == lines.index(b'DCGM_FI_DEV_GPU_UTIL{UUID="GPU-1999"} 50') + 1
+    )
+
+
+def test_utf16_blank_runs_and_bad_surrogate(tmp_path):
+    path = tmp_path / "windows.prom"
+    power = b'DCGM_FI_DEV_POWER_USAGE{UUID="GPU-a"} 300\r\n'
+    text = (EXPOSITION_HEAD + b"\r\n" * 40_000 + power).decode()
+    path.write_bytes(text.encode("utf-16"))
+    readings = read_gpu_exposition(str(path), ReadOptions()).readings["a"]
+
+    assert readings[0].power_w == 300.0
+    assert readings[0].line == 3
+
+    broken = tmp_path / "broken.prom"
+    broken.write_bytes(text.encode("utf-16") + "#x\n".encode("utf-16-le") + b"\x00\xd8")
+    with pytest.raises(InputError, match=r"broken\.prom: line 40006: not valid UTF-16"):
+        read_gpu_exposition(str(broken), ReadOptions())
+
+
+def test_long_family_split_into_batches(tmp_path):
+    path = tmp_path / "x.prom"
+    samples = b"".join(b"x %d %d\n" % (n, 1_790_000_000_000 + n) for n in range(25_000))
+    path.write_bytes(b"# HELP x a counter\n# TYPE x counter\n" + samples)
+    with open_input(str(path)) as source:
+        read = list(iter_exposition(source))
+
+    assert len(read) == 25_000
+    assert {sample.name for sample in read} == {"x_total"}
+    assert [sample.line for sample in read] == list(range(3, 25_003))
+    assert read[-1].value == 24_999

@@ -25,7 +25,8 @@ from typing import Any
 import numpy as np
 
 from tokenbom_xl.errors import InputError
-from tokenbom_xl.metering.inputs import open_input, parse_json_text
+from tokenbom_xl.metering.inputs import open_input
+from tokenbom_xl.metering.json_text import parse_json_text
 from tokenbom_xl.metering.options import ReadOptions
 from tokenbom_xl.metering.report import SourceReport
 from tokenbom_xl.metering.series import integrate_gauge, order_samples, typical_step

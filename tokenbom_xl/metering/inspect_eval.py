@@ -20,18 +20,20 @@ renames them further.
 
 from __future__ import annotations
 
+import os
 import zipfile
 from dataclasses import dataclass, field
 from typing import Any
 
 from tokenbom_xl.errors import InputError
 from tokenbom_xl.metering.inputs import (
+    DecompressionBudget,
     ReadLimits,
     file_magic,
     open_input,
-    parse_json_text,
     read_archive_member,
 )
+from tokenbom_xl.metering.json_text import parse_json_text
 from tokenbom_xl.metering.options import ReadOptions
 from tokenbom_xl.metering.report import SourceReport
 from tokenbom_xl.metering.times import parse_timestamp
@@ -115,8 +117,8 @@ def _is_archive(path: str) -> bool:
 def _read_eval_archive(
     path: str, limits: ReadLimits
 ) -> tuple[dict[str, Any], list[Any]]:
-    budget = [limits.max_decompressed_bytes]
     try:
+        budget = DecompressionBudget(path, limits, os.path.getsize(path), "zip")
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
         raise InputError(
@@ -129,7 +131,7 @@ def _read_eval_archive(
                 f"{path}: .eval archive without header.json; give a complete Inspect log"
             )
         header = parse_json_text(
-            read_archive_member(archive, "header.json", path, limits, budget).decode(
+            read_archive_member(archive, "header.json", budget).decode(
                 "utf-8", "replace"
             ),
             f"{path}: header.json",
@@ -142,7 +144,7 @@ def _read_eval_archive(
             for name in names
             if name.startswith("samples/") and name.endswith(".json")
         ):
-            data = read_archive_member(archive, name, path, limits, budget)
+            data = read_archive_member(archive, name, budget)
             samples.append(
                 parse_json_text(data.decode("utf-8", "replace"), f"{path}: {name}")
             )

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from tokenbom_xl.errors import InputError
-from tokenbom_xl.metering.inputs import open_input
+from tokenbom_xl.metering.inputs import IgnoredLines, open_input
 from tokenbom_xl.metering.options import ReadOptions
 from tokenbom_xl.metering.report import SourceReport
 
@@ -100,7 +100,7 @@ def read_ledger(path: str, options: ReadOptions) -> LedgerResult:
             names the columns found and the ones expected.
     """
     with open_input(path, options.limits) as source:
-        lines = source.lines()
+        lines = source.lines(IgnoredLines())
         try:
             _, header_line = next(lines)
         except StopIteration:

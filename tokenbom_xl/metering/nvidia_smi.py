@@ -20,7 +20,7 @@ import csv
 import re
 
 from tokenbom_xl.errors import InputError
-from tokenbom_xl.metering.inputs import open_input
+from tokenbom_xl.metering.inputs import IgnoredLines, open_input
 from tokenbom_xl.metering.options import ReadOptions
 from tokenbom_xl.metering.report import SourceReport
 from tokenbom_xl.metering.telemetry import GpuSamples, TelemetryResult, summarize_gpus
@@ -36,6 +36,8 @@ _UTILIZATION_FIELD = "utilization.gpu"
 _POWER_FIELDS = ("power.draw", "power.draw.average", "power.draw.instant")
 _HEADER_FIELD = re.compile(r"([a-z_][a-z0-9_.]*)(?: \[([^\]]+)\])?", re.IGNORECASE)
 _VALUE = re.compile(r"([-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)(?: ?(\S+))?")
+# Blank lines and comments end a table; a run of them ends it once.
+_SEPARATORS = IgnoredLines(prefixes=(b"#",))
 
 
 def looks_like_nvidia_smi(first_lines: list[str]) -> bool:
@@ -78,7 +80,7 @@ def read_nvidia_smi(path: str, options: ReadOptions) -> TelemetryResult:
     seen_header = given is not None
     columns = {name for name, _ in given or []}
     with open_input(path, options.limits) as source:
-        for number, line in source.lines():
+        for number, line in source.lines(_SEPARATORS):
             found = _header(line)
             if found is not None:
                 header, tables, seen_header = found, tables + 1, True

@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tokenbom_xl.errors import InputError
-from tokenbom_xl.metering.inputs import open_input, parse_json_text
+from tokenbom_xl.metering.inputs import open_input
+from tokenbom_xl.metering.json_text import parse_json_text
 from tokenbom_xl.metering.options import UNASSIGNED, ReadOptions
 from tokenbom_xl.metering.report import SourceReport
 from tokenbom_xl.metering.times import parse_epoch

@@ -16,7 +16,7 @@ import math
 
 from tokenbom_xl.errors import InputError
 from tokenbom_xl.metering.facility import MAX_PUE, MIN_PUE, FacilityResult
-from tokenbom_xl.metering.inputs import open_input
+from tokenbom_xl.metering.inputs import IgnoredLines, open_input
 from tokenbom_xl.metering.options import ReadOptions
 from tokenbom_xl.metering.report import SourceReport
 
@@ -47,7 +47,7 @@ def read_pue_table(path: str, options: ReadOptions) -> FacilityResult:
     report = SourceReport("facility", FORMAT, path)
     sites: dict[str, tuple[int, float | None, float | None]] = {}
     with open_input(path, options.limits) as source:
-        lines = source.lines()
+        lines = source.lines(IgnoredLines())
         try:
             _, header_line = next(lines)
         except StopIteration:

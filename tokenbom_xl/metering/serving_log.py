@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import gzip
 import logging
+import os
 import sys
 import threading
 import zlib
@@ -35,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from tokenbom_xl.errors import InputError
-from tokenbom_xl.metering.inputs import ReadLimits, file_magic
+from tokenbom_xl.metering.inputs import DecompressionBudget, ReadLimits, file_magic
 from tokenbom_xl.metering.options import UNASSIGNED, ReadOptions
 from tokenbom_xl.metering.report import Rejection, SourceReport
 from tokenbom_xl.metering.tokens import ServingResult, TokenCounts
@@ -206,21 +207,17 @@ def _scan_text(path: str, limits: ReadLimits, *, compressed: bool) -> None:
 
     Raises:
         InputError: a line is longer than ``max_line_bytes``, or a gzip file
-            decompresses to more than ``max_decompressed_bytes`` or is damaged.
+            expands beyond its :class:`DecompressionBudget` or is damaged.
     """
     opener = gzip.open if compressed else open
-    produced = 0
+    budget = DecompressionBudget(path, limits, os.path.getsize(path), "gzip")
     line = 1
     current = 0  # bytes of the current line seen so far
     try:
         with opener(path, "rb") as stream:
             while chunk := stream.read(_SCAN_CHUNK):
-                produced += len(chunk)
-                if compressed and produced > limits.max_decompressed_bytes:
-                    raise InputError(
-                        f"{path}: decompresses to more than {limits.max_decompressed_bytes:,} bytes (a gzip bomb, "
-                        "or a larger export than expected); raise --max-decompressed-bytes if the file is genuine"
-                    )
+                if compressed:
+                    budget.count(len(chunk))
                 newlines = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == 10)
                 if len(newlines) == 0:
                     current += len(chunk)
