@@ -37,6 +37,7 @@ __all__ = [
     "InputFile",
     "ReadLimits",
     "file_magic",
+    "first_nonblank",
     "open_input",
     "read_archive_member",
 ]
@@ -529,6 +530,14 @@ def open_input(path: str | Path, limits: ReadLimits | None = None) -> InputFile:
             compression,
         )
     return InputFile(shown, handle, limits, "")
+
+
+def first_nonblank(lines: Iterator[tuple[int, str]]) -> tuple[int, str]:
+    """Return the first line of ``lines`` that is not blank, or (0, "") if none is."""
+    for number, line in lines:
+        if line.strip():
+            return number, line
+    return 0, ""
 
 
 def file_magic(path: str | Path) -> bytes:

@@ -29,7 +29,16 @@ _NOT_STRUCTURE = bytes(byte for byte in range(256) if byte not in b'"[]{}')
 
 
 class InvalidJson(ValueError):
-    """Text that is not a JSON document the readers accept; the message says why."""
+    """Text that is not a JSON document the readers accept.
+
+    The message says what is wrong, where and what to do. ``reason`` says only what
+    is wrong, in words that are the same for every record with the same fault, so
+    a reader can count rejected records by it.
+    """
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 def decode_json(text: str) -> Any:
@@ -40,11 +49,13 @@ def decode_json(text: str) -> Any:
             integer too long to convert; the message gives the line and column of
             a syntax error.
     """
+    too_deep = f"nested more than {MAX_NESTING_DEPTH} levels deep"
     depth = _depth_over_limit(text)
     if depth is not None:
         raise InvalidJson(
             f"JSON nested {depth:,} levels deep, more than the {MAX_NESTING_DEPTH} accepted; "
-            "check that the file is a genuine export"
+            "check that the file is a genuine export",
+            too_deep,
         )
     try:
         return json.loads(text)
@@ -52,18 +63,21 @@ def decode_json(text: str) -> Any:
         truncated = exc.pos >= len(text.rstrip()) - 1
         hint = "the file ends early (truncated?)" if truncated else exc.msg
         raise InvalidJson(
-            f"line {exc.lineno}, column {exc.colno}: invalid JSON: {hint}; fix or export the file again"
+            f"line {exc.lineno}, column {exc.colno}: invalid JSON: {hint}; fix or export the file again",
+            exc.msg,
         ) from None
     except ValueError:
         # Since 3.11, Python refuses to convert an integer of more than 4,300 digits.
         raise InvalidJson(
             "invalid JSON: an integer has more than 4,300 digits; check that the file "
-            "is a genuine export"
+            "is a genuine export",
+            "an integer of more than 4,300 digits",
         ) from None
     except RecursionError:
         # The depth check makes this unreachable unless the stack is already deep.
         raise InvalidJson(
-            "JSON nested too deeply to read; check that the file is a genuine export"
+            "JSON nested too deeply to read; check that the file is a genuine export",
+            too_deep,
         ) from None
 
 

@@ -18,13 +18,12 @@ The business unit is the span or resource attribute named by
 from __future__ import annotations
 
 import itertools
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from tokenbom_xl.errors import InputError
-from tokenbom_xl.metering.inputs import open_input
-from tokenbom_xl.metering.json_text import parse_json_text
+from tokenbom_xl.metering.inputs import IgnoredLines, first_nonblank, open_input
+from tokenbom_xl.metering.json_text import InvalidJson, decode_json, parse_json_text
 from tokenbom_xl.metering.options import UNASSIGNED, ReadOptions
 from tokenbom_xl.metering.report import SourceReport
 from tokenbom_xl.metering.times import parse_epoch
@@ -72,16 +71,11 @@ def read_otlp(path: str, options: ReadOptions) -> ServingResult:
     report = SourceReport("serving", FORMAT, path)
     spans = _Spans()
     with open_input(path, options.limits) as source:
-        lines = source.lines()
-        first: list[tuple[int, str]] = []
-        for number, line in lines:
-            first.append((number, line))
-            if line.strip():
-                break
-        head = first[-1][1].strip() if first else ""
-        if head.startswith("{") and _complete(head):
+        lines = source.lines(IgnoredLines())
+        head_number, head = first_nonblank(lines)
+        if head.strip().startswith("{") and _complete(head):
             # JSON Lines, one export request per line, as the collector's file exporter writes.
-            for number, line in itertools.chain(first, lines):
+            for number, line in itertools.chain([(head_number, head)], lines):
                 if line.strip():
                     _collect(
                         parse_json_text(line, f"{path}: line {number}"),
@@ -90,7 +84,9 @@ def read_otlp(path: str, options: ReadOptions) -> ServingResult:
                         report,
                     )
         else:
-            text = "\n".join(line for _, line in first) + "\n" + source.read_text()
+            # Blank lines stand in for the ones before the head, so that syntax
+            # errors name the lines of the file.
+            text = "\n" * max(head_number - 1, 0) + head + "\n" + source.read_text()
             _collect(parse_json_text(text, path), None, spans, report)
     counts = _count(spans, report, options)
     return ServingResult(report, counts)
@@ -98,8 +94,8 @@ def read_otlp(path: str, options: ReadOptions) -> ServingResult:
 
 def _complete(text: str) -> bool:
     try:
-        json.loads(text)
-    except json.JSONDecodeError:
+        decode_json(text)
+    except InvalidJson:
         return False
     return True
 
