@@ -168,10 +168,10 @@ def test_jsonl_consumer_duplicates_and_bad_counts(tmp_path):
     assert totals(result) == {("ads", "m"): (7, 5, 1), ("unassigned", "m"): (3, 2, 1)}
     assert report.rejections["duplicate record id"].lines == [2]
     assert report.rejections[
-        "usage output tokens '9' is not a whole number >= 0"
+        "usage output tokens '9' is not a whole number from 0 to 2^53"
     ].lines == [3]
     assert report.rejections[
-        "usage output tokens -2 is not a whole number >= 0"
+        "usage output tokens -2 is not a whole number from 0 to 2^53"
     ].lines == [4]
     assert report.rejections["no usage object"].lines == [5]
 
@@ -313,7 +313,12 @@ def test_otlp_bad_count(tmp_path):
     spans = [span("call", "", output="ten", model="m")]
     report = read_otlp(otlp_file(tmp_path, spans), ReadOptions()).report
 
-    assert report.rejections["token count 'ten' is not a whole number >= 0"].count == 1
+    assert (
+        report.rejections[
+            "token count 'ten' is not a whole number from 0 to 2^53"
+        ].count
+        == 1
+    )
 
 
 # --- hostile nesting and values ---------------------------------------------------

@@ -155,7 +155,7 @@ def _summarize(
         pue = _pue(row, line, report)
         if pue is None:
             continue
-        if not options.in_period(report, time):
+        if not options.in_period(report, time, line):
             continue
         report.rows_used += 1
         times.append(math.nan if time is None else time)
@@ -205,7 +205,7 @@ def _time(value: Any, options: ReadOptions) -> float | None:
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, (int, float)):
-        return parse_epoch(float(value))
+        return parse_epoch(value)
     parsed = parse_timestamp(str(value), options.naive_zone)
     return parsed[0] if parsed else None
 
@@ -214,7 +214,10 @@ def _number(value: Any) -> float | None:
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, (int, float)):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:
+            return math.inf
     text = str(value).strip()
     if not text:
         return None

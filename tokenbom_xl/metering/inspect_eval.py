@@ -37,6 +37,7 @@ from tokenbom_xl.metering.json_text import parse_json_text
 from tokenbom_xl.metering.options import ReadOptions
 from tokenbom_xl.metering.report import SourceReport
 from tokenbom_xl.metering.times import parse_timestamp
+from tokenbom_xl.metering.tokens import MAX_TOKEN_COUNT
 
 __all__ = ["FORMAT", "EvalResult", "ModelYield", "read_inspect_log"]
 
@@ -233,9 +234,9 @@ def _read_sample(
     if good:
         counts.good_samples += 1
         counts.good_output_tokens += tokens
-    result.scores.append(
-        (sample.get("id"), int(key[1]) if key[1].isdigit() else 1, score, good)
-    )
+    digits = key[1].isascii() and key[1].isdigit() and len(key[1]) <= 9
+    epoch = int(key[1]) if digits else 1
+    result.scores.append((sample.get("id"), epoch, score, good))
     report.rows_used += 1
 
 
@@ -260,6 +261,6 @@ def _output_tokens(sample: dict[str, Any], header: dict[str, Any]) -> int | None
             if isinstance(output, dict) and isinstance(output.get("usage"), dict)
             else None
         )
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value if 0 <= value <= MAX_TOKEN_COUNT else None
     return None

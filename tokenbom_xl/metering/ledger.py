@@ -22,7 +22,7 @@ from __future__ import annotations
 import csv
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation
 
 from tokenbom_xl.errors import InputError
 from tokenbom_xl.metering.inputs import IgnoredLines, open_input
@@ -35,6 +35,7 @@ __all__ = [
     "BookedTotal",
     "DepreciationProfile",
     "LedgerResult",
+    "add_amounts",
     "read_ledger",
 ]
 
@@ -57,6 +58,19 @@ _COLUMNS = {
 }
 _REQUIRED = ("period", "account", "amount")
 _PERIOD = re.compile(r"(\d{4})-(\d{2})(?:-\d{2})?(?:[T ].*)?")
+
+# A booked amount is below 10^24 in size with at most 12 decimal places, so it has at
+# most 36 digits. Sums of such amounts over any number of lines a file can hold fit
+# in 64 digits, so the context below adds them exactly (Python's default context
+# rounds to 28 digits).
+_MAX_AMOUNT = Decimal(10) ** 24
+_MIN_EXPONENT = -12
+_EXACT = Context(prec=64)
+
+
+def add_amounts(first: Decimal, second: Decimal) -> Decimal:
+    """Return the exact sum of two booked amounts or totals."""
+    return _EXACT.add(first, second)
 
 
 @dataclass
@@ -89,7 +103,10 @@ class LedgerResult:
 
     @property
     def total(self) -> Decimal:
-        return sum((item.amount for item in self.booked.values()), Decimal(0))
+        total = Decimal(0)
+        for item in self.booked.values():
+            total = add_amounts(total, item.amount)
+        return total
 
 
 def read_ledger(path: str, options: ReadOptions) -> LedgerResult:
@@ -170,6 +187,12 @@ def _read_line(
     if amount is None or not amount.is_finite():
         report.reject(number, f"amount {amount_text!r} is not a number")
         return
+    exponent = amount.as_tuple().exponent
+    if amount.copy_abs() >= _MAX_AMOUNT or int(exponent) < _MIN_EXPONENT:
+        report.reject(
+            number, "amount of 10^24 or more, or with more than 12 decimal places"
+        )
+        return
     if (
         options.period is not None
         and period != options.period.label
@@ -188,7 +211,7 @@ def _read_line(
     booked = result.booked.setdefault(
         (account, cost_centre), BookedTotal(account, cost_centre)
     )
-    booked.amount += amount
+    booked.amount = add_amounts(booked.amount, amount)
     booked.lines += 1
     report.rows_used += 1
 
@@ -215,7 +238,7 @@ def _read_profiles(path: str, header: list[str], lines: object) -> LedgerResult:
             else "12"
         )
         if (
-            not (duration.isdigit() and per.isdigit())
+            not (_small_whole(duration) and _small_whole(per))
             or int(duration) == 0
             or int(per) == 0
         ):
@@ -240,8 +263,16 @@ def _read_profiles(path: str, header: list[str], lines: object) -> LedgerResult:
             DepreciationProfile(name, asset, expense, int(duration) * int(per))
         )
         report.rows_used += 1
+    listed = ", ".join(
+        f"{p.name[:80]} {p.life_months} months" for p in result.profiles[:20]
+    )
+    more = len(result.profiles) - 20
     report.notes.append(
-        "depreciation profiles: "
-        + ", ".join(f"{p.name} {p.life_months} months" for p in result.profiles)
+        "depreciation profiles: " + listed + (f", and {more} more" if more > 0 else "")
     )
     return result
+
+
+def _small_whole(text: str) -> bool:
+    """Return whether ``text`` is ASCII digits of a count below a million."""
+    return text.isascii() and text.isdigit() and len(text) <= 6

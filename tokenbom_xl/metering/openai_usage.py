@@ -40,7 +40,7 @@ from tokenbom_xl.metering.json_text import (
 from tokenbom_xl.metering.options import UNASSIGNED, ReadOptions
 from tokenbom_xl.metering.report import SourceReport
 from tokenbom_xl.metering.times import parse_epoch, parse_timestamp
-from tokenbom_xl.metering.tokens import ServingResult, TokenCounts
+from tokenbom_xl.metering.tokens import MAX_TOKEN_COUNT, ServingResult, TokenCounts
 
 __all__ = ["FORMAT", "looks_like_usage_document", "read_openai_usage"]
 
@@ -115,7 +115,7 @@ class _Reader:
     def __init__(self, path: str, options: ReadOptions) -> None:
         self.options = options
         self.report = SourceReport("serving", FORMAT, path)
-        self.counts = TokenCounts()
+        self.counts = TokenCounts(path)
         self.seen_ids: dict[str, int | None] = {}
         self.streams: dict[str, list[tuple[dict[str, Any], _Context]]] = {}
 
@@ -278,7 +278,8 @@ class _Reader:
         for name, value in (("output tokens", output), ("input tokens", prompt)):
             if value is not None and not _whole(value):
                 report.reject(
-                    context.line, f"usage {name} {value!r} is not a whole number >= 0"
+                    context.line,
+                    f"usage {name} {value!r} is not a whole number from 0 to 2^53",
                 )
                 return False
         if output is None:
@@ -313,7 +314,7 @@ class _Reader:
             or _record_time(context.wrapper, self.options)
             or context.time
         )
-        if not self.options.in_period(report, time):
+        if not self.options.in_period(report, time, context.line):
             return False
         model = (
             record.get("model")
@@ -419,7 +420,11 @@ def _first(usage: dict[str, Any], *names: str) -> Any:
 
 
 def _whole(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    return (
+        isinstance(value, int)
+        and not isinstance(value, bool)
+        and 0 <= value <= MAX_TOKEN_COUNT
+    )
 
 
 def _json_object(value: Any) -> dict[str, Any]:
@@ -457,7 +462,7 @@ def _record_time(record: dict[str, Any], options: ReadOptions) -> float | None:
     for key in ("created", "created_at", "timestamp", "time"):
         value = record.get(key)
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return parse_epoch(float(value))
+            return parse_epoch(value)
         if isinstance(value, str):
             parsed = parse_timestamp(value, options.naive_zone)
             if parsed is not None:

@@ -27,7 +27,7 @@ from tokenbom_xl.metering.json_text import InvalidJson, decode_json, parse_json_
 from tokenbom_xl.metering.options import UNASSIGNED, ReadOptions
 from tokenbom_xl.metering.report import SourceReport
 from tokenbom_xl.metering.times import parse_epoch
-from tokenbom_xl.metering.tokens import ServingResult, TokenCounts
+from tokenbom_xl.metering.tokens import MAX_TOKEN_COUNT, ServingResult, TokenCounts
 
 __all__ = ["FORMAT", "looks_like_otlp", "read_otlp"]
 
@@ -141,7 +141,9 @@ def _add_span(
             if output is None
             else attributes.get(INPUT_TOKENS)
         )
-        report.reject(line, f"token count {shown!r} is not a whole number >= 0")
+        report.reject(
+            line, f"token count {shown!r} is not a whole number from 0 to 2^53"
+        )
         return
     if key in spans.usage:
         report.reject(line, "duplicate span id")
@@ -188,7 +190,7 @@ def _count(spans: _Spans, report: SourceReport, options: ReadOptions) -> TokenCo
                     counted_below.get(ancestor, 0) + spans.usage[key].output
                 )
 
-    counts = TokenCounts()
+    counts = TokenCounts(report.file)
     for key, span in spans.usage.items():
         if key in has_usage_below:
             report.reject(
@@ -209,7 +211,7 @@ def _count(spans: _Spans, report: SourceReport, options: ReadOptions) -> TokenCo
                     key=f"parent|{key}",
                 )
             continue
-        if not options.in_period(report, span.time):
+        if not options.in_period(report, span.time, span.line):
             continue
         model = span.attributes.get("gen_ai.response.model") or span.attributes.get(
             "gen_ai.request.model"
@@ -268,18 +270,30 @@ def _any_value(value: Any) -> Any:
 
 
 def _whole(value: Any) -> int | None:
-    """Return a token count from an int, an integral float or a digit string, else None."""
+    """Return a token count from an int, an integral float or a digit string, else None.
+
+    Counts above ``MAX_TOKEN_COUNT`` are None too.
+    """
+    number = _integer(value)
+    return number if number is not None and number <= MAX_TOKEN_COUNT else None
+
+
+def _integer(value: Any) -> int | None:
+    """Return a whole number >= 0 from an int, an integral float or ASCII digits."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
         return value if value >= 0 else None
     if isinstance(value, float):
         return int(value) if value.is_integer() and value >= 0 else None
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
+    if isinstance(value, str):
+        text = value.strip()
+        # 20 digits hold any uint64, and int() rejects more than 4,300.
+        if text.isascii() and text.isdigit() and len(text) <= 20:
+            return int(text)
     return None
 
 
 def _nanos(value: Any) -> float | None:
-    number = _whole(value)
-    return parse_epoch(float(number)) if number else None
+    number = _integer(value)
+    return parse_epoch(number) if number else None

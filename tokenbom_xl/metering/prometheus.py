@@ -10,6 +10,7 @@ batches (see ``_SAMPLES_PER_BATCH``).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -128,7 +129,9 @@ def iter_exposition(source: InputFile) -> Iterator[ExpositionSample]:
         except InputError:
             # The file itself could not be read (decompression, encoding, line length).
             raise
-        except (ValueError, TypeError, IndexError, KeyError) as exc:
+        except (ValueError, TypeError, IndexError, KeyError, OverflowError) as exc:
+            # OverflowError: a timestamp of hundreds of digits, which the parser
+            # divides by 1000.
             raise InputError(
                 f"{source.path}: line {counter.number}: not valid Prometheus text exposition ({exc}); "
                 "check that the file is a /metrics scrape"
@@ -140,9 +143,17 @@ def iter_exposition(source: InputFile) -> Iterator[ExpositionSample]:
             yield ExpositionSample(
                 name=sample.name,
                 labels=dict(sample.labels),
-                value=float(sample.value),
+                value=_as_float(sample.value),
                 timestamp=float(sample.timestamp)
                 if sample.timestamp is not None
                 else None,
                 line=line,
             )
+
+
+def _as_float(value: float) -> float:
+    """Return the parser's value as a float; an integer too large for one is infinite."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf

@@ -120,5 +120,6 @@ def _point(point: Any) -> tuple[float, float] | None:
         return None
     try:
         return float(stamp), float(text)
-    except ValueError:
+    except (ValueError, OverflowError):
+        # OverflowError: an integer timestamp too large for a float.
         return None
