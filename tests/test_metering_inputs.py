@@ -18,17 +18,22 @@ from click.testing import CliRunner
 
 from tokenbom_xl.cli import main
 from tokenbom_xl.errors import InputError
-from tokenbom_xl.metering import inputs
+from tokenbom_xl.metering import inputs, tokens
 from tokenbom_xl.metering.facility import read_facility_series
 from tokenbom_xl.metering.gpu_exposition import read_gpu_exposition
 from tokenbom_xl.metering.inputs import RATIO_EXEMPT_BYTES, ReadLimits, open_input
 from tokenbom_xl.metering.inspect_eval import read_inspect_log
+from tokenbom_xl.metering.ledger import read_ledger
 from tokenbom_xl.metering.nvidia_smi import read_nvidia_smi
 from tokenbom_xl.metering.openai_usage import read_openai_usage
 from tokenbom_xl.metering.options import ReadOptions
+from tokenbom_xl.metering.otel import read_otlp
 from tokenbom_xl.metering.prometheus import iter_exposition
 from tokenbom_xl.metering.query_range import read_query_range
+from tokenbom_xl.metering.report import MAX_FLAG_GROUPS, MAX_REASONS, OTHER_REASONS
 from tokenbom_xl.metering.serving_log import read_serving_log
+from tokenbom_xl.metering.times import parse_period
+from tokenbom_xl.metering.vllm import read_vllm_scrapes
 
 TWO_GIB = 2 * 1024**3
 SMALL = ReadLimits(
@@ -706,3 +711,298 @@ def test_long_family_split_into_batches(tmp_path):
     assert {sample.name for sample in read} == {"x_total"}
     assert [sample.line for sample in read] == list(range(3, 25_003))
     assert read[-1].value == 24_999
+
+
+# --- hostile values: rejected or flagged, never a traceback ---------------------
+
+BIG = "9" * 400  # an integer too large for a float
+NOVEMBER = ReadOptions(period=parse_period("2026-11"))
+NOV = 1_793_750_400  # 2026-11-05T00:00:00Z
+
+
+def usage_line(**fields) -> str:
+    record = {"id": "r", "model": "m", "usage": {"completion_tokens": 3}, **fields}
+    return json.dumps(record) + "\n"
+
+
+def otlp_span(tokens: str, start: str) -> str:
+    span = {
+        "traceId": "t",
+        "spanId": "s",
+        "startTimeUnixNano": start,
+        "attributes": [
+            {"key": "gen_ai.usage.output_tokens", "value": {"intValue": tokens}}
+        ],
+    }
+    return json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [span]}]}]})
+
+
+def query_range_json(points: str, metric: str = "DCGM_FI_DEV_GPU_UTIL") -> str:
+    return (
+        '{"status": "success", "data": {"resultType": "matrix", "result": [{"metric": '
+        f'{{"__name__": "{metric}", "UUID": "GPU-a"}}, "values": {points}}}]}}}}'
+    )
+
+
+def inspect_log(sample: dict) -> str:
+    sample = {"id": 1, "epoch": 1, "scores": {"s": {"value": "C"}}, **sample}
+    sample.setdefault("output", {"usage": {"output_tokens": 5}})
+    header = {"eval": {"model": "openai/m"}, "status": "success"}
+    return json.dumps({**header, "samples": [sample]})
+
+
+TIME_REJECTED = ("reject", "timestamp not between 1970 and 9999")
+
+# Columns: case, reader, file name, content, outcome: ("reject", reason) for one
+# rejected row, ("flag", code), or ("used", rows used). A usage record or span whose
+# time cannot be read counts as one without a time, like one whose time text is
+# unreadable.
+VALUE_CASES = [
+    (
+        "usage time 1e30",
+        read_openai_usage,
+        "u.jsonl",
+        usage_line(created=1e30),
+        ("used", 1),
+    ),
+    (
+        "usage time too large for a float",
+        read_openai_usage,
+        "u.jsonl",
+        usage_line(created=int(BIG)),
+        ("used", 1),
+    ),
+    (
+        "usage tokens above 2^53",
+        read_openai_usage,
+        "u.jsonl",
+        usage_line(usage={"completion_tokens": 2**53 + 1}),
+        (
+            "reject",
+            f"usage output tokens {2**53 + 1} is not a whole number from 0 to 2^53",
+        ),
+    ),
+    (
+        "OTLP count in superscript digits",
+        read_otlp,
+        "s.json",
+        otlp_span("²", "1793750400000000000"),
+        ("reject", "token count '²' is not a whole number from 0 to 2^53"),
+    ),
+    (
+        "OTLP count of 400 digits",
+        read_otlp,
+        "s.json",
+        otlp_span(BIG, "1793750400000000000"),
+        (
+            "reject",
+            f"token count '{BIG}' is not a whole number from 0 to 2^53"[:297] + "...",
+        ),
+    ),
+    (
+        "OTLP start time 1e30 ns",
+        read_otlp,
+        "s.json",
+        otlp_span("5", "1" + "0" * 30),
+        ("used", 1),
+    ),
+    (
+        "query_range time too large for a float",
+        read_query_range,
+        "q.json",
+        query_range_json(f'[[{BIG}, "1"]]'),
+        (
+            "reject",
+            f"series 1: point [{BIG}, '1'] is not [epoch, \"value\"]"[:297] + "...",
+        ),
+    ),
+    (
+        "query_range time 1e30",
+        read_query_range,
+        "q.json",
+        query_range_json('[[1e30, "1"]]'),
+        TIME_REJECTED,
+    ),
+    (
+        "query_range time NaN",
+        read_query_range,
+        "q.json",
+        query_range_json(f'[[NaN, "1"], [{NOV}, "2"]]'),
+        TIME_REJECTED,
+    ),
+    (
+        "query_range energy +Inf",
+        read_query_range,
+        "q.json",
+        query_range_json(
+            f'[[{NOV}, "0"], [{NOV + 15}, "+Inf"]]',
+            "DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION",
+        ),
+        ("flag", "impossible_value"),
+    ),
+    (
+        "exposition energy 1e308",
+        read_gpu_exposition,
+        "e.prom",
+        'DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION{UUID="GPU-a"} 1e308\n',
+        ("flag", "impossible_value"),
+    ),
+    (
+        "exposition timestamp of 40 digits",
+        read_gpu_exposition,
+        "e.prom",
+        'DCGM_FI_DEV_GPU_UTIL{UUID="GPU-a"} 50 ' + "9" * 40 + "\n",
+        TIME_REJECTED,
+    ),
+    (
+        "exposition value too large for a float",
+        read_gpu_exposition,
+        "e.prom",
+        'DCGM_FI_DEV_POWER_USAGE{UUID="GPU-a"} ' + BIG + "\n",
+        ("flag", "impossible_value"),
+    ),
+    (
+        "nvidia-smi epoch time 1e30",
+        read_nvidia_smi,
+        "g.csv",
+        "timestamp, uuid, utilization.gpu [%]\n1e30, GPU-a, 50 %\n",
+        ("reject", "unreadable timestamp '1e30'"),
+    ),
+    (
+        "facility PUE too large for a float",
+        read_facility_series,
+        "f.json",
+        f'[{{"timestamp": {NOV}, "pue": {BIG}}}]',
+        ("flag", "impossible_value"),
+    ),
+    (
+        "facility time 1e30",
+        read_facility_series,
+        "f.csv",
+        "timestamp,pue\n1e30,1.2\n",
+        ("reject", "unreadable timestamp '1e30'"),
+    ),
+    (
+        "Inspect score too large for a float",
+        read_inspect_log,
+        "i.json",
+        inspect_log({"scores": {"s": {"value": int(BIG)}}}),
+        ("used", 1),
+    ),
+    (
+        "Inspect epoch in superscript digits",
+        read_inspect_log,
+        "i.json",
+        inspect_log({"epoch": "²"}),
+        ("used", 1),
+    ),
+    (
+        "Inspect tokens above 2^53",
+        read_inspect_log,
+        "i.json",
+        inspect_log({"output": {"usage": {"output_tokens": 2**53 + 1}}}),
+        ("reject", "sample has no output token count"),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("reader", "name", "content", "outcome"),
+    [case[1:] for case in VALUE_CASES],
+    ids=[case[0] for case in VALUE_CASES],
+)
+def test_hostile_value(tmp_path, reader, name, content, outcome):
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    report = reader(str(path), NOVEMBER).report
+
+    if outcome[0] == "reject":
+        assert report.rejections[outcome[1]].count == 1
+    elif outcome[0] == "flag":
+        assert outcome[1] in {flag.code for flag in report.flags.values()}
+    else:
+        assert report.rows_used == outcome[1]
+
+
+def test_vllm_counter_above_2_53(tmp_path):
+    path = tmp_path / "vllm.prom"
+    path.write_text(
+        'vllm:generation_tokens_total{model_name="m",engine="0"} 0 1793750400000\n'
+        'vllm:generation_tokens_total{model_name="m",engine="0"} 1.7e308 1793750415000\n',
+        encoding="utf-8",
+    )
+    [result] = read_vllm_scrapes([str(path)], NOVEMBER)
+    reason = "vllm:generation_tokens_total = 1.7e+308 is not a count"
+
+    assert result.report.rejections[reason].lines == [2]
+
+
+def test_ledger_amounts_exact_or_rejected(tmp_path):
+    path = tmp_path / "gl.csv"
+    path.write_text(
+        "period,account,amount\n"
+        "2026-11,6100,123456789012345678901.23\n"
+        "2026-11,6100,0.01\n"
+        "2026-11,6100,1e999999999\n"
+        "2026-11,6100,0.0000000000001\n",
+        encoding="utf-8",
+    )
+    result = read_ledger(str(path), NOVEMBER)
+    reason = "amount of 10^24 or more, or with more than 12 decimal places"
+
+    # Python's default context would round this 23-digit total.
+    assert str(result.booked[("6100", "")].amount) == "123456789012345678901.24"
+    assert result.report.rejections[reason].lines == [4, 5]
+
+
+def test_report_lists_first_reasons(tmp_path):
+    path = tmp_path / "f.csv"
+    rows = "".join(f"bad-{n},1.2\n" for n in range(1000))
+    path.write_text("timestamp,pue\n" + rows, encoding="utf-8")
+    report = read_facility_series(str(path), NOVEMBER).report
+
+    assert len(report.rejections) == MAX_REASONS + 1
+    assert report.rejections[OTHER_REASONS].count == 1000 - MAX_REASONS
+    assert report.rows_rejected == 1000
+
+
+def test_report_lists_first_flags(tmp_path):
+    path = tmp_path / "g.prom"
+    path.write_text(
+        "".join(
+            f'DCGM_FI_DEV_GPU_UTIL{{UUID="GPU-{n}"}} 50 {1793750400000 + 15000 * k}\n'
+            for n in range(200)
+            for k in range(1 if n else 3)
+        ),
+        encoding="utf-8",
+    )
+    report = read_gpu_exposition(str(path), NOVEMBER).report
+    missing = [flag for flag in report.flags.values() if flag.code == "missing_gpu"]
+
+    assert len(report.flags) <= MAX_FLAG_GROUPS + 1
+    assert sum(flag.count for flag in missing) == 199
+
+
+def test_report_cuts_long_reasons(tmp_path):
+    path = tmp_path / "f.csv"
+    path.write_text("timestamp,pue\n" + "x" * 100_000 + ",1.2\n", encoding="utf-8")
+    report = read_facility_series(str(path), NOVEMBER).report
+    [reason] = report.rejections
+
+    assert len(reason) == 300
+    assert reason.endswith("...")
+
+
+def test_too_many_business_units(tmp_path, monkeypatch):
+    monkeypatch.setattr(tokens, "MAX_TOKEN_GROUPS", 10)
+    path = tmp_path / "u.jsonl"
+    path.write_text(
+        "".join(usage_line(id=f"r{n}", metadata={"team": f"t{n}"}) for n in range(11)),
+        encoding="utf-8",
+    )
+    options = ReadOptions(consumer_field="metadata.team")
+
+    with pytest.raises(
+        InputError, match=r"u\.jsonl: more than 10 distinct business unit and model"
+    ):
+        read_openai_usage(str(path), options)

@@ -25,6 +25,8 @@ __all__ = ["FORMAT", "looks_like_pue_table", "read_pue_table"]
 FORMAT = "published PUE table"
 
 _TTM_WORDS = ("ttm", "trailing", "annual", "twelve")
+# Skipped lines quoted in the notes; the rest are only counted.
+_NOTED_LINES = 5
 
 
 def looks_like_pue_table(header_line: str) -> bool:
@@ -73,12 +75,15 @@ def read_pue_table(path: str, options: ReadOptions) -> FacilityResult:
             None,
         )
         recent = next((index for index in columns if index != ttm), ttm)
+        skipped = 0
         for number, line in lines:
             values = (
                 next(csv.reader([line], delimiter=delimiter)) if line.strip() else []
             )
             if len(values) < 2:
                 if line.strip():
+                    skipped += 1
+                if line.strip() and skipped <= _NOTED_LINES:
                     report.notes.append(
                         f"line {number} skipped (a note, not a row): {line.strip()[:80]}"
                     )
@@ -99,6 +104,10 @@ def read_pue_table(path: str, options: ReadOptions) -> FacilityResult:
                 continue
             report.rows_used += 1
             sites[site] = (number, recent_value, ttm_value)
+    if skipped > _NOTED_LINES:
+        report.notes.append(
+            f"{skipped - _NOTED_LINES} more lines with a single field skipped"
+        )
     return _choose(sites, report, options)
 
 
