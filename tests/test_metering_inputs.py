@@ -29,6 +29,7 @@ from tokenbom_xl.metering.openai_usage import read_openai_usage
 from tokenbom_xl.metering.options import ReadOptions
 from tokenbom_xl.metering.otel import read_otlp
 from tokenbom_xl.metering.prometheus import iter_exposition
+from tokenbom_xl.metering.pue_table import read_pue_table
 from tokenbom_xl.metering.query_range import read_query_range
 from tokenbom_xl.metering.report import MAX_FLAG_GROUPS, MAX_REASONS, OTHER_REASONS
 from tokenbom_xl.metering.serving_log import read_serving_log
@@ -1006,3 +1007,63 @@ def test_too_many_business_units(tmp_path, monkeypatch):
         InputError, match=r"u\.jsonl: more than 10 distinct business unit and model"
     ):
         read_openai_usage(str(path), options)
+
+
+# A CSV field longer than the csv module's limit (131,072 characters) rejects its
+# row in line-based readers and stops the whole-file facility reader.
+LONG_FIELD = "x" * 200_000
+CSV_FIELD_CASES = [
+    (
+        "nvidia-smi row",
+        read_nvidia_smi,
+        "g.csv",
+        f"timestamp, uuid, utilization.gpu [%]\n2026/11/02 10:00:00.000, {LONG_FIELD}, 40 %\n",
+        ("reject", 2),
+    ),
+    (
+        "ledger row",
+        read_ledger,
+        "gl.csv",
+        f"period,account,amount\n2026-11,{LONG_FIELD},1\n",
+        ("reject", 2),
+    ),
+    (
+        "PUE table row",
+        read_pue_table,
+        "pue.tsv",
+        f"site\tPUE TTM\n{LONG_FIELD}\t1.1\n",
+        ("reject", 2),
+    ),
+    (
+        "ledger header",
+        read_ledger,
+        "gl.csv",
+        LONG_FIELD + "\n",
+        ("error", r"gl\.csv: line 1: unreadable CSV header"),
+    ),
+    (
+        "facility unclosed quote",
+        read_facility_series,
+        "f.csv",
+        f'timestamp,pue\n"{LONG_FIELD}\n',
+        ("error", r"f\.csv: line 2: unreadable CSV \(field larger than field limit"),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("reader", "name", "content", "outcome"),
+    [case[1:] for case in CSV_FIELD_CASES],
+    ids=[case[0] for case in CSV_FIELD_CASES],
+)
+def test_csv_field_too_long(tmp_path, reader, name, content, outcome):
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    if outcome[0] == "error":
+        with pytest.raises(InputError, match=outcome[1]):
+            reader(str(path), NOVEMBER)
+        return
+    report = reader(str(path), NOVEMBER).report
+    reason = "unreadable CSV (field larger than field limit (131072))"
+
+    assert report.rejections[reason].lines == [outcome[1]]

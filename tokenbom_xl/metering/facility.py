@@ -109,15 +109,23 @@ def _csv_rows(text: str, path: str) -> list[tuple[int, dict[str, Any]]]:
     elif lines[0].count(";") > lines[0].count(","):
         delimiter = ";"
     reader = csv.reader(lines, delimiter=delimiter)
-    header = [name.strip().lower() for name in next(reader)]
     rows = []
-    for number, values in enumerate(reader, start=2):
-        if not any(value.strip() for value in values):
-            continue
-        if len(values) != len(header):
-            rows.append((number, {"__fields__": len(values)}))
-            continue
-        rows.append((number, dict(zip(header, values, strict=True))))
+    try:
+        header = [name.strip().lower() for name in next(reader)]
+        for number, values in enumerate(reader, start=2):
+            if not any(value.strip() for value in values):
+                continue
+            if len(values) != len(header):
+                rows.append((number, {"__fields__": len(values)}))
+                continue
+            rows.append((number, dict(zip(header, values, strict=True))))
+    except csv.Error as exc:
+        # A field longer than the csv module's limit, usually an unclosed quote
+        # that ran to the end of the file.
+        raise InputError(
+            f"{path}: line {reader.line_num}: unreadable CSV ({exc}); check the quotes "
+            "or export the file again"
+        ) from None
     return rows
 
 

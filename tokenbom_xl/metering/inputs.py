@@ -15,6 +15,7 @@ is read. Anything else is rejected with the line and byte where decoding failed.
 from __future__ import annotations
 
 import codecs
+import csv
 import functools
 import gzip
 import io
@@ -32,10 +33,12 @@ from tokenbom_xl.errors import InputError
 
 __all__ = [
     "RATIO_EXEMPT_BYTES",
+    "CsvLineError",
     "DecompressionBudget",
     "IgnoredLines",
     "InputFile",
     "ReadLimits",
+    "csv_fields",
     "file_magic",
     "first_nonblank",
     "open_input",
@@ -530,6 +533,28 @@ def open_input(path: str | Path, limits: ReadLimits | None = None) -> InputFile:
             compression,
         )
     return InputFile(shown, handle, limits, "")
+
+
+class CsvLineError(ValueError):
+    """A line that Python's csv module cannot split; the message says why."""
+
+
+def csv_fields(
+    line: str, delimiter: str = ",", *, skip_initial_space: bool = False
+) -> list[str]:
+    """Split one line of CSV into its fields.
+
+    Raises:
+        CsvLineError: the csv module rejects the line, for example because a field
+            is longer than its limit of 131,072 characters.
+    """
+    reader = csv.reader(
+        [line], delimiter=delimiter, skipinitialspace=skip_initial_space
+    )
+    try:
+        return next(reader, [])
+    except csv.Error as exc:
+        raise CsvLineError(str(exc)) from None
 
 
 def first_nonblank(lines: Iterator[tuple[int, str]]) -> tuple[int, str]:

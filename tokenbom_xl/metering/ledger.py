@@ -19,13 +19,17 @@ scenario's depreciation life can be compared with the books.
 
 from __future__ import annotations
 
-import csv
 import re
 from dataclasses import dataclass, field
 from decimal import Context, Decimal, InvalidOperation
 
 from tokenbom_xl.errors import InputError
-from tokenbom_xl.metering.inputs import IgnoredLines, open_input
+from tokenbom_xl.metering.inputs import (
+    CsvLineError,
+    IgnoredLines,
+    csv_fields,
+    open_input,
+)
 from tokenbom_xl.metering.options import ReadOptions
 from tokenbom_xl.metering.report import SourceReport
 
@@ -124,7 +128,12 @@ def read_ledger(path: str, options: ReadOptions) -> LedgerResult:
             raise InputError(
                 f"{path}: the file is empty; export the GL with a header row"
             ) from None
-        header = [name.strip().lower() for name in next(csv.reader([header_line]))]
+        try:
+            header = [name.strip().lower() for name in csv_fields(header_line)]
+        except CsvLineError as exc:
+            raise InputError(
+                f"{path}: line 1: unreadable CSV header ({exc}); export the GL with a header row"
+            ) from None
         if "depreciation_duration" in header:
             return _read_profiles(path, header, lines)
         columns = _locate(header, path)
@@ -132,7 +141,12 @@ def read_ledger(path: str, options: ReadOptions) -> LedgerResult:
         for number, line in lines:
             if not line.strip():
                 continue
-            values = next(csv.reader([line]))
+            try:
+                values = csv_fields(line)
+            except CsvLineError as exc:
+                result.report.rows_read += 1
+                result.report.reject(number, f"unreadable CSV ({exc})")
+                continue
             _read_line(result, columns, values, number, len(header), options)
     return result
 
@@ -224,7 +238,11 @@ def _read_profiles(path: str, header: list[str], lines: object) -> LedgerResult:
         if not line.strip():
             continue
         report.rows_read += 1
-        values = next(csv.reader([line]))
+        try:
+            values = csv_fields(line)
+        except CsvLineError as exc:
+            report.reject(number, f"unreadable CSV ({exc})")
+            continue
         if len(values) != len(header):
             report.reject(
                 number,

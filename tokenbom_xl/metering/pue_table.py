@@ -11,12 +11,16 @@ recent value with a flag.
 
 from __future__ import annotations
 
-import csv
 import math
 
 from tokenbom_xl.errors import InputError
 from tokenbom_xl.metering.facility import MAX_PUE, MIN_PUE, FacilityResult
-from tokenbom_xl.metering.inputs import IgnoredLines, open_input
+from tokenbom_xl.metering.inputs import (
+    CsvLineError,
+    IgnoredLines,
+    csv_fields,
+    open_input,
+)
 from tokenbom_xl.metering.options import ReadOptions
 from tokenbom_xl.metering.report import SourceReport
 
@@ -55,10 +59,14 @@ def read_pue_table(path: str, options: ReadOptions) -> FacilityResult:
         except StopIteration:
             raise InputError(f"{path}: the file is empty") from None
         delimiter = "\t" if "\t" in header_line else ","
-        header = [
-            name.strip().lower()
-            for name in next(csv.reader([header_line], delimiter=delimiter))
-        ]
+        try:
+            header = [
+                name.strip().lower() for name in csv_fields(header_line, delimiter)
+            ]
+        except CsvLineError as exc:
+            raise InputError(
+                f"{path}: line 1: unreadable CSV header ({exc}); export the table with its header"
+            ) from None
         columns = [
             index for index, name in enumerate(header) if "pue" in name and index > 0
         ]
@@ -77,9 +85,12 @@ def read_pue_table(path: str, options: ReadOptions) -> FacilityResult:
         recent = next((index for index in columns if index != ttm), ttm)
         skipped = 0
         for number, line in lines:
-            values = (
-                next(csv.reader([line], delimiter=delimiter)) if line.strip() else []
-            )
+            try:
+                values = csv_fields(line, delimiter) if line.strip() else []
+            except CsvLineError as exc:
+                report.rows_read += 1
+                report.reject(number, f"unreadable CSV ({exc})")
+                continue
             if len(values) < 2:
                 if line.strip():
                     skipped += 1
