@@ -216,11 +216,11 @@ def _first_byte_marks(prefixes: tuple[bytes, ...]) -> bytes | None:
     """Return the translation table of :meth:`IgnoredLines._all_ignored`, if usable."""
     if any(len(prefix) != 1 for prefix in prefixes):
         return None
-    starts = {prefix[0] for prefix in prefixes}
-    return bytes(
-        byte if byte == ord("\n") else ord("a") if byte in starts else ord("x")
-        for byte in range(256)
-    )
+    table = bytearray(b"x" * 256)
+    table[ord("\n")] = ord("\n")
+    for prefix in prefixes:
+        table[prefix[0]] = ord("a")
+    return bytes(table)
 
 
 @dataclass(frozen=True)
@@ -265,7 +265,7 @@ class IgnoredLines:
         """Return whether every line in ``buffer[start:start + end]`` is ignored.
 
         Looks only at the first byte of each line, in two passes over the bytes, and
-        answers False when unsure: for a line that starts with a carriage return,
+        returns False when unsure: for a line that starts with a carriage return,
         for prefixes of several bytes, and when a word of ``unless`` is present.
         """
         table = _first_byte_marks(self.prefixes)
@@ -301,7 +301,7 @@ class IgnoredLines:
         for word in self.unless:
             found_at = buffer.find(word, start, start + run)
             if found_at >= 0:
-                # The run ends before the line that holds the word.
+                # The run ends before the line that contains the word.
                 newline = buffer.rfind(b"\n", start, found_at)
                 run = 0 if newline < 0 else newline + 1 - start
                 lines = buffer.count(b"\n", start, start + run)
@@ -536,7 +536,7 @@ def open_input(path: str | Path, limits: ReadLimits | None = None) -> InputFile:
 
 
 class CsvLineError(ValueError):
-    """A line that Python's csv module cannot split; the message says why."""
+    """A line that Python's csv module cannot split; the message gives the cause."""
 
 
 def csv_fields(

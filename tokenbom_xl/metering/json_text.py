@@ -3,8 +3,8 @@
 ``json.loads`` recurses once per nesting level, so a document of 50,000 nested
 objects ends in a RecursionError, and an integer of more than 4,300 digits raises a
 plain ValueError. :func:`decode_json` checks the nesting depth before parsing and
-turns every failure into :class:`InvalidJson`, whose message says what is wrong and
-where.
+turns every failure into :class:`InvalidJson`, whose message states what is wrong
+and where.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from tokenbom_xl.errors import InputError
 __all__ = ["MAX_NESTING_DEPTH", "InvalidJson", "decode_json", "parse_json_text"]
 
 # The deepest nesting of arrays and objects (and of YAML collections) accepted. Real
-# exports nest up to about a dozen levels (an Inspect eval log, 11), and Python's
-# parsers recurse per level: PyYAML's composer uses about three stack frames per
-# level, so 100 levels stay well inside the default recursion limit of 1,000.
+# exports nest up to about a dozen levels (an Inspect eval log, 11). Python's parsers
+# recurse per level, and PyYAML's composer uses about three stack frames per level,
+# so 100 levels stay well inside the default recursion limit of 1,000.
 MAX_NESTING_DEPTH = 100
 
 # Every byte except the quote and the four brackets, deleted before counting depth.
@@ -31,9 +31,9 @@ _NOT_STRUCTURE = bytes(byte for byte in range(256) if byte not in b'"[]{}')
 class InvalidJson(ValueError):
     """Text that is not a JSON document the readers accept.
 
-    The message says what is wrong, where and what to do. ``reason`` says only what
-    is wrong, in words that are the same for every record with the same fault, so
-    a reader can count rejected records by it.
+    The message states what is wrong, where and what to do. ``reason`` states only
+    what is wrong, in words that are the same for every record with the same fault,
+    so a reader can count rejected records by it.
     """
 
     def __init__(self, message: str, reason: str) -> None:
@@ -45,8 +45,8 @@ def decode_json(text: str) -> Any:
     """Parse one JSON document, refusing nesting deeper than ``MAX_NESTING_DEPTH``.
 
     Raises:
-        InvalidJson: the text is not valid JSON, is nested too deeply, or holds an
-            integer too long to convert; the message gives the line and column of
+        InvalidJson: the text is not valid JSON, is nested too deeply, or contains
+            an integer too long to convert; the message gives the line and column of
             a syntax error.
     """
     too_deep = f"nested more than {MAX_NESTING_DEPTH} levels deep"

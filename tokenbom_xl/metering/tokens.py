@@ -16,13 +16,13 @@ __all__ = [
 ]
 
 # The largest token count one record or counter may report: 2^53, the largest
-# integer a float64 holds exactly (Prometheus values are float64). No request or
-# engine comes near it, so a larger count is damage, and rejecting it keeps every
-# total exact.
+# integer that a float64 represents exactly (Prometheus values are float64). No
+# request or engine comes near it, so a larger count is damage, and rejecting it
+# keeps every total exact.
 MAX_TOKEN_COUNT = 2**53
 
 # Distinct (business unit, model) pairs accepted from the serving sources. Each
-# becomes a row of the metered TOML and of the workbook's Metering sheet; far more
+# becomes a row of the metered TOML and of the workbook's Metering sheet. Far more
 # pairs than business units times models means that the consumer option names a
 # request or user id.
 MAX_TOKEN_GROUPS = 100_000
