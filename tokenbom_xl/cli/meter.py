@@ -153,8 +153,8 @@ def _file_option(name: str, kind: str, what: str):
     "--max-compression-ratio",
     type=click.IntRange(min=1),
     default=None,
-    help="Most bytes a gzip or zip input may decompress to per byte on disk, past "
-    "its first 16 MiB (default 200).",
+    help="Maximum ratio of decompressed bytes to bytes on disk for a gzip or zip "
+    "input, checked once it has expanded past 16 MiB (default 200).",
 )
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
 @handle_errors
