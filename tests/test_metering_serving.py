@@ -434,3 +434,28 @@ def test_otlp_deep_nesting_rejected(tmp_path, text, message):
 
     with pytest.raises(InputError, match=message):
         read_otlp(str(path), ReadOptions())
+
+
+def test_otlp_long_parent_chain(tmp_path):
+    # 20,000 nested agent spans that each repeat the usage of the one leaf: every
+    # span is walked about once, where a walk per span took minutes.
+    spans = [span(f"s{n}", f"s{n - 1}" if n else "", 5, "m") for n in range(20_000)]
+    result = read_otlp(otlp_file(tmp_path, spans), ReadOptions())
+    flags = {flag.code for flag in result.report.flags.values()}
+
+    assert totals(result) == {("unassigned", "m"): (5, 1, 1)}
+    assert result.report.rows_rejected == 19_999
+    assert "inconsistent" not in flags
+
+
+def test_otlp_parent_loop(tmp_path):
+    # Damaged parent links that loop: a leaf under the loop is still counted once.
+    spans = [
+        span("a", "b", 7, "m"),
+        span("b", "a", 7, "m"),
+        span("c", "b", 7, "m"),
+    ]
+    result = read_otlp(otlp_file(tmp_path, spans), ReadOptions())
+
+    assert totals(result) == {("unassigned", "m"): (7, 1, 1)}
+    assert result.report.rows_rejected == 2

@@ -159,36 +159,93 @@ def _add_span(
     )
 
 
-# A parent chain longer than this is treated as damaged (or a cycle) and cut there.
-MAX_DEPTH = 10_000
+def _parents_of_usage(spans: _Spans) -> set[SpanKey]:
+    """Return every span with a usage span anywhere below it, in linear time.
+
+    Each walk up the parent links stops at a span already found, whose ancestors
+    were found with it, so every span is visited about once however long the
+    chains are. A span whose parent links loop back to it counts as its own
+    ancestor.
+    """
+    found: set[SpanKey] = set()
+    for key in spans.usage:
+        node = spans.parents.get(key)
+        while node is not None and node not in found:
+            found.add(node)
+            node = spans.parents.get(node)
+    return found
 
 
-def _ancestors(key: SpanKey, parents: dict[SpanKey, SpanKey]) -> list[SpanKey]:
-    chain: list[SpanKey] = []
-    seen = {key}
-    while key in parents and len(chain) < MAX_DEPTH:
-        key = parents[key]
-        if key in seen:
-            break
-        seen.add(key)
-        chain.append(key)
-    return chain
+def _nearest_usage_parents(spans: _Spans) -> dict[SpanKey, SpanKey]:
+    """Return, for each usage span, the nearest usage span above it, if any.
+
+    Spans without usage in between are remembered once resolved, so long chains
+    are walked once.
+    """
+    resolved: dict[SpanKey, SpanKey | None] = {}
+    nearest: dict[SpanKey, SpanKey] = {}
+    for key in spans.usage:
+        path: list[SpanKey] = []
+        node = spans.parents.get(key)
+        answer: SpanKey | None = None
+        while node is not None:
+            if node in spans.usage:
+                answer = node
+                break
+            if node in resolved:
+                answer = resolved[node]
+                break
+            if node in path:  # a loop of spans without usage
+                break
+            path.append(node)
+            node = spans.parents.get(node)
+        for step in path:
+            resolved[step] = answer
+        if answer is not None and answer != key:
+            nearest[key] = answer
+    return nearest
+
+
+def _usage_below(spans: _Spans, parents: set[SpanKey]) -> dict[SpanKey, int]:
+    """Return, for each usage parent, the output tokens of the counted spans below it."""
+    nearest = _nearest_usage_parents(spans)
+    children: dict[SpanKey, list[SpanKey]] = {}
+    for key, parent in nearest.items():
+        children.setdefault(parent, []).append(key)
+    totals: dict[SpanKey, int] = {}
+    in_progress: set[SpanKey] = set()
+    # An iterative post-order walk from each usage parent, so deep trees need no
+    # recursion. A span met again while in progress closes a loop and adds nothing.
+    for root in (key for key in spans.usage if key in parents):
+        stack: list[tuple[SpanKey, bool]] = [(root, False)]
+        while stack:
+            key, expanded = stack.pop()
+            if key in totals:
+                continue
+            if expanded:
+                in_progress.discard(key)
+                totals[key] = sum(
+                    totals.get(child, 0)
+                    if child in parents
+                    else spans.usage[child].output
+                    for child in children.get(key, [])
+                )
+                continue
+            if key in in_progress:
+                continue
+            in_progress.add(key)
+            stack.append((key, True))
+            for child in children.get(key, []):
+                if child in parents and child not in totals:
+                    stack.append((child, False))
+    return totals
 
 
 def _count(spans: _Spans, report: SourceReport, options: ReadOptions) -> TokenCounts:
     # A usage span with another usage span anywhere below it, even through spans
     # without usage, is a parent that repeats usage. Only the others are counted.
-    has_usage_below: set[SpanKey] = set()
-    chains = {key: _ancestors(key, spans.parents) for key in spans.usage}
-    for chain in chains.values():
-        has_usage_below.update(chain)
-    counted_below: dict[SpanKey, int] = {}
-    for key, chain in chains.items():
-        if key not in has_usage_below:
-            for ancestor in chain:
-                counted_below[ancestor] = (
-                    counted_below.get(ancestor, 0) + spans.usage[key].output
-                )
+    has_usage_below = _parents_of_usage(spans)
+    counted_below = _usage_below(spans, has_usage_below)
 
     counts = TokenCounts(report.file)
     for key, span in spans.usage.items():
