@@ -152,6 +152,17 @@ def test_load_metered_errors(tmp_path):
         load_metered(path)
 
 
+def test_load_metered_deep_nesting(tmp_path):
+    path = tmp_path / "metered.toml"
+    path.write_text(
+        'period = "2026-11"\nx = ' + "[" * 50_000 + "1" + "]" * 50_000 + "\n",
+        encoding="utf-8",
+    )
+
+    with pytest.raises(InputError, match=r"metered\.toml: not valid TOML: .*nested"):
+        load_metered(path)
+
+
 def test_usage_csv():
     tokens = [
         TokenEntry(

@@ -168,10 +168,10 @@ def test_jsonl_consumer_duplicates_and_bad_counts(tmp_path):
     assert totals(result) == {("ads", "m"): (7, 5, 1), ("unassigned", "m"): (3, 2, 1)}
     assert report.rejections["duplicate record id"].lines == [2]
     assert report.rejections[
-        "usage output tokens '9' is not a whole number >= 0"
+        "usage output tokens '9' is not a whole number from 0 to 2^53"
     ].lines == [3]
     assert report.rejections[
-        "usage output tokens -2 is not a whole number >= 0"
+        "usage output tokens -2 is not a whole number from 0 to 2^53"
     ].lines == [4]
     assert report.rejections["no usage object"].lines == [5]
 
@@ -313,4 +313,149 @@ def test_otlp_bad_count(tmp_path):
     spans = [span("call", "", output="ten", model="m")]
     report = read_otlp(otlp_file(tmp_path, spans), ReadOptions()).report
 
-    assert report.rejections["token count 'ten' is not a whole number >= 0"].count == 1
+    assert (
+        report.rejections[
+            "token count 'ten' is not a whole number from 0 to 2^53"
+        ].count
+        == 1
+    )
+
+
+# --- hostile nesting and values ---------------------------------------------------
+
+DEEP_OBJECT = '{"a":' * 50_000 + "1" + "}" * 50_000
+
+
+def test_jsonl_deep_line_rejected(tmp_path):
+    record = {"id": "r1", "model": "m", "usage": {"completion_tokens": 2}}
+    path = tmp_path / "usage.jsonl"
+    path.write_text(json.dumps(record) + "\n" + DEEP_OBJECT + "\n", encoding="utf-8")
+    result = read_openai_usage(str(path), ReadOptions())
+    rejection = result.report.rejections[
+        "invalid JSON (nested more than 100 levels deep)"
+    ]
+
+    assert totals(result) == {("unassigned", "m"): (2, 0, 1)}
+    assert rejection.lines == [2]
+
+
+def test_sse_deep_event_rejected(tmp_path):
+    path = tmp_path / "stream.txt"
+    path.write_text(": keep-alive\n\ndata: " + DEEP_OBJECT + "\n", encoding="utf-8")
+    report = read_openai_usage(str(path), ReadOptions()).report
+
+    assert report.rejections[
+        "invalid JSON (nested more than 100 levels deep)"
+    ].lines == [3]
+
+
+def test_deep_json_document_names_file(tmp_path):
+    path = tmp_path / "usage.json"
+    path.write_text("\n" * 30 + "[" + DEEP_OBJECT + "]", encoding="utf-8")
+
+    with pytest.raises(InputError, match=r"usage\.json: JSON nested 50,001 levels"):
+        read_openai_usage(str(path), ReadOptions())
+
+
+def test_document_errors_keep_line_numbers(tmp_path):
+    # Leading blank lines are skipped in bulk but still counted.
+    path = tmp_path / "usage.json"
+    path.write_text("\n" * 40 + '[{"usage": {}},\n  oops]', encoding="utf-8")
+
+    with pytest.raises(
+        InputError, match=r"usage\.json: line 42, column 3: invalid JSON"
+    ):
+        read_openai_usage(str(path), ReadOptions())
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "interactions:\n- " + "[" * 5000 + "]" * 5000 + "\n",
+            r"line 2: invalid YAML cassette \(YAML nested more than 100 levels deep",
+        ),
+        (
+            "interactions:\n" + "".join("  " * n + "a:\n" for n in range(2000)),
+            r"line 102: invalid YAML cassette \(YAML nested more than 100 levels deep",
+        ),
+        (
+            "interactions: " + "9" * 5000 + "\n",
+            r"invalid YAML cassette \(a value cannot be read: Exceeds the limit",
+        ),
+        (
+            "interactions: 2024-02-30\n",
+            r"invalid YAML cassette \(a value cannot be read: day is out of range",
+        ),
+    ],
+    ids=["flow", "block", "long integer", "impossible date"],
+)
+def test_hostile_cassette_rejected(tmp_path, text, message):
+    path = tmp_path / "cassette.yaml"
+    path.write_text(text, encoding="utf-8")
+
+    with pytest.raises(
+        InputError, match=r"cassette\.yaml: " + message.removeprefix("^")
+    ):
+        read_openai_usage(str(path), ReadOptions())
+
+
+def test_cassette_deep_body_not_parsed(tmp_path):
+    body = json.dumps(DEEP_OBJECT)[1:-1]
+    path = tmp_path / "cassette.yaml"
+    path.write_text(
+        "interactions:\n- request: {body: '" + body + "'}\n"
+        '  response: {body: {string: \'{"usage": {"completion_tokens": 1}, '
+        '"model": "m"}\'}}\n',
+        encoding="utf-8",
+    )
+    result = read_openai_usage(str(path), ReadOptions())
+
+    assert totals(result) == {("unassigned", "m"): (1, 0, 1)}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            '{"resourceSpans": ' + "[" * 5000 + "]" * 5000 + "}\n",
+            r"spans\.json: JSON nested",
+        ),
+        (
+            '{"resourceSpans": []}\n' + DEEP_OBJECT + "\n",
+            r"spans\.json: line 2: JSON nested",
+        ),
+    ],
+    ids=["document", "JSON Lines"],
+)
+def test_otlp_deep_nesting_rejected(tmp_path, text, message):
+    path = tmp_path / "spans.json"
+    path.write_text(text, encoding="utf-8")
+
+    with pytest.raises(InputError, match=message):
+        read_otlp(str(path), ReadOptions())
+
+
+def test_otlp_long_parent_chain(tmp_path):
+    # 20,000 nested agent spans that each repeat the usage of the one leaf: every
+    # span is walked about once, where a walk per span took minutes.
+    spans = [span(f"s{n}", f"s{n - 1}" if n else "", 5, "m") for n in range(20_000)]
+    result = read_otlp(otlp_file(tmp_path, spans), ReadOptions())
+    flags = {flag.code for flag in result.report.flags.values()}
+
+    assert totals(result) == {("unassigned", "m"): (5, 1, 1)}
+    assert result.report.rows_rejected == 19_999
+    assert "inconsistent" not in flags
+
+
+def test_otlp_parent_loop(tmp_path):
+    # Damaged parent links that loop: a leaf under the loop is still counted once.
+    spans = [
+        span("a", "b", 7, "m"),
+        span("b", "a", 7, "m"),
+        span("c", "b", 7, "m"),
+    ]
+    result = read_otlp(otlp_file(tmp_path, spans), ReadOptions())
+
+    assert totals(result) == {("unassigned", "m"): (7, 1, 1)}
+    assert result.report.rows_rejected == 2

@@ -100,7 +100,7 @@ def test_jsonl_rejections_name_lines(tmp_path):
     assert report.rejections["unreadable or missing timestamp"].lines == [2]
     assert report.rejections["blank model"].lines == [3]
     assert report.rejections[
-        "output tokens missing, negative or not a whole number"
+        "output tokens missing, negative, above 2^53 or not a whole number"
     ].lines == [4, 5]
     assert report.rows_read == 5
 

@@ -67,7 +67,12 @@ def _check_outputs(options: dict[str, Any]) -> None:
 
 def _read_options(options: dict[str, Any]) -> ReadOptions:
     limits = ReadLimits()
-    for name in ("max_line_bytes", "max_document_bytes", "max_decompressed_bytes"):
+    for name in (
+        "max_line_bytes",
+        "max_document_bytes",
+        "max_decompressed_bytes",
+        "max_compression_ratio",
+    ):
         if options[name] is not None:
             limits = replace(limits, **{name: options[name]})
     model_map = {}

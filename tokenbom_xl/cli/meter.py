@@ -148,7 +148,14 @@ def _file_option(name: str, kind: str, what: str):
     "--max-decompressed-bytes",
     type=click.IntRange(min=1024),
     default=None,
-    help="Most bytes a gzip or zip input may decompress to (default 64 GiB).",
+    help="Most bytes a gzip or zip input may decompress to (default 16 GiB).",
+)
+@click.option(
+    "--max-compression-ratio",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Maximum ratio of decompressed bytes to bytes on disk for a gzip or zip "
+    "input, checked once it has expanded past 16 MiB (default 200).",
 )
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
 @handle_errors

@@ -430,7 +430,10 @@ def _ledger_entries(
     for result in results:
         for key, booked in result.booked.items():
             amount, lines = totals.get(key, (Decimal(0), 0))
-            totals[key] = (amount + booked.amount, lines + booked.lines)
+            totals[key] = (
+                ledger.add_amounts(amount, booked.amount),
+                lines + booked.lines,
+            )
         profiles.extend(
             ProfileEntry(
                 name=p.name,

@@ -25,7 +25,8 @@ from typing import Any
 import numpy as np
 
 from tokenbom_xl.errors import InputError
-from tokenbom_xl.metering.inputs import open_input, parse_json_text
+from tokenbom_xl.metering.inputs import open_input
+from tokenbom_xl.metering.json_text import parse_json_text
 from tokenbom_xl.metering.options import ReadOptions
 from tokenbom_xl.metering.report import SourceReport
 from tokenbom_xl.metering.series import integrate_gauge, order_samples, typical_step
@@ -108,15 +109,23 @@ def _csv_rows(text: str, path: str) -> list[tuple[int, dict[str, Any]]]:
     elif lines[0].count(";") > lines[0].count(","):
         delimiter = ";"
     reader = csv.reader(lines, delimiter=delimiter)
-    header = [name.strip().lower() for name in next(reader)]
     rows = []
-    for number, values in enumerate(reader, start=2):
-        if not any(value.strip() for value in values):
-            continue
-        if len(values) != len(header):
-            rows.append((number, {"__fields__": len(values)}))
-            continue
-        rows.append((number, dict(zip(header, values, strict=True))))
+    try:
+        header = [name.strip().lower() for name in next(reader)]
+        for number, values in enumerate(reader, start=2):
+            if not any(value.strip() for value in values):
+                continue
+            if len(values) != len(header):
+                rows.append((number, {"__fields__": len(values)}))
+                continue
+            rows.append((number, dict(zip(header, values, strict=True))))
+    except csv.Error as exc:
+        # A field longer than the csv module's limit, usually an unclosed quote
+        # that ran to the end of the file.
+        raise InputError(
+            f"{path}: line {reader.line_num}: unreadable CSV ({exc}); check the quotes "
+            "or export the file again"
+        ) from None
     return rows
 
 
@@ -154,7 +163,7 @@ def _summarize(
         pue = _pue(row, line, report)
         if pue is None:
             continue
-        if not options.in_period(report, time):
+        if not options.in_period(report, time, line):
             continue
         report.rows_used += 1
         times.append(math.nan if time is None else time)
@@ -204,7 +213,7 @@ def _time(value: Any, options: ReadOptions) -> float | None:
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, (int, float)):
-        return parse_epoch(float(value))
+        return parse_epoch(value)
     parsed = parse_timestamp(str(value), options.naive_zone)
     return parsed[0] if parsed else None
 
@@ -213,7 +222,10 @@ def _number(value: Any) -> float | None:
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, (int, float)):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:
+            return math.inf
     text = str(value).strip()
     if not text:
         return None

@@ -20,21 +20,24 @@ renames them further.
 
 from __future__ import annotations
 
+import os
 import zipfile
 from dataclasses import dataclass, field
 from typing import Any
 
 from tokenbom_xl.errors import InputError
 from tokenbom_xl.metering.inputs import (
+    DecompressionBudget,
     ReadLimits,
     file_magic,
     open_input,
-    parse_json_text,
     read_archive_member,
 )
+from tokenbom_xl.metering.json_text import parse_json_text
 from tokenbom_xl.metering.options import ReadOptions
 from tokenbom_xl.metering.report import SourceReport
 from tokenbom_xl.metering.times import parse_timestamp
+from tokenbom_xl.metering.tokens import MAX_TOKEN_COUNT
 
 __all__ = ["FORMAT", "EvalResult", "ModelYield", "read_inspect_log"]
 
@@ -115,8 +118,8 @@ def _is_archive(path: str) -> bool:
 def _read_eval_archive(
     path: str, limits: ReadLimits
 ) -> tuple[dict[str, Any], list[Any]]:
-    budget = [limits.max_decompressed_bytes]
     try:
+        budget = DecompressionBudget(path, limits, os.path.getsize(path), "zip")
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
         raise InputError(
@@ -129,7 +132,7 @@ def _read_eval_archive(
                 f"{path}: .eval archive without header.json; give a complete Inspect log"
             )
         header = parse_json_text(
-            read_archive_member(archive, "header.json", path, limits, budget).decode(
+            read_archive_member(archive, "header.json", budget).decode(
                 "utf-8", "replace"
             ),
             f"{path}: header.json",
@@ -142,7 +145,7 @@ def _read_eval_archive(
             for name in names
             if name.startswith("samples/") and name.endswith(".json")
         ):
-            data = read_archive_member(archive, name, path, limits, budget)
+            data = read_archive_member(archive, name, budget)
             samples.append(
                 parse_json_text(data.decode("utf-8", "replace"), f"{path}: {name}")
             )
@@ -231,9 +234,9 @@ def _read_sample(
     if good:
         counts.good_samples += 1
         counts.good_output_tokens += tokens
-    result.scores.append(
-        (sample.get("id"), int(key[1]) if key[1].isdigit() else 1, score, good)
-    )
+    digits = key[1].isascii() and key[1].isdigit() and len(key[1]) <= 9
+    epoch = int(key[1]) if digits else 1
+    result.scores.append((sample.get("id"), epoch, score, good))
     report.rows_used += 1
 
 
@@ -258,6 +261,6 @@ def _output_tokens(sample: dict[str, Any], header: dict[str, Any]) -> int | None
             if isinstance(output, dict) and isinstance(output.get("usage"), dict)
             else None
         )
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value if 0 <= value <= MAX_TOKEN_COUNT else None
     return None

@@ -19,13 +19,17 @@ scenario's depreciation life can be compared with the books.
 
 from __future__ import annotations
 
-import csv
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation
 
 from tokenbom_xl.errors import InputError
-from tokenbom_xl.metering.inputs import open_input
+from tokenbom_xl.metering.inputs import (
+    CsvLineError,
+    IgnoredLines,
+    csv_fields,
+    open_input,
+)
 from tokenbom_xl.metering.options import ReadOptions
 from tokenbom_xl.metering.report import SourceReport
 from tokenbom_xl.tablecheck import reject_duplicate_columns
@@ -36,6 +40,7 @@ __all__ = [
     "BookedTotal",
     "DepreciationProfile",
     "LedgerResult",
+    "add_amounts",
     "read_ledger",
 ]
 
@@ -58,6 +63,19 @@ _COLUMNS = {
 }
 _REQUIRED = ("period", "account", "amount")
 _PERIOD = re.compile(r"(\d{4})-(\d{2})(?:-\d{2})?(?:[T ].*)?")
+
+# A booked amount is below 10^24 in size with at most 12 decimal places, so it has at
+# most 36 digits. Sums of such amounts over any number of lines a file can hold fit
+# in 64 digits, so the context below adds them exactly (Python's default context
+# rounds to 28 digits).
+_MAX_AMOUNT = Decimal(10) ** 24
+_MIN_EXPONENT = -12
+_EXACT = Context(prec=64)
+
+
+def add_amounts(first: Decimal, second: Decimal) -> Decimal:
+    """Return the exact sum of two booked amounts or totals."""
+    return _EXACT.add(first, second)
 
 
 @dataclass
@@ -90,7 +108,10 @@ class LedgerResult:
 
     @property
     def total(self) -> Decimal:
-        return sum((item.amount for item in self.booked.values()), Decimal(0))
+        total = Decimal(0)
+        for item in self.booked.values():
+            total = add_amounts(total, item.amount)
+        return total
 
 
 def read_ledger(path: str, options: ReadOptions) -> LedgerResult:
@@ -101,14 +122,19 @@ def read_ledger(path: str, options: ReadOptions) -> LedgerResult:
             names the columns found and the ones expected.
     """
     with open_input(path, options.limits) as source:
-        lines = source.lines()
+        lines = source.lines(IgnoredLines())
         try:
             _, header_line = next(lines)
         except StopIteration:
             raise InputError(
                 f"{path}: the file is empty; export the GL with a header row"
             ) from None
-        header = [name.strip().lower() for name in next(csv.reader([header_line]))]
+        try:
+            header = [name.strip().lower() for name in csv_fields(header_line)]
+        except CsvLineError as exc:
+            raise InputError(
+                f"{path}: line 1: unreadable CSV header ({exc}); export the GL with a header row"
+            ) from None
         if "depreciation_duration" in header:
             return _read_profiles(path, header, lines)
         columns = _locate(header, path)
@@ -116,7 +142,12 @@ def read_ledger(path: str, options: ReadOptions) -> LedgerResult:
         for number, line in lines:
             if not line.strip():
                 continue
-            values = next(csv.reader([line]))
+            try:
+                values = csv_fields(line)
+            except CsvLineError as exc:
+                result.report.rows_read += 1
+                result.report.reject(number, f"unreadable CSV ({exc})")
+                continue
             _read_line(result, columns, values, number, len(header), options)
     return result
 
@@ -173,6 +204,12 @@ def _read_line(
     if amount is None or not amount.is_finite():
         report.reject(number, f"amount {amount_text!r} is not a number")
         return
+    exponent = amount.as_tuple().exponent
+    if amount.copy_abs() >= _MAX_AMOUNT or int(exponent) < _MIN_EXPONENT:
+        report.reject(
+            number, "amount of 10^24 or more, or with more than 12 decimal places"
+        )
+        return
     if (
         options.period is not None
         and period != options.period.label
@@ -191,7 +228,7 @@ def _read_line(
     booked = result.booked.setdefault(
         (account, cost_centre), BookedTotal(account, cost_centre)
     )
-    booked.amount += amount
+    booked.amount = add_amounts(booked.amount, amount)
     booked.lines += 1
     report.rows_used += 1
 
@@ -204,7 +241,11 @@ def _read_profiles(path: str, header: list[str], lines: object) -> LedgerResult:
         if not line.strip():
             continue
         report.rows_read += 1
-        values = next(csv.reader([line]))
+        try:
+            values = csv_fields(line)
+        except CsvLineError as exc:
+            report.reject(number, f"unreadable CSV ({exc})")
+            continue
         if len(values) != len(header):
             report.reject(
                 number,
@@ -218,7 +259,7 @@ def _read_profiles(path: str, header: list[str], lines: object) -> LedgerResult:
             else "12"
         )
         if (
-            not (duration.isdigit() and per.isdigit())
+            not (_small_whole(duration) and _small_whole(per))
             or int(duration) == 0
             or int(per) == 0
         ):
@@ -243,8 +284,16 @@ def _read_profiles(path: str, header: list[str], lines: object) -> LedgerResult:
             DepreciationProfile(name, asset, expense, int(duration) * int(per))
         )
         report.rows_used += 1
+    listed = ", ".join(
+        f"{p.name[:80]} {p.life_months} months" for p in result.profiles[:20]
+    )
+    more = len(result.profiles) - 20
     report.notes.append(
-        "depreciation profiles: "
-        + ", ".join(f"{p.name} {p.life_months} months" for p in result.profiles)
+        "depreciation profiles: " + listed + (f", and {more} more" if more > 0 else "")
     )
     return result
+
+
+def _small_whole(text: str) -> bool:
+    """Return whether ``text`` is ASCII digits of a count below a million."""
+    return text.isascii() and text.isdigit() and len(text) <= 6

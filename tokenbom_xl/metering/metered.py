@@ -203,6 +203,12 @@ def load_metered(path: str | Path) -> Metered:
         ) from None
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:
+        # tomllib parses nested arrays and inline tables recursively.
+        raise InputError(
+            f"{path}: not valid TOML: arrays or tables nested too deeply; write it "
+            "again with tokenbom meter"
+        ) from None
     except OSError as exc:
         raise InputError(
             f"{path}: cannot read the metered file: {exc.strerror}"

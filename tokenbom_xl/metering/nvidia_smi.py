@@ -16,11 +16,15 @@ needs the field list (``ReadOptions.nvidia_smi_fields``).
 
 from __future__ import annotations
 
-import csv
 import re
 
 from tokenbom_xl.errors import InputError
-from tokenbom_xl.metering.inputs import open_input
+from tokenbom_xl.metering.inputs import (
+    CsvLineError,
+    IgnoredLines,
+    csv_fields,
+    open_input,
+)
 from tokenbom_xl.metering.options import ReadOptions
 from tokenbom_xl.metering.report import SourceReport
 from tokenbom_xl.metering.telemetry import GpuSamples, TelemetryResult, summarize_gpus
@@ -36,6 +40,8 @@ _UTILIZATION_FIELD = "utilization.gpu"
 _POWER_FIELDS = ("power.draw", "power.draw.average", "power.draw.instant")
 _HEADER_FIELD = re.compile(r"([a-z_][a-z0-9_.]*)(?: \[([^\]]+)\])?", re.IGNORECASE)
 _VALUE = re.compile(r"([-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)(?: ?(\S+))?")
+# Blank lines and comments end a table; a run of them ends it once.
+_SEPARATORS = IgnoredLines(prefixes=(b"#",))
 
 
 def looks_like_nvidia_smi(first_lines: list[str]) -> bool:
@@ -44,15 +50,19 @@ def looks_like_nvidia_smi(first_lines: list[str]) -> bool:
 
 
 def _split(line: str) -> list[str]:
-    return next(csv.reader([line], skipinitialspace=True))
+    return csv_fields(line, skip_initial_space=True)
 
 
 def _header(line: str) -> list[tuple[str, str]] | None:
     """Return [(field, unit)] if ``line`` is a --query-gpu header row, else None."""
     if not line or line.startswith("#") or ", " not in line and "," not in line:
         return None
+    try:
+        parts = _split(line)
+    except CsvLineError:
+        return None
     fields = []
-    for part in _split(line):
+    for part in parts:
         match = _HEADER_FIELD.fullmatch(part.strip())
         if not match:
             return None
@@ -78,7 +88,7 @@ def read_nvidia_smi(path: str, options: ReadOptions) -> TelemetryResult:
     seen_header = given is not None
     columns = {name for name, _ in given or []}
     with open_input(path, options.limits) as source:
-        for number, line in source.lines():
+        for number, line in source.lines(_SEPARATORS):
             found = _header(line)
             if found is not None:
                 header, tables, seen_header = found, tables + 1, True
@@ -96,7 +106,12 @@ def read_nvidia_smi(path: str, options: ReadOptions) -> TelemetryResult:
                     )
                 continue
             report.rows_read += 1
-            if _read_row(samples, header, _split(line), number, options):
+            try:
+                values = _split(line)
+            except CsvLineError as exc:
+                report.reject(number, f"unreadable CSV ({exc})")
+                continue
+            if _read_row(samples, header, values, number, options):
                 report.rows_used += 1
     if not seen_header:
         raise InputError(

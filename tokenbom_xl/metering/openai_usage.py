@@ -22,7 +22,6 @@ looked up in the record, its wrapper, then the request.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
@@ -31,17 +30,26 @@ from typing import Any
 import yaml
 
 from tokenbom_xl.errors import InputError
-from tokenbom_xl.metering.inputs import open_input, parse_json_text
+from tokenbom_xl.metering.inputs import IgnoredLines, first_nonblank, open_input
+from tokenbom_xl.metering.json_text import (
+    MAX_NESTING_DEPTH,
+    InvalidJson,
+    decode_json,
+    parse_json_text,
+)
 from tokenbom_xl.metering.options import UNASSIGNED, ReadOptions
 from tokenbom_xl.metering.report import SourceReport
 from tokenbom_xl.metering.times import parse_epoch, parse_timestamp
-from tokenbom_xl.metering.tokens import ServingResult, TokenCounts
+from tokenbom_xl.metering.tokens import MAX_TOKEN_COUNT, ServingResult, TokenCounts
 
 __all__ = ["FORMAT", "looks_like_usage_document", "read_openai_usage"]
 
 FORMAT = "OpenAI-style usage"
 
 _FAILED_STATUSES = frozenset({"failed", "incomplete", "cancelled"})
+
+# Lines of JSON Lines and server-sent events that hold no record.
+_NO_RECORD = IgnoredLines(prefixes=(b":", b"event:", b"id:", b"retry:"))
 
 
 @dataclass
@@ -69,12 +77,17 @@ def looks_like_usage_document(document: Any) -> bool:
     )
 
 
-class _NoAliasLoader(yaml.SafeLoader):
-    """A safe YAML loader that rejects aliases, which cassettes never use.
+class _CassetteLoader(yaml.SafeLoader):
+    """A safe YAML loader that rejects aliases and deep nesting, which cassettes never use.
 
     Aliases let a small file describe an exponentially large structure (the
-    'billion laughs' attack), so they are refused outright.
+    'billion laughs' attack), so they are refused outright. PyYAML composes nested
+    collections recursively, so nesting is limited as for JSON.
     """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
@@ -82,14 +95,27 @@ class _NoAliasLoader(yaml.SafeLoader):
             raise yaml.composer.ComposerError(
                 None, None, "YAML aliases are not accepted", event.start_mark
             )
-        return super().compose_node(parent, index)
+        if not self.check_event(yaml.SequenceStartEvent, yaml.MappingStartEvent):
+            return super().compose_node(parent, index)
+        self._depth += 1
+        try:
+            if self._depth > MAX_NESTING_DEPTH:
+                raise yaml.composer.ComposerError(
+                    None,
+                    None,
+                    f"YAML nested more than {MAX_NESTING_DEPTH} levels deep",
+                    self.peek_event().start_mark,
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 class _Reader:
     def __init__(self, path: str, options: ReadOptions) -> None:
         self.options = options
         self.report = SourceReport("serving", FORMAT, path)
-        self.counts = TokenCounts()
+        self.counts = TokenCounts(path)
         self.seen_ids: dict[str, int | None] = {}
         self.streams: dict[str, list[tuple[dict[str, Any], _Context]]] = {}
 
@@ -110,22 +136,29 @@ class _Reader:
                 if text == "[DONE]":
                     continue
             try:
-                record = json.loads(text)
-            except json.JSONDecodeError as exc:
+                record = decode_json(text)
+            except InvalidJson as exc:
                 self.report.rows_read += 1
-                self.report.reject(number, f"invalid JSON ({exc.msg})")
+                self.report.reject(number, f"invalid JSON ({exc.reason})")
                 continue
             self.read_record(record, _Context(number, {}, {}))
 
     def read_cassette(self, text: str) -> None:
         try:
-            cassette = yaml.load(text, Loader=_NoAliasLoader)
+            cassette = yaml.load(text, Loader=_CassetteLoader)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f"line {mark.line + 1}: " if mark is not None else ""
             problem = getattr(exc, "problem", None) or str(exc)
             raise InputError(
                 f"{self.report.file}: {where}invalid YAML cassette ({problem}); record it again"
+            ) from None
+        except ValueError as exc:
+            # PyYAML's constructors raise ValueError for values such as 2024-02-30 or
+            # an integer of more than 4,300 digits.
+            raise InputError(
+                f"{self.report.file}: invalid YAML cassette (a value cannot be read: {str(exc)[:200]}); "
+                "record it again"
             ) from None
         interactions = (
             cassette.get("interactions") if isinstance(cassette, dict) else None
@@ -245,7 +278,8 @@ class _Reader:
         for name, value in (("output tokens", output), ("input tokens", prompt)):
             if value is not None and not _whole(value):
                 report.reject(
-                    context.line, f"usage {name} {value!r} is not a whole number >= 0"
+                    context.line,
+                    f"usage {name} {value!r} is not a whole number from 0 to 2^53",
                 )
                 return False
         if output is None:
@@ -280,7 +314,7 @@ class _Reader:
             or _record_time(context.wrapper, self.options)
             or context.time
         )
-        if not self.options.in_period(report, time):
+        if not self.options.in_period(report, time, context.line):
             return False
         model = (
             record.get("model")
@@ -339,23 +373,22 @@ def read_openai_usage(path: str, options: ReadOptions) -> ServingResult:
     """
     reader = _Reader(path, options)
     with open_input(path, options.limits) as source:
-        lines = source.lines()
-        opening: list[tuple[int, str]] = []
-        head = ""
-        for number, line in lines:
-            opening.append((number, line))
-            if line.strip():
-                head = line.strip()
-                break
-        if head.startswith(("data:", "event:", ":")) or _is_json_line(head):
-            reader.read_lines(opening)
-            reader.read_lines(lines)
-        elif head.startswith(("[", "{")):
-            text = "\n".join(line for _, line in opening) + "\n" + source.read_text()
-            reader.read_document(parse_json_text(text, path), _Context(None, {}, {}))
+        # Only blank lines come before the first record, so runs of them are skipped.
+        number, head = first_nonblank(source.lines(IgnoredLines()))
+        if head.strip().startswith(("data:", "event:", ":")) or _is_json_line(
+            head.strip()
+        ):
+            reader.read_lines([(number, head)])
+            reader.read_lines(source.lines(_NO_RECORD, after=number))
         elif head:
-            text = "\n".join(line for _, line in opening) + "\n" + source.read_text()
-            reader.read_cassette(text)
+            # Blank lines stand in for the ones before the head, so that syntax
+            # errors name the lines of the file.
+            text = "\n" * max(number - 1, 0) + head + "\n" + source.read_text()
+            if head.strip().startswith(("[", "{")):
+                document = parse_json_text(text, path)
+                reader.read_document(document, _Context(None, {}, {}))
+            else:
+                reader.read_cassette(text)
     reader.finish_streams()
     return ServingResult(reader.report, reader.counts)
 
@@ -365,8 +398,8 @@ def _is_json_line(text: str) -> bool:
     if not text.startswith("{"):
         return False
     try:
-        json.loads(text)
-    except json.JSONDecodeError:
+        decode_json(text)
+    except InvalidJson:
         return False
     return True
 
@@ -387,7 +420,11 @@ def _first(usage: dict[str, Any], *names: str) -> Any:
 
 
 def _whole(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    return (
+        isinstance(value, int)
+        and not isinstance(value, bool)
+        and 0 <= value <= MAX_TOKEN_COUNT
+    )
 
 
 def _json_object(value: Any) -> dict[str, Any]:
@@ -395,8 +432,8 @@ def _json_object(value: Any) -> dict[str, Any]:
         return value
     if isinstance(value, str) and value.strip().startswith("{"):
         try:
-            parsed = json.loads(value)
-        except json.JSONDecodeError:
+            parsed = decode_json(value)
+        except InvalidJson:
             return {}
         return parsed if isinstance(parsed, dict) else {}
     return {}
@@ -425,7 +462,7 @@ def _record_time(record: dict[str, Any], options: ReadOptions) -> float | None:
     for key in ("created", "created_at", "timestamp", "time"):
         value = record.get(key)
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return parse_epoch(float(value))
+            return parse_epoch(value)
         if isinstance(value, str):
             parsed = parse_timestamp(value, options.naive_zone)
             if parsed is not None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import UTC, tzinfo
 
 from tokenbom_xl.metering.inputs import ReadLimits
 from tokenbom_xl.metering.report import SourceReport
-from tokenbom_xl.metering.times import Period
+from tokenbom_xl.metering.times import Period, is_valid_epoch
 
 __all__ = ["UNASSIGNED", "GoodTokenRule", "ReadOptions"]
 
@@ -33,8 +34,11 @@ class GoodTokenRule:
         """Return whether a score value is good, or None when it is not a score."""
         if isinstance(value, bool):
             return value
+        if isinstance(value, float) and math.isnan(value):
+            return None
         if isinstance(value, (int, float)):
-            return float(value) >= self.min_score
+            # Compared without conversion, so an integer too large for a float works.
+            return value >= self.min_score
         if isinstance(value, str):
             text = value.strip()
             if text in self.good_values:
@@ -77,15 +81,25 @@ class ReadOptions:
         """Return the model name after the --model-map renames."""
         return self.model_map.get(name, name)
 
-    def in_period(self, report: SourceReport, epoch_seconds: float | None) -> bool:
+    def in_period(
+        self,
+        report: SourceReport,
+        epoch_seconds: float | None,
+        line: int | None = None,
+    ) -> bool:
         """Return whether a record at ``epoch_seconds`` counts, updating the report.
 
-        Records without a time always count. Records outside the period are counted
-        on the report and left out, unless ``include_outside_period`` is set; then
-        they count and the report is flagged.
+        Records without a time always count. A time before 1970 or after 9999 (NaN
+        and infinity included) cannot be a reading, so its record at ``line`` is
+        rejected. Records outside the period are counted on the report and left out,
+        unless ``include_outside_period`` is set; then they count and the report is
+        flagged.
         """
         if epoch_seconds is None:
             return True
+        if not is_valid_epoch(epoch_seconds):
+            report.reject(line, "timestamp not between 1970 and 9999")
+            return False
         report.see_time(epoch_seconds)
         if self.period is None or self.period.contains(epoch_seconds):
             return True

@@ -18,16 +18,16 @@ The business unit is the span or resource attribute named by
 from __future__ import annotations
 
 import itertools
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from tokenbom_xl.errors import InputError
-from tokenbom_xl.metering.inputs import open_input, parse_json_text
+from tokenbom_xl.metering.inputs import IgnoredLines, first_nonblank, open_input
+from tokenbom_xl.metering.json_text import InvalidJson, decode_json, parse_json_text
 from tokenbom_xl.metering.options import UNASSIGNED, ReadOptions
 from tokenbom_xl.metering.report import SourceReport
 from tokenbom_xl.metering.times import parse_epoch
-from tokenbom_xl.metering.tokens import ServingResult, TokenCounts
+from tokenbom_xl.metering.tokens import MAX_TOKEN_COUNT, ServingResult, TokenCounts
 
 __all__ = ["FORMAT", "looks_like_otlp", "read_otlp"]
 
@@ -71,16 +71,11 @@ def read_otlp(path: str, options: ReadOptions) -> ServingResult:
     report = SourceReport("serving", FORMAT, path)
     spans = _Spans()
     with open_input(path, options.limits) as source:
-        lines = source.lines()
-        first: list[tuple[int, str]] = []
-        for number, line in lines:
-            first.append((number, line))
-            if line.strip():
-                break
-        head = first[-1][1].strip() if first else ""
-        if head.startswith("{") and _complete(head):
+        lines = source.lines(IgnoredLines())
+        head_number, head = first_nonblank(lines)
+        if head.strip().startswith("{") and _complete(head):
             # JSON Lines, one export request per line, as the collector's file exporter writes.
-            for number, line in itertools.chain(first, lines):
+            for number, line in itertools.chain([(head_number, head)], lines):
                 if line.strip():
                     _collect(
                         parse_json_text(line, f"{path}: line {number}"),
@@ -89,7 +84,9 @@ def read_otlp(path: str, options: ReadOptions) -> ServingResult:
                         report,
                     )
         else:
-            text = "\n".join(line for _, line in first) + "\n" + source.read_text()
+            # Blank lines stand in for the ones before the head, so that syntax
+            # errors name the lines of the file.
+            text = "\n" * max(head_number - 1, 0) + head + "\n" + source.read_text()
             _collect(parse_json_text(text, path), None, spans, report)
     counts = _count(spans, report, options)
     return ServingResult(report, counts)
@@ -97,8 +94,8 @@ def read_otlp(path: str, options: ReadOptions) -> ServingResult:
 
 def _complete(text: str) -> bool:
     try:
-        json.loads(text)
-    except json.JSONDecodeError:
+        decode_json(text)
+    except InvalidJson:
         return False
     return True
 
@@ -144,7 +141,9 @@ def _add_span(
             if output is None
             else attributes.get(INPUT_TOKENS)
         )
-        report.reject(line, f"token count {shown!r} is not a whole number >= 0")
+        report.reject(
+            line, f"token count {shown!r} is not a whole number from 0 to 2^53"
+        )
         return
     if key in spans.usage:
         report.reject(line, "duplicate span id")
@@ -160,38 +159,95 @@ def _add_span(
     )
 
 
-# A parent chain longer than this is treated as damaged (or a cycle) and cut there.
-MAX_DEPTH = 10_000
+def _parents_of_usage(spans: _Spans) -> set[SpanKey]:
+    """Return every span with a usage span anywhere below it, in linear time.
+
+    Each walk up the parent links stops at a span already found, whose ancestors
+    were found with it, so every span is visited about once however long the
+    chains are. A span whose parent links loop back to it counts as its own
+    ancestor.
+    """
+    found: set[SpanKey] = set()
+    for key in spans.usage:
+        node = spans.parents.get(key)
+        while node is not None and node not in found:
+            found.add(node)
+            node = spans.parents.get(node)
+    return found
 
 
-def _ancestors(key: SpanKey, parents: dict[SpanKey, SpanKey]) -> list[SpanKey]:
-    chain: list[SpanKey] = []
-    seen = {key}
-    while key in parents and len(chain) < MAX_DEPTH:
-        key = parents[key]
-        if key in seen:
-            break
-        seen.add(key)
-        chain.append(key)
-    return chain
+def _nearest_usage_parents(spans: _Spans) -> dict[SpanKey, SpanKey]:
+    """Return, for each usage span, the nearest usage span above it, if any.
+
+    Spans without usage in between are remembered once resolved, so long chains
+    are walked once.
+    """
+    resolved: dict[SpanKey, SpanKey | None] = {}
+    nearest: dict[SpanKey, SpanKey] = {}
+    for key in spans.usage:
+        path: list[SpanKey] = []
+        node = spans.parents.get(key)
+        answer: SpanKey | None = None
+        while node is not None:
+            if node in spans.usage:
+                answer = node
+                break
+            if node in resolved:
+                answer = resolved[node]
+                break
+            if node in path:  # a loop of spans without usage
+                break
+            path.append(node)
+            node = spans.parents.get(node)
+        for step in path:
+            resolved[step] = answer
+        if answer is not None and answer != key:
+            nearest[key] = answer
+    return nearest
+
+
+def _usage_below(spans: _Spans, parents: set[SpanKey]) -> dict[SpanKey, int]:
+    """Return, for each usage parent, the output tokens of the counted spans below it."""
+    nearest = _nearest_usage_parents(spans)
+    children: dict[SpanKey, list[SpanKey]] = {}
+    for key, parent in nearest.items():
+        children.setdefault(parent, []).append(key)
+    totals: dict[SpanKey, int] = {}
+    in_progress: set[SpanKey] = set()
+    # An iterative post-order walk from each usage parent, so deep trees need no
+    # recursion. A span met again while in progress closes a loop and adds nothing.
+    for root in (key for key in spans.usage if key in parents):
+        stack: list[tuple[SpanKey, bool]] = [(root, False)]
+        while stack:
+            key, expanded = stack.pop()
+            if key in totals:
+                continue
+            if expanded:
+                in_progress.discard(key)
+                totals[key] = sum(
+                    totals.get(child, 0)
+                    if child in parents
+                    else spans.usage[child].output
+                    for child in children.get(key, [])
+                )
+                continue
+            if key in in_progress:
+                continue
+            in_progress.add(key)
+            stack.append((key, True))
+            for child in children.get(key, []):
+                if child in parents and child not in totals:
+                    stack.append((child, False))
+    return totals
 
 
 def _count(spans: _Spans, report: SourceReport, options: ReadOptions) -> TokenCounts:
     # A usage span with another usage span anywhere below it, even through spans
     # without usage, is a parent that repeats usage. Only the others are counted.
-    has_usage_below: set[SpanKey] = set()
-    chains = {key: _ancestors(key, spans.parents) for key in spans.usage}
-    for chain in chains.values():
-        has_usage_below.update(chain)
-    counted_below: dict[SpanKey, int] = {}
-    for key, chain in chains.items():
-        if key not in has_usage_below:
-            for ancestor in chain:
-                counted_below[ancestor] = (
-                    counted_below.get(ancestor, 0) + spans.usage[key].output
-                )
+    has_usage_below = _parents_of_usage(spans)
+    counted_below = _usage_below(spans, has_usage_below)
 
-    counts = TokenCounts()
+    counts = TokenCounts(report.file)
     for key, span in spans.usage.items():
         if key in has_usage_below:
             report.reject(
@@ -212,7 +268,7 @@ def _count(spans: _Spans, report: SourceReport, options: ReadOptions) -> TokenCo
                     key=f"parent|{key}",
                 )
             continue
-        if not options.in_period(report, span.time):
+        if not options.in_period(report, span.time, span.line):
             continue
         model = span.attributes.get("gen_ai.response.model") or span.attributes.get(
             "gen_ai.request.model"
@@ -271,18 +327,30 @@ def _any_value(value: Any) -> Any:
 
 
 def _whole(value: Any) -> int | None:
-    """Return a token count from an int, an integral float or a digit string, else None."""
+    """Return a token count from an int, an integral float or a digit string, else None.
+
+    Counts above ``MAX_TOKEN_COUNT`` are None too.
+    """
+    number = _integer(value)
+    return number if number is not None and number <= MAX_TOKEN_COUNT else None
+
+
+def _integer(value: Any) -> int | None:
+    """Return a whole number >= 0 from an int, an integral float or ASCII digits."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
         return value if value >= 0 else None
     if isinstance(value, float):
         return int(value) if value.is_integer() and value >= 0 else None
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
+    if isinstance(value, str):
+        text = value.strip()
+        # 20 digits hold any uint64, and int() rejects more than 4,300.
+        if text.isascii() and text.isdigit() and len(text) <= 20:
+            return int(text)
     return None
 
 
 def _nanos(value: Any) -> float | None:
-    number = _whole(value)
-    return parse_epoch(float(number)) if number else None
+    number = _integer(value)
+    return parse_epoch(number) if number else None

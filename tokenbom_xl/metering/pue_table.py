@@ -11,12 +11,16 @@ recent value with a flag.
 
 from __future__ import annotations
 
-import csv
 import math
 
 from tokenbom_xl.errors import InputError
 from tokenbom_xl.metering.facility import MAX_PUE, MIN_PUE, FacilityResult
-from tokenbom_xl.metering.inputs import open_input
+from tokenbom_xl.metering.inputs import (
+    CsvLineError,
+    IgnoredLines,
+    csv_fields,
+    open_input,
+)
 from tokenbom_xl.metering.options import ReadOptions
 from tokenbom_xl.metering.report import SourceReport
 
@@ -25,6 +29,8 @@ __all__ = ["FORMAT", "looks_like_pue_table", "read_pue_table"]
 FORMAT = "published PUE table"
 
 _TTM_WORDS = ("ttm", "trailing", "annual", "twelve")
+# Skipped lines quoted in the notes; the rest are only counted.
+_NOTED_LINES = 5
 
 
 def looks_like_pue_table(header_line: str) -> bool:
@@ -47,16 +53,20 @@ def read_pue_table(path: str, options: ReadOptions) -> FacilityResult:
     report = SourceReport("facility", FORMAT, path)
     sites: dict[str, tuple[int, float | None, float | None]] = {}
     with open_input(path, options.limits) as source:
-        lines = source.lines()
+        lines = source.lines(IgnoredLines())
         try:
             _, header_line = next(lines)
         except StopIteration:
             raise InputError(f"{path}: the file is empty") from None
         delimiter = "\t" if "\t" in header_line else ","
-        header = [
-            name.strip().lower()
-            for name in next(csv.reader([header_line], delimiter=delimiter))
-        ]
+        try:
+            header = [
+                name.strip().lower() for name in csv_fields(header_line, delimiter)
+            ]
+        except CsvLineError as exc:
+            raise InputError(
+                f"{path}: line 1: unreadable CSV header ({exc}); export the table with its header"
+            ) from None
         columns = [
             index for index, name in enumerate(header) if "pue" in name and index > 0
         ]
@@ -73,12 +83,18 @@ def read_pue_table(path: str, options: ReadOptions) -> FacilityResult:
             None,
         )
         recent = next((index for index in columns if index != ttm), ttm)
+        skipped = 0
         for number, line in lines:
-            values = (
-                next(csv.reader([line], delimiter=delimiter)) if line.strip() else []
-            )
+            try:
+                values = csv_fields(line, delimiter) if line.strip() else []
+            except CsvLineError as exc:
+                report.rows_read += 1
+                report.reject(number, f"unreadable CSV ({exc})")
+                continue
             if len(values) < 2:
                 if line.strip():
+                    skipped += 1
+                if line.strip() and skipped <= _NOTED_LINES:
                     report.notes.append(
                         f"line {number} skipped (a note, not a row): {line.strip()[:80]}"
                     )
@@ -99,6 +115,10 @@ def read_pue_table(path: str, options: ReadOptions) -> FacilityResult:
                 continue
             report.rows_used += 1
             sites[site] = (number, recent_value, ttm_value)
+    if skipped > _NOTED_LINES:
+        report.notes.append(
+            f"{skipped - _NOTED_LINES} more lines with a single field skipped"
+        )
     return _choose(sites, report, options)
 
 

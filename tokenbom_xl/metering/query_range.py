@@ -15,7 +15,8 @@ from typing import Any
 
 from tokenbom_xl.errors import InputError
 from tokenbom_xl.metering.gpu_exposition import GPU_METRICS, gpu_identity
-from tokenbom_xl.metering.inputs import open_input, parse_json_text
+from tokenbom_xl.metering.inputs import open_input
+from tokenbom_xl.metering.json_text import parse_json_text
 from tokenbom_xl.metering.options import ReadOptions
 from tokenbom_xl.metering.report import SourceReport
 from tokenbom_xl.metering.telemetry import GpuSamples, TelemetryResult, summarize_gpus
@@ -119,5 +120,6 @@ def _point(point: Any) -> tuple[float, float] | None:
         return None
     try:
         return float(stamp), float(text)
-    except ValueError:
+    except (ValueError, OverflowError):
+        # OverflowError: an integer timestamp too large for a float.
         return None

@@ -48,6 +48,22 @@ FLAG_CODES: dict[str, str] = {
 # How many rejected lines are kept per reason for the report; the count is exact.
 MAX_EXAMPLES = 5
 
+# Distinct rejection reasons and flag groups listed per source. Reasons and flags
+# often quote a value, so a file with a new bad value on every line would otherwise
+# grow the report, the printed summary and the metered TOML with it. Later ones are
+# counted under one entry per kind, and every count stays exact.
+MAX_REASONS = 50
+MAX_FLAG_GROUPS = 50
+# Reasons and flag messages are cut to this many characters.
+MAX_MESSAGE_CHARS = 300
+OTHER_REASONS = f"other reasons (only the first {MAX_REASONS} are listed)"
+
+
+def _shorten(text: str) -> str:
+    if len(text) <= MAX_MESSAGE_CHARS:
+        return text
+    return text[: MAX_MESSAGE_CHARS - 3] + "..."
+
 
 def format_time(epoch_seconds: float | None) -> str:
     """Return an ISO 8601 UTC time such as 2026-07-14T08:12:38Z, or '' for None."""
@@ -111,6 +127,9 @@ class SourceReport:
 
     def reject(self, line: int | None, reason: str) -> None:
         """Count one rejected row under ``reason``, keeping the first line numbers."""
+        reason = _shorten(reason)
+        if reason not in self.rejections and len(self.rejections) >= MAX_REASONS:
+            reason = OTHER_REASONS
         rejection = self.rejections.setdefault(reason, Rejection(reason))
         rejection.count += 1
         if line and len(rejection.lines) < MAX_EXAMPLES:
@@ -132,9 +151,14 @@ class SourceReport:
         if code not in FLAG_CODES:
             raise ValueError(f"unknown flag code {code!r}")
         group = key or f"{code}|{message}"
+        if group not in self.flags and len(self.flags) >= MAX_FLAG_GROUPS:
+            group = f"{code}|more"
+            message = (
+                f"more {code} flags (only the first {MAX_FLAG_GROUPS} flags are listed)"
+            )
         existing = self.flags.get(group)
         if existing is None:
-            self.flags[group] = Flag(code, message, 1, line)
+            self.flags[group] = Flag(code, _shorten(message), 1, line)
         else:
             existing.count += 1
 

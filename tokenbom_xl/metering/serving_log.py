@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import gzip
 import logging
+import os
 import sys
 import threading
 import zlib
@@ -35,10 +36,10 @@ from pathlib import Path
 import numpy as np
 
 from tokenbom_xl.errors import InputError
-from tokenbom_xl.metering.inputs import ReadLimits, file_magic
+from tokenbom_xl.metering.inputs import DecompressionBudget, ReadLimits, file_magic
 from tokenbom_xl.metering.options import UNASSIGNED, ReadOptions
 from tokenbom_xl.metering.report import Rejection, SourceReport
-from tokenbom_xl.metering.tokens import ServingResult, TokenCounts
+from tokenbom_xl.metering.tokens import MAX_TOKEN_COUNT, ServingResult, TokenCounts
 
 __all__ = [
     "FORMAT",
@@ -68,7 +69,7 @@ PROGRESS_DELAY_SECONDS = 1.0
 _REASONS = {
     "bad_time": "unreadable or missing timestamp",
     "bad_model": "blank model",
-    "bad_tokens": "output tokens missing, negative or not a whole number",
+    "bad_tokens": "output tokens missing, negative, above 2^53 or not a whole number",
 }
 
 
@@ -132,7 +133,7 @@ def aggregate_serving_log(path: str, options: ReadOptions) -> PeriodCounts:
     result = PeriodCounts(report)
     for period, business_unit, model, status, count, output, prompt in rows:
         if status == "ok":
-            result.by_period.setdefault(period, TokenCounts()).add(
+            result.by_period.setdefault(period, TokenCounts(path)).add(
                 business_unit or UNASSIGNED,
                 options.model_name(model),
                 int(output or 0),
@@ -154,7 +155,7 @@ def read_serving_log(path: str, options: ReadOptions) -> ServingResult:
     Without a period, every record counts.
     """
     aggregated = aggregate_serving_log(path, options)
-    counts = TokenCounts()
+    counts = TokenCounts(path)
     for period, period_counts in aggregated.by_period.items():
         if (
             options.period is None
@@ -206,21 +207,17 @@ def _scan_text(path: str, limits: ReadLimits, *, compressed: bool) -> None:
 
     Raises:
         InputError: a line is longer than ``max_line_bytes``, or a gzip file
-            decompresses to more than ``max_decompressed_bytes`` or is damaged.
+            expands beyond its :class:`DecompressionBudget` or is damaged.
     """
     opener = gzip.open if compressed else open
-    produced = 0
+    budget = DecompressionBudget(path, limits, os.path.getsize(path), "gzip")
     line = 1
     current = 0  # bytes of the current line seen so far
     try:
         with opener(path, "rb") as stream:
             while chunk := stream.read(_SCAN_CHUNK):
-                produced += len(chunk)
-                if compressed and produced > limits.max_decompressed_bytes:
-                    raise InputError(
-                        f"{path}: decompresses to more than {limits.max_decompressed_bytes:,} bytes (a gzip bomb, "
-                        "or a larger export than expected); raise --max-decompressed-bytes if the file is genuine"
-                    )
+                if compressed:
+                    budget.count(len(chunk))
                 newlines = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == 10)
                 if len(newlines) == 0:
                     current += len(chunk)
@@ -350,6 +347,7 @@ def _status_sql(options: ReadOptions) -> str:
                     WHEN ts IS NULL THEN 'bad_time'
                     WHEN model IS NULL OR trim(model) = '' THEN 'bad_model'
                     WHEN output_tokens IS NULL OR output_tokens < 0
+                         OR output_tokens > {MAX_TOKEN_COUNT}
                          OR output_number <> output_tokens THEN 'bad_tokens'
                     WHEN NOT ({period_filter}) THEN 'outside'
                     ELSE 'ok'
@@ -364,7 +362,7 @@ def _aggregate_query(source_sql: str, columns: dict[str, tuple[str, str]]) -> st
     :func:`_classify_groups` rejects, so the query costs little more than a bare
     GROUP BY.
     """
-    invalid = "output_tokens IS NULL OR output_tokens < 0"
+    invalid = f"output_tokens IS NULL OR output_tokens < 0 OR output_tokens > {MAX_TOKEN_COUNT}"
     if not columns["output"][1].upper().startswith(_INTEGER_TYPES):
         invalid += " OR output_number <> output_tokens"
     return f"""

@@ -47,6 +47,10 @@ __all__ = [
 # about 1.2 kW (2025); the bound leaves room for superchip modules.
 MAX_POWER_W = 5000.0
 
+# An energy counter (mJ since boot) above this is not a reading: MAX_POWER_W for 100
+# years, in mJ.
+MAX_ENERGY_MJ = MAX_POWER_W * 1000.0 * 100 * 365.25 * 86400
+
 # Values that exporters write for "no data": 2^32-1, 2^31-1, 2^63-1 and 2^64-1
 # (the DCGM exporter writes 4294967295 for utilization it cannot read).
 SENTINELS = frozenset(
@@ -97,7 +101,7 @@ class GpuSamples:
         duplicate and is rejected. Impossible and sentinel values are flagged and left
         out; a row left with no reading at all is rejected.
         """
-        if not self.options.in_period(self.report, time):
+        if not self.options.in_period(self.report, time, line):
             return False
         if utilization_percent is not None:
             utilization = self._checked(
@@ -112,7 +116,7 @@ class GpuSamples:
             "utilization": utilization,
             "power_w": self._checked(power_w, 0.0, MAX_POWER_W, "power (W)", gpu, line),
             "energy_mj": self._checked(
-                energy_mj, 0.0, math.inf, "energy counter (mJ)", gpu, line
+                energy_mj, 0.0, MAX_ENERGY_MJ, "energy counter (mJ)", gpu, line
             ),
         }
         readings = {

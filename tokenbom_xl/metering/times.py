@@ -17,7 +17,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tokenbom_xl.errors import InputError
 
-__all__ = ["Period", "parse_epoch", "parse_period", "parse_timestamp", "parse_zone"]
+__all__ = [
+    "MAX_EPOCH_SECONDS",
+    "Period",
+    "is_valid_epoch",
+    "parse_epoch",
+    "parse_period",
+    "parse_timestamp",
+    "parse_zone",
+]
 
 _PERIOD = re.compile(r"(\d{4})-(\d{2})")
 _NVIDIA_SMI = re.compile(
@@ -29,6 +37,10 @@ _NVIDIA_SMI = re.compile(
 _MILLISECONDS_FROM = 1e11
 _MICROSECONDS_FROM = 1e14
 _NANOSECONDS_FROM = 1e17
+
+# 10000-01-01T00:00:00Z: Python's datetime, and so every time the reports print,
+# ends before it.
+MAX_EPOCH_SECONDS = 253_402_300_800.0
 
 
 @dataclass(frozen=True)
@@ -91,17 +103,30 @@ def _fixed(minutes: int) -> tzinfo:
     return timezone(timedelta(minutes=minutes))
 
 
+def is_valid_epoch(seconds: float) -> bool:
+    """Return whether ``seconds`` is a time from 1970 up to the end of year 9999."""
+    return math.isfinite(seconds) and 0 <= seconds < MAX_EPOCH_SECONDS
+
+
 def parse_epoch(value: float) -> float | None:
-    """Convert an epoch number in s, ms, us or ns (recognised by its size) to seconds."""
+    """Convert an epoch number in s, ms, us or ns (recognised by its size) to seconds.
+
+    Returns None for a number that is not a time from 1970 to 9999, including an
+    integer too large for a float.
+    """
+    try:
+        value = float(value)
+    except OverflowError:
+        return None
     if not math.isfinite(value) or value < 0:
         return None
     if value >= _NANOSECONDS_FROM:
-        return value / 1e9
-    if value >= _MICROSECONDS_FROM:
-        return value / 1e6
-    if value >= _MILLISECONDS_FROM:
-        return value / 1e3
-    return float(value)
+        value /= 1e9
+    elif value >= _MICROSECONDS_FROM:
+        value /= 1e6
+    elif value >= _MILLISECONDS_FROM:
+        value /= 1e3
+    return value if is_valid_epoch(value) else None
 
 
 def parse_timestamp(text: str, zone: tzinfo = UTC) -> tuple[float, bool] | None:

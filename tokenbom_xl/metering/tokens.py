@@ -4,9 +4,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from tokenbom_xl.errors import InputError
 from tokenbom_xl.metering.report import SourceReport
 
-__all__ = ["ServingResult", "TokenCounts", "TokenTotals"]
+__all__ = [
+    "MAX_TOKEN_COUNT",
+    "MAX_TOKEN_GROUPS",
+    "ServingResult",
+    "TokenCounts",
+    "TokenTotals",
+]
+
+# The largest token count one record or counter may report: 2^53, the largest
+# integer that a float64 represents exactly (Prometheus values are float64). No
+# request or engine comes near it, so a larger count is damage, and rejecting it
+# keeps every total exact.
+MAX_TOKEN_COUNT = 2**53
+
+# Distinct (business unit, model) pairs accepted from the serving sources. Each
+# becomes a row of the metered TOML and of the workbook's Metering sheet. Far more
+# pairs than business units times models means that the consumer option names a
+# request or user id.
+MAX_TOKEN_GROUPS = 100_000
 
 
 @dataclass
@@ -20,8 +39,9 @@ class TokenTotals:
 
 @dataclass
 class TokenCounts:
-    """Token totals keyed by (business unit, model)."""
+    """Token totals keyed by (business unit, model), from ``source`` (for messages)."""
 
+    source: str = "the serving sources together"
     totals: dict[tuple[str, str], TokenTotals] = field(default_factory=dict)
 
     def add(
@@ -32,7 +52,20 @@ class TokenCounts:
         input_tokens: int = 0,
         requests: int = 1,
     ) -> None:
-        totals = self.totals.setdefault((business_unit, model), TokenTotals())
+        """Add tokens to one business unit and model.
+
+        Raises:
+            InputError: the pair would be one more than ``MAX_TOKEN_GROUPS``.
+        """
+        key = (business_unit, model)
+        if key not in self.totals and len(self.totals) >= MAX_TOKEN_GROUPS:
+            raise InputError(
+                f"{self.source}: more than {MAX_TOKEN_GROUPS:,} distinct business unit and "
+                "model pairs; check that --consumer-field, --consumer-label, "
+                "--consumer-attribute or --consumer-column names a business unit, "
+                "not a request or user id"
+            )
+        totals = self.totals.setdefault(key, TokenTotals())
         totals.output_tokens += output_tokens
         totals.input_tokens += input_tokens
         totals.requests += requests

@@ -24,7 +24,7 @@ from tokenbom_xl.metering.options import UNASSIGNED, ReadOptions
 from tokenbom_xl.metering.prometheus import iter_exposition
 from tokenbom_xl.metering.report import SourceReport
 from tokenbom_xl.metering.series import counter_increase, order_samples
-from tokenbom_xl.metering.tokens import ServingResult, TokenCounts
+from tokenbom_xl.metering.tokens import MAX_TOKEN_COUNT, ServingResult, TokenCounts
 
 __all__ = ["FORMAT", "looks_like_vllm", "read_vllm_scrapes"]
 
@@ -67,9 +67,9 @@ def read_vllm_scrapes(paths: list[str], options: ReadOptions) -> list[ServingRes
                 if sample.name not in _COUNTERS:
                     continue
                 report.rows_read += 1
-                if not options.in_period(report, sample.timestamp):
+                if not options.in_period(report, sample.timestamp, sample.line):
                     continue
-                if sample.value < 0 or not np.isfinite(sample.value):
+                if not 0 <= sample.value <= MAX_TOKEN_COUNT:  # NaN fails too
                     report.reject(
                         sample.line, f"{sample.name} = {sample.value:g} is not a count"
                     )
@@ -85,7 +85,7 @@ def read_vllm_scrapes(paths: list[str], options: ReadOptions) -> list[ServingRes
                 entry.lines.append(sample.line)
                 report.rows_used += 1
 
-    counts = {path: TokenCounts() for path in paths}
+    counts = {path: TokenCounts(path) for path in paths}
     for (name, labels), entry in series.items():
         label_map = dict(labels)
         model = options.model_name(label_map.get("model_name", "unknown"))
