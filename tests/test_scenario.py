@@ -82,3 +82,10 @@ def test_several_errors_listed_one_per_line():
     lines = str(caught.value).splitlines()
     assert len(lines) == 2
     assert all(line.startswith("s.toml: ") for line in lines)
+
+
+def test_deeply_nested_toml_rejected(tmp_path):
+    scenario = tmp_path / "deep.toml"
+    scenario.write_text("x = " + "[" * 5000 + "]" * 5000 + "\n")
+    with pytest.raises(InputError, match="nested too deeply"):
+        load_scenario(scenario)

@@ -473,7 +473,15 @@ def load_scenario(path: str | Path) -> Scenario:
         raise InputError(
             f"{path}: not valid TOML: {exc}; fix the syntax there"
         ) from None
-    return parse_scenario(data, source=str(path))
+    except RecursionError:
+        raise InputError(
+            f"{path}: tables or arrays are nested too deeply to read; a scenario "
+            "needs at most a few levels"
+        ) from None
+    try:
+        return parse_scenario(data, source=str(path))
+    except RecursionError:
+        raise InputError(f"{path}: values are nested too deeply to validate") from None
 
 
 def parse_scenario(data: Mapping[str, Any], *, source: str = "scenario") -> Scenario:
