@@ -180,7 +180,7 @@ def test_invalid_file_shape(text, fragment):
 
 
 def test_missing_file(tmp_path):
-    with pytest.raises(InputError, match="asset register not found"):
+    with pytest.raises(InputError, match="asset register file not found"):
         read_asset_register(tmp_path / "nope.csv")
 
 

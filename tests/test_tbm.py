@@ -11,6 +11,7 @@ from tokenbom_xl.errors import InputError
 from tokenbom_xl.scenario import load_scenario
 from tokenbom_xl.tbm import (
     default_tbm_mapping,
+    load_tbm_mapping,
     parse_tbm_mapping,
     tbm_destinations,
     tbm_rows,
@@ -81,3 +82,8 @@ def test_tbm_rows_split_usage_like_full_cost():
     assert research["amount_cents"].sum() == 75000 + 3750 + round(
         2175 * 1000 / 14500 * 0.6 * 100
     )
+
+
+def test_mapping_path_that_is_a_folder_rejected(tmp_path):
+    with pytest.raises(InputError, match="is a folder"):
+        load_tbm_mapping(tmp_path)

@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tokenbom_xl.errors import InputError
 from tokenbom_xl.periods import MonthText, month_label, parse_month
+from tokenbom_xl.textfile import read_text_file
 
 __all__ = ["DRIVER_NAMES", "Drivers", "merge_drivers", "path_values", "read_driver_csv"]
 
@@ -132,19 +133,7 @@ def read_driver_csv(path: str | Path) -> Drivers:
             repeats, or a value is invalid. The message names the row, the column,
             the value and what is allowed.
     """
-    path = Path(path)
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(f"{path}: driver file not found; check the path") from None
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            f"{path}: not UTF-8 text (byte {exc.start}); save the drivers as UTF-8 CSV"
-        ) from None
-    except OSError as exc:
-        raise InputError(
-            f"{path}: cannot read the driver file: {exc.strerror}"
-        ) from None
+    text = read_text_file(path, kind="driver")
     return parse_driver_csv(text, source=str(path))
 
 

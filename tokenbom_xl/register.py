@@ -36,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from tokenbom_xl.errors import InputError
 from tokenbom_xl.periods import MonthText, month_label, parse_month
+from tokenbom_xl.textfile import read_text_file
 
 __all__ = [
     "ASSET_CLASSES",
@@ -221,19 +222,7 @@ def read_asset_register(path: str | Path) -> tuple[Asset, ...]:
             message lists each invalid cell with its row (the line in the file), its
             column, its value and the values allowed.
     """
-    path = Path(path)
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(f"{path}: asset register not found; check the path") from None
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            f"{path}: not UTF-8 text (byte {exc.start}); save the register as UTF-8 CSV"
-        ) from None
-    except OSError as exc:
-        raise InputError(
-            f"{path}: cannot read the asset register: {exc.strerror}"
-        ) from None
+    text = read_text_file(path, kind="asset register")
     return parse_asset_csv(text, source=str(path))
 
 

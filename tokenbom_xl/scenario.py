@@ -30,6 +30,7 @@ from tokenbom_xl.drivers import Drivers
 from tokenbom_xl.errors import InputError
 from tokenbom_xl.register import Asset
 from tokenbom_xl.restrike import Restrike
+from tokenbom_xl.textfile import read_text_file
 
 __all__ = [
     "COMPONENTS",
@@ -455,18 +456,7 @@ def load_scenario(path: str | Path) -> Scenario:
             message names the file, each invalid field, its value and the allowed range.
     """
     path = Path(path)
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{path}: scenario file not found; check the path") from None
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            f"{path}: not UTF-8 text (byte {exc.start}); save the scenario as UTF-8 TOML"
-        ) from None
-    except OSError as exc:
-        raise InputError(
-            f"{path}: cannot read the scenario file: {exc.strerror}"
-        ) from None
+    text = read_text_file(path, kind="scenario", file_format="TOML")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

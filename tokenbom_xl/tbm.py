@@ -22,6 +22,7 @@ from tokenbom_xl.tablecheck import (
     control_character_problem,
     reject_duplicate_columns,
 )
+from tokenbom_xl.textfile import read_text_file
 
 __all__ = [
     "TBM_COLUMNS",
@@ -74,17 +75,7 @@ def load_tbm_mapping(path: str | Path) -> list[TbmRoute]:
         InputError: a missing file or column, an unknown component, a bad split, or
             splits that do not add to 100; the message names the file and row.
     """
-    path = Path(path)
-    try:
-        text = path.read_text("utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(
-            f"{path}: TBM mapping file not found; check the path"
-        ) from None
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            f"{path}: not UTF-8 text (byte {exc.start}); save the file as UTF-8 CSV"
-        ) from None
+    text = read_text_file(path, kind="TBM mapping")
     return parse_tbm_mapping(text, source=str(path))
 
 
