@@ -96,7 +96,10 @@ def test_driver_file_replaces_scenario_path(runner, tmp_path):
             "--from = '2026-1' is invalid; give the first month as YYYY-MM",
         ),
         (["--from", "2020-01"], "no accelerator is in service in 2020-01"),
-        (["--from", "2026-01", "--assets", "missing.csv"], "asset register file not found"),
+        (
+            ["--from", "2026-01", "--assets", "missing.csv"],
+            "asset register file not found",
+        ),
         (["--from", "2026-01", "--drivers", "missing.csv"], "driver file not found"),
     ],
 )

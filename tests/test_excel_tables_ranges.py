@@ -29,7 +29,9 @@ def inputs_range():
 
 def csv_range(name):
     with (TEMPLATES / name).open(newline="", encoding="utf-8") as file:
-        return [[cell if cell != "" else None for cell in row] for row in csv.reader(file)]
+        return [
+            [cell if cell != "" else None for cell in row] for row in csv.reader(file)
+        ]
 
 
 def test_reconcile_rejects_date_in_account():

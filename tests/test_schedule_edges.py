@@ -15,9 +15,7 @@ from tokenbom_xl.scenario import load_scenario
 from tokenbom_xl.schedule import compute_schedule
 
 SCHEDULE_SCENARIO = TEMPLATES / "schedule_factory.toml"
-REGISTER_HEADER = (
-    "asset_id,asset_class,purchase_month,quantity,unit_price,life_months,salvage,method\n"
-)
+REGISTER_HEADER = "asset_id,asset_class,purchase_month,quantity,unit_price,life_months,salvage,method\n"
 
 ACCELERATOR_ROW = """
 [[assets]]
@@ -35,7 +33,9 @@ def runner():
     return CliRunner()
 
 
-def scenario_with(tmp_path, text_to_add: str = "", replace: tuple[str, str] | None = None):
+def scenario_with(
+    tmp_path, text_to_add: str = "", replace: tuple[str, str] | None = None
+):
     """Write the schedule template with extra TOML appended or one line replaced."""
     text = SCHEDULE_SCENARIO.read_text(encoding="utf-8")
     if replace is not None:
@@ -54,9 +54,7 @@ def scenario_with(tmp_path, text_to_add: str = "", replace: tuple[str, str] | No
         ("age_months = 1", "0000-01"),  # bought in the month before year 0
     ],
 )
-def test_silicon_age_before_year_zero_exits_2(
-    runner, tmp_path, age_line, first_month
-):
+def test_silicon_age_before_year_zero_exits_2(runner, tmp_path, age_line, first_month):
     scenario = scenario_with(tmp_path, replace=("age_months = 0", age_line))
     result = runner.invoke(
         main,
