@@ -208,20 +208,26 @@ def reconcile(ledger_range, map_range, inputs):
     return reconcile_ledger(scenario, ledger, gl_map).table_rows()
 
 
+# Columns that hold account codes, which Excel may turn into dates.
+_CODE_COLUMNS = frozenset({"account", "account_to"})
+
+
 def read_data_range(value: Any, columns: Sequence[str], source: str) -> list[list[Any]]:
     """Read a data range whose first row names its columns, for the engine's range readers.
 
-    Two kinds of cell in ``columns`` are rejected here because the engine would
+    Three kinds of cell in ``columns`` are rejected here because the engine would
     misread them. An error value, such as #N/A from a failed lookup, arrives as its
     text and would become a business unit or account of that name. A period that Excel
     stores as a date or a number (a typed 2025-01 becomes the date 1 Jan 2025) needs a
     hint that the engine cannot give. xlwings Lite sends such a date as a plain number,
-    because the Office.js reader of xlwings 0.37.8 does not convert dates.
+    because the Office.js reader of xlwings 0.37.8 does not convert dates. An
+    account code that Excel made a date would become an unmapped account.
     Missing columns and every other check are left to the engine. Row numbers count the
     header as row 1, as the engine's messages do.
 
     Raises:
-        InputError: an error value, or a date, number or TRUE/FALSE in the period column.
+        InputError: an error value, a date, number or TRUE/FALSE in the period
+            column, or a date in an account column.
     """
     rows = read_table(value)
     if not rows:
@@ -241,6 +247,12 @@ def read_data_range(value: Any, columns: Sequence[str], source: str) -> list[lis
                     f"{source}: row {number}, column period: {_cell_text(cell)} is a date or a number, not a "
                     "period; format the column as Text and type the month as YYYY-MM, e.g. 2025-01 "
                     "(Excel turns a typed 2025-01 into a date)"
+                )
+            if column in _CODE_COLUMNS and isinstance(cell, dt.date):
+                raise InputError(
+                    f"{source}: row {number}, column {column}: {_cell_text(cell)} is a date, not an "
+                    "account code; format the column as Text and type the code again "
+                    "(Excel turns a code such as 2025-01 into a date)"
                 )
     return rows
 
