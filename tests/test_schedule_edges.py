@@ -8,6 +8,7 @@ from click.testing import CliRunner
 from conftest import TEMPLATES
 
 from tokenbom_xl.cli import main
+from tokenbom_xl.drivers import parse_driver_csv
 from tokenbom_xl.errors import InputError
 from tokenbom_xl.periods import parse_month
 from tokenbom_xl.register import parse_asset_csv
@@ -157,3 +158,102 @@ def test_balance_never_printed_as_negative_zero(runner, tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert "$-0.00" not in result.output
+
+
+def schedule_command(scenario, first_month, months, output):
+    return [
+        "schedule",
+        str(scenario),
+        "--from",
+        first_month,
+        "--months",
+        str(months),
+        "-o",
+        str(output),
+    ]
+
+
+def test_silicon_age_limit_is_600_months(tmp_path):
+    at_limit = scenario_with(tmp_path, replace=("age_months = 0", "age_months = 600"))
+    assert load_scenario(at_limit).silicon.age_months == 600
+    over = scenario_with(tmp_path, replace=("age_months = 0", "age_months = 601"))
+    with pytest.raises(InputError, match="silicon.age_months = 601"):
+        load_scenario(over)
+
+
+def test_silicon_age_message_gives_both_fixes(tmp_path):
+    scenario = load_scenario(
+        scenario_with(tmp_path, replace=("age_months = 0", "age_months = 600"))
+    )
+    with pytest.raises(InputError) as caught:
+        compute_schedule(scenario, start=parse_month("0040-01"), months=3)
+    message = str(caught.value)
+    assert "silicon.age_months = 600" in message
+    assert "start the horizon in 0051-01 or later" in message
+    assert "age_months of at most 468" in message
+
+
+def test_silicon_age_reaching_0001_01_is_accepted(tmp_path):
+    scenario = load_scenario(
+        scenario_with(tmp_path, replace=("age_months = 0", "age_months = 24"))
+    )
+    schedule = compute_schedule(scenario, start=parse_month("0003-01"), months=3)
+    assert schedule.table.purchase[0] == parse_month("0001-01")
+
+
+def test_horizon_before_year_1_exits_2(runner, tmp_path):
+    output = tmp_path / "out.xlsx"
+    result = runner.invoke(
+        main, schedule_command(SCHEDULE_SCENARIO, "0000-12", 3, output)
+    )
+    assert result.exit_code == 2
+    assert "0001-01" in result.output
+    assert "age_months" not in result.output
+    assert not output.exists()
+
+
+def test_horizon_past_9999_message_gives_fixes():
+    scenario = load_scenario(SCHEDULE_SCENARIO)
+    with pytest.raises(InputError) as caught:
+        compute_schedule(scenario, start=parse_month("9999-12"), months=3)
+    message = str(caught.value)
+    assert "start the horizon in 9999-10 or earlier" in message
+    assert "at most 1 month" in message
+
+
+@pytest.mark.parametrize(("first_month", "months"), [("0001-01", 3), ("9999-10", 3)])
+def test_horizon_at_calendar_edges_is_accepted(first_month, months):
+    scenario = load_scenario(SCHEDULE_SCENARIO)
+    schedule = compute_schedule(scenario, start=parse_month(first_month), months=months)
+    assert schedule.labels[0] == first_month
+    assert len(schedule.labels) == months
+
+
+def test_year_0000_purchase_month_rejected(tmp_path):
+    row = ACCELERATOR_ROW.format(asset_id="gpu", asset_class="accelerator").replace(
+        '"2026-01"', '"0000-06"'
+    )
+    with pytest.raises(InputError, match="'0000-06' is before 0001-01"):
+        load_scenario(scenario_with(tmp_path, row))
+
+
+def test_year_0000_register_month_rejected():
+    row = "gpu,accelerator,0000-06,1,1000,12,0,straight-line\n"
+    with pytest.raises(InputError) as caught:
+        parse_asset_csv(REGISTER_HEADER + row)
+    message = str(caught.value)
+    assert "row 2, column purchase_month" in message
+    assert "'0000-06'" in message
+
+
+def test_year_0000_driver_month_rejected(tmp_path):
+    with pytest.raises(InputError) as caught:
+        parse_driver_csv("month,utilization\n0000-06,0.5\n", source="drivers.csv")
+    message = str(caught.value)
+    assert "row 2, column month" in message
+    assert "0001-01" in message
+    scenario = scenario_with(
+        tmp_path, replace=('yield_rate = { "2026-01"', 'yield_rate = { "0000-01"')
+    )
+    with pytest.raises(InputError, match="'0000-01' is before 0001-01"):
+        load_scenario(scenario)

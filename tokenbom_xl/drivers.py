@@ -29,7 +29,7 @@ from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tokenbom_xl.errors import InputError
-from tokenbom_xl.periods import MonthText, month_label, parse_month
+from tokenbom_xl.periods import FIRST_MONTH, MonthText, month_label, parse_month
 from tokenbom_xl.textfile import read_text_file
 
 __all__ = ["DRIVER_NAMES", "Drivers", "merge_drivers", "path_values", "read_driver_csv"]
@@ -228,12 +228,19 @@ def _read_row(
         raw_month[:7] if len(raw_month) == 10 and raw_month[7] == "-" else raw_month
     )
     try:
-        month = month_label(parse_month(candidate))
+        index = parse_month(candidate)
     except ValueError:
         errors.append(
             f"{where}, column month: {raw_month!r} is invalid: not a month; give a month as YYYY-MM, such as 2026-01"
         )
         return
+    if index < FIRST_MONTH:
+        errors.append(
+            f"{where}, column month: {raw_month!r} is invalid: before 0001-01, the first "
+            "month a schedule can show; give a month from 0001-01 to 9999-12"
+        )
+        return
+    month = month_label(index)
     if month in row_of_month:
         errors.append(
             f"{where}, column month: {month} is already listed on row {row_of_month[month]}; merge the two rows"

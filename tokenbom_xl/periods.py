@@ -14,6 +14,8 @@ from typing import Annotated
 from pydantic import AfterValidator
 
 __all__ = [
+    "FIRST_MONTH",
+    "LAST_MONTH",
     "MONTH_PATTERN",
     "MonthText",
     "fiscal_year_label",
@@ -29,9 +31,18 @@ __all__ = [
 MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 _MONTH_RE = re.compile(MONTH_PATTERN)
 
+# The first and last month indices that have a label: 0001-01 and 9999-12. These are
+# the years of Python's datetime, and a year of 10000 would not fit the four digits
+# that the workbook reads with LEFT(label, 4).
+FIRST_MONTH = 1 * 12
+LAST_MONTH = 9999 * 12 + 11
+
 
 def parse_month(text: str) -> int:
     """Convert ``"YYYY-MM"`` to a month index.
+
+    Year 0000 passes, so callers that need a month with a label compare the index
+    with :data:`FIRST_MONTH`.
 
     Raises:
         ValueError: ``text`` is not a month in that form.
@@ -45,11 +56,16 @@ def parse_month(text: str) -> int:
 
 
 def _validate_month_text(text: str) -> str:
-    parse_month(text)
+    if parse_month(text) < FIRST_MONTH:
+        raise ValueError(
+            f"{text!r} is before 0001-01, the first month a schedule can show; "
+            "give a month from 0001-01 to 9999-12"
+        )
     return text
 
 
-# A pydantic field type for "YYYY-MM" text; an invalid value's error names the form.
+# A pydantic field type for "YYYY-MM" text from 0001-01 on; an invalid value's error
+# names the form.
 MonthText = Annotated[str, AfterValidator(_validate_month_text)]
 
 

@@ -35,7 +35,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from tokenbom_xl.errors import InputError
-from tokenbom_xl.periods import MonthText, month_label, parse_month
+from tokenbom_xl.periods import FIRST_MONTH, MonthText, month_label, parse_month
 from tokenbom_xl.textfile import read_text_file
 
 __all__ = [
@@ -76,7 +76,9 @@ class Asset(BaseModel):
     )
     purchase_month: MonthText = Field(
         description="month of purchase; depreciation starts in this month",
-        json_schema_extra=_allowed("a month as YYYY-MM, such as 2026-01"),
+        json_schema_extra=_allowed(
+            "a month as YYYY-MM from 0001-01 to 9999-12, such as 2026-01"
+        ),
     )
     quantity: int = Field(
         gt=0,
@@ -386,9 +388,12 @@ def _to_number(text: str) -> float:
 def _to_month(text: str) -> str:
     candidate = text[:7] if len(text) == 10 and text[7] == "-" else text
     try:
-        return month_label(parse_month(candidate))
+        index = parse_month(candidate)
     except ValueError:
         raise ValueError("not a month in the form YYYY-MM") from None
+    if index < FIRST_MONTH:
+        raise ValueError("before 0001-01, the first month a schedule can show")
+    return month_label(index)
 
 
 def _describe_row_error(

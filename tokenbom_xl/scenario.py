@@ -107,9 +107,12 @@ class Silicon(_Model):
         default="straight-line",
         description="depreciation method; declining-balance is double declining with a switch to straight-line",
     )
+    # Fifty years. Any age from life_months (at most 240) on charges nothing, so a
+    # larger age is taken for a typing error.
     age_months: int = Field(
         default=0,
         ge=0,
+        le=600,
         description="months already depreciated before this period",
         json_schema_extra={"unit": "months"},
     )
