@@ -257,3 +257,19 @@ def test_year_0000_driver_month_rejected(tmp_path):
     )
     with pytest.raises(InputError, match="'0000-01' is before 0001-01"):
         load_scenario(scenario)
+
+
+def test_repeated_asset_id_names_each_table(tmp_path):
+    rows = "".join(
+        ACCELERATOR_ROW.format(asset_id=asset_id, asset_class="accelerator")
+        for asset_id in ("gpu", "spare", "gpu", "spare", "gpu")
+    )
+    scenario = load_scenario(scenario_with(tmp_path, rows))
+    with pytest.raises(InputError) as caught:
+        compute_schedule(scenario, start=parse_month("2026-01"), months=3)
+    lines = str(caught.value).splitlines()
+    assert len(lines) == 2
+    assert "'gpu'" in lines[0]
+    assert "tables 1, 3 and 5" in lines[0]
+    assert "'spare'" in lines[1]
+    assert "tables 2 and 4" in lines[1]

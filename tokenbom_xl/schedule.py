@@ -84,6 +84,9 @@ CAUSES: tuple[tuple[str, str], ...] = (
     ("other", "Other fixed cost"),
 )
 
+# A message lists at most this many repeated asset_id values and counts the rest.
+MAX_LISTED_IDS = 30
+
 # Fifty years, more than twice the longest depreciation life (240 months); a longer
 # horizon is rejected as a typing error.
 MAX_MONTHS = 600
@@ -478,6 +481,7 @@ def _combine_registers(
     scenario: Scenario, assets: Sequence[Asset] | None, start: int
 ) -> tuple[Asset, ...]:
     from_scenario = tuple(scenario.assets or ())
+    _reject_repeated_ids(from_scenario)
     from_file = tuple(assets or ())
     seen = {asset.asset_id for asset in from_scenario}
     repeated = sorted({asset.asset_id for asset in from_file if asset.asset_id in seen})
@@ -490,6 +494,29 @@ def _combine_registers(
     if combined:
         return combined
     return (_silicon_asset(scenario, start),)
+
+
+def _reject_repeated_ids(assets: Sequence[Asset]) -> None:
+    """Raise InputError naming each asset_id that more than one [[assets]] table uses."""
+    tables_of: dict[str, list[int]] = {}
+    for number, asset in enumerate(assets, start=1):
+        tables_of.setdefault(asset.asset_id, []).append(number)
+    lines = []
+    for asset_id, numbers in tables_of.items():
+        if len(numbers) < 2:
+            continue
+        listed = ", ".join(str(number) for number in numbers[:-1])
+        lines.append(
+            f"assets: asset_id {asset_id!r} appears in the [[assets]] tables {listed} "
+            f"and {numbers[-1]} (counted from 1 in file order); give each table its "
+            "own asset_id"
+        )
+    if len(lines) > MAX_LISTED_IDS:
+        more = len(lines) - MAX_LISTED_IDS
+        lines = lines[:MAX_LISTED_IDS]
+        lines.append(f"... and {more} more repeated asset_id values")
+    if lines:
+        raise InputError("\n".join(lines))
 
 
 def _check_silicon_age(scenario: Scenario, start: int) -> None:
