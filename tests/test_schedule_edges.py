@@ -273,3 +273,14 @@ def test_repeated_asset_id_names_each_table(tmp_path):
     assert "tables 1, 3 and 5" in lines[0]
     assert "'spare'" in lines[1]
     assert "tables 2 and 4" in lines[1]
+
+
+def test_silicon_salvage_message_shows_values(tmp_path):
+    scenario = scenario_with(
+        tmp_path, replace=("salvage = 0\n", "salvage = 30000.000001\n")
+    )
+    with pytest.raises(InputError) as caught:
+        load_scenario(scenario)
+    message = str(caught.value)
+    assert "salvage (30000.000001)" in message
+    assert "unit_price (30000)" in message

@@ -34,7 +34,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from tokenbom_xl.errors import InputError
+from tokenbom_xl.errors import InputError, number_text
 from tokenbom_xl.periods import FIRST_MONTH, MonthText, month_label, parse_month
 from tokenbom_xl.textfile import read_text_file
 
@@ -143,8 +143,8 @@ class Asset(BaseModel):
     def _consistent(self) -> Asset:
         if self.salvage >= self.unit_price:
             raise ValueError(
-                f"salvage ({self.salvage:g}) must be less than unit_price ({self.unit_price:g}); "
-                "lower the salvage value"
+                f"salvage ({number_text(self.salvage)}) must be less than unit_price "
+                f"({number_text(self.unit_price)}); lower the salvage value"
             )
         if self.method == "units-of-production" and self.lifetime_tokens is None:
             raise ValueError(

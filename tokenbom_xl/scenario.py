@@ -27,7 +27,7 @@ import annotated_types
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from tokenbom_xl.drivers import Drivers
-from tokenbom_xl.errors import InputError
+from tokenbom_xl.errors import InputError, number_text
 from tokenbom_xl.register import Asset
 from tokenbom_xl.restrike import Restrike
 from tokenbom_xl.textfile import read_text_file
@@ -121,7 +121,8 @@ class Silicon(_Model):
     def _salvage_below_price(self) -> Silicon:
         if self.salvage >= self.unit_price:
             raise ValueError(
-                f"salvage ({self.salvage:g}) must be less than unit_price ({self.unit_price:g})"
+                f"salvage ({number_text(self.salvage)}) must be less than unit_price "
+                f"({number_text(self.unit_price)}); lower the salvage value"
             )
         return self
 
