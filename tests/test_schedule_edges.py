@@ -284,3 +284,32 @@ def test_silicon_salvage_message_shows_values(tmp_path):
     message = str(caught.value)
     assert "salvage (30000.000001)" in message
     assert "unit_price (30000)" in message
+
+
+@pytest.mark.parametrize(
+    ("toml_value", "kind"),
+    [
+        ("2026-01-01", "TOML date"),
+        ("2026-01-01T08:00:00", "TOML date and time"),
+        ("08:00:00", "TOML time"),
+    ],
+)
+def test_toml_date_change_month_message(tmp_path, toml_value, kind):
+    row = ACCELERATOR_ROW.format(asset_id="gpu", asset_class="accelerator")
+    row += f"new_life_months = 60\nlife_change_month = {toml_value}\n"
+    with pytest.raises(InputError) as caught:
+        load_scenario(scenario_with(tmp_path, row))
+    message = str(caught.value)
+    assert f"assets[1].life_change_month = {toml_value} is read as a {kind}" in message
+    assert 'YYYY-MM text in quotes, such as "2026-01"' in message
+
+
+def test_toml_date_name_message(tmp_path):
+    scenario = scenario_with(
+        tmp_path, replace=('name = "Schedule factory"', "name = 2026-01-01")
+    )
+    with pytest.raises(InputError) as caught:
+        load_scenario(scenario)
+    message = str(caught.value)
+    assert "name = 2026-01-01 is read as a TOML date; allowed: text" in message
+    assert "datetime" not in message

@@ -20,6 +20,7 @@ import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
@@ -28,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from tokenbom_xl.drivers import Drivers
 from tokenbom_xl.errors import InputError, number_text
+from tokenbom_xl.periods import MonthText
 from tokenbom_xl.register import Asset
 from tokenbom_xl.restrike import Restrike
 from tokenbom_xl.textfile import read_text_file
@@ -526,6 +528,13 @@ def _describe_error(source: str, error: Mapping[str, Any]) -> str:
         return f"{source}: {field}: {message}"
 
     allowed = _allowed_text(error["loc"])
+    if isinstance(value, (date, time)):
+        # TOML reads an unquoted 2026-01-01 as a date, which pydantic would show as
+        # datetime.date(2026, 1, 1), so the value is shown as it is written in TOML.
+        return (
+            f"{source}: {field} = {value.isoformat()} is read as a TOML "
+            f"{_toml_kind(value)}; allowed: {allowed}"
+        )
     shown = _show_value(value)
     if kind == "string_pattern_mismatch" and field == "currency":
         return (
@@ -534,6 +543,12 @@ def _describe_error(source: str, error: Mapping[str, Any]) -> str:
         )
     problem = error["msg"][:1].lower() + error["msg"][1:]
     return f"{source}: {field} = {shown} is invalid: {problem}; allowed: {allowed}"
+
+
+def _toml_kind(value: date | time) -> str:
+    if isinstance(value, datetime):
+        return "date and time"
+    return "date" if isinstance(value, date) else "time"
 
 
 def _field_path(loc: tuple[Any, ...]) -> str:
@@ -562,6 +577,8 @@ def _allowed_text(loc: tuple[Any, ...]) -> str:
         if loc and str(loc[0]) in SCHEDULE_SECTIONS:
             return "see templates/schedule_factory.toml"
         return "see templates/reference_factory.toml"
+    if _is_month_field(info):
+        return 'a month as YYYY-MM text in quotes, such as "2026-01"'
     annotation = info.annotation
     bounds = []
     for item in info.metadata:
@@ -597,6 +614,14 @@ _UNIT_TEXT = {
     "money/kWh": "in the scenario's currency per kWh",
     "money/M tokens": "in the scenario's currency per million tokens",
 }
+
+
+_MONTH_CHECK = get_args(MonthText)[1]
+
+
+def _is_month_field(info: Any) -> bool:
+    """Tell whether a field holds "YYYY-MM" text, required or optional."""
+    return _MONTH_CHECK in info.metadata or MonthText in get_args(info.annotation)
 
 
 def _number_text(value: float) -> str:
