@@ -3,11 +3,13 @@ repeated asset ids in [[assets]], and messages about invalid register values."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from click.testing import CliRunner
 from conftest import TEMPLATES
 
-from tokenbom_xl.cli import main
+from tokenbom_xl.cli import currency_text, main
 from tokenbom_xl.drivers import parse_driver_csv
 from tokenbom_xl.errors import InputError
 from tokenbom_xl.periods import parse_month
@@ -313,3 +315,39 @@ def test_toml_date_name_message(tmp_path):
     message = str(caught.value)
     assert "name = 2026-01-01 is read as a TOML date; allowed: text" in message
     assert "datetime" not in message
+
+
+@pytest.mark.parametrize(
+    ("amount", "decimals", "expected"),
+    [
+        (-0.0, 2, "$0.00"),
+        (-0.004, 2, "$0.00"),
+        (-0.00004, 4, "$0.0000"),
+        (-0.0, 0, "$0"),
+        (-0.005001, 2, "$-0.01"),
+    ],
+)
+def test_currency_text_has_no_negative_zero(amount, decimals, expected):
+    assert currency_text(amount, "USD", decimals) == expected
+
+
+# Over 600 months the over-recovery column (first case) and the by-cause line (second
+# case) have amounts that round to zero from below.
+@pytest.mark.parametrize(
+    ("scenario_name", "register"),
+    [
+        ("schedule_factory.toml", []),
+        (
+            "reference_factory_physical.toml",
+            ["--assets", str(TEMPLATES / "assets.csv")],
+        ),
+    ],
+)
+def test_summary_has_no_negative_zero(runner, tmp_path, scenario_name, register):
+    arguments = schedule_command(
+        TEMPLATES / scenario_name, "2026-01", 600, tmp_path / "out.xlsx"
+    )
+    result = runner.invoke(main, arguments + register)
+    assert result.exit_code == 0, result.output
+    negative_zero = re.search(r"-0\.0+(?![0-9])", result.output)
+    assert negative_zero is None, result.output
