@@ -351,3 +351,40 @@ def test_summary_has_no_negative_zero(runner, tmp_path, scenario_name, register)
     assert result.exit_code == 0, result.output
     negative_zero = re.search(r"-0\.0+(?![0-9])", result.output)
     assert negative_zero is None, result.output
+
+
+# ([drivers] line in the template, its replacement, fragments the message must contain)
+DRIVER_TABLE_ERRORS = [
+    (
+        'utilization = { "2026-01" = 0.6,',
+        'utilization = { "2026-01" = 0,',
+        [
+            "drivers.utilization.2026-01 = 0 is invalid",
+            "allowed: a number > 0 and <= 1 (fraction)",
+        ],
+    ),
+    (
+        'yield_rate = { "2026-01" = 0.9, "2027-01" = 0.93 }',
+        "yield_rate = {}",
+        [
+            "drivers.yield_rate = {} is invalid",
+            'allowed: a table of one or more "YYYY-MM" = value entries',
+            "each value a number > 0 and <= 1 (fraction)",
+        ],
+    ),
+    (
+        'yield_rate = { "2026-01" = 0.9, "2027-01" = 0.93 }',
+        "yield_rate = 0.9",
+        ["drivers.yield_rate = 0.9 is invalid", "a table of one or more"],
+    ),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "fragments"), DRIVER_TABLE_ERRORS)
+def test_driver_table_message_names_range(tmp_path, old, new, fragments):
+    with pytest.raises(InputError) as caught:
+        load_scenario(scenario_with(tmp_path, replace=(old, new)))
+    message = str(caught.value)
+    for fragment in fragments:
+        assert fragment in message
+    assert "see templates" not in message

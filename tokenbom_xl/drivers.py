@@ -32,7 +32,15 @@ from tokenbom_xl.errors import InputError
 from tokenbom_xl.periods import FIRST_MONTH, MonthText, month_label, parse_month
 from tokenbom_xl.textfile import read_text_file
 
-__all__ = ["DRIVER_NAMES", "Drivers", "merge_drivers", "path_values", "read_driver_csv"]
+__all__ = [
+    "DRIVER_NAMES",
+    "Drivers",
+    "allowed_path_text",
+    "allowed_value_text",
+    "merge_drivers",
+    "path_values",
+    "read_driver_csv",
+]
 
 Month = MonthText
 
@@ -184,7 +192,7 @@ def parse_driver_csv(text: str, *, source: str = "drivers.csv") -> Drivers:
             reason = error["msg"][0].lower() + error["msg"][1:]
             lines.append(
                 f"{source}: row {row_of_month.get(month, '?')}, column {driver}: {value!r} is invalid: {reason}; "
-                f"give {_allowed_text(driver)}"
+                f"give {allowed_value_text(driver)}"
             )
         raise InputError("\n".join(lines)) from None
 
@@ -258,13 +266,22 @@ def _read_row(
         if not math.isfinite(value):
             errors.append(
                 f"{where}, column {column}: {text!r} is invalid: not a number (write it without thousands "
-                f"separators, units or percent signs); give {_allowed_text(column)}"
+                f"separators, units or percent signs); give {allowed_value_text(column)}"
             )
             continue
         paths.setdefault(column, {})[month] = value
 
 
-def _allowed_text(driver: str) -> str:
+def allowed_path_text(driver: str) -> str:
+    """Describe the path allowed for ``driver``, such as in the scenario's [drivers] table."""
+    return (
+        'a table of one or more "YYYY-MM" = value entries, such as { "2026-01" = '
+        f"value }}, each value {allowed_value_text(driver)}"
+    )
+
+
+def allowed_value_text(driver: str) -> str:
+    """Describe one value allowed in the path of ``driver``: 'a number > 0 (tokens/s)'."""
     info = Drivers.model_fields[driver]
     value_type = info.annotation.__args__[0].__args__[
         1

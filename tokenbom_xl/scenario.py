@@ -27,7 +27,12 @@ from typing import Annotated, Any, Literal, get_args
 import annotated_types
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from tokenbom_xl.drivers import Drivers
+from tokenbom_xl.drivers import (
+    DRIVER_NAMES,
+    Drivers,
+    allowed_path_text,
+    allowed_value_text,
+)
 from tokenbom_xl.errors import InputError, number_text
 from tokenbom_xl.periods import MonthText
 from tokenbom_xl.register import Asset
@@ -566,12 +571,19 @@ def _field_path(loc: tuple[Any, ...]) -> str:
 
 def _show_value(value: Any) -> str:
     if isinstance(value, (dict, list)):
+        if not value:
+            return "{}" if isinstance(value, dict) else "[]"
         return type(value).__name__
     return repr(value)
 
 
 def _allowed_text(loc: tuple[Any, ...]) -> str:
     """Describe the allowed values of the field at ``loc`` from its constraints."""
+    if len(loc) >= 2 and loc[0] == "drivers" and loc[1] in DRIVER_NAMES:
+        # A driver is a table of months to numbers, which _field_info cannot enter.
+        if len(loc) == 2:
+            return allowed_path_text(loc[1])
+        return allowed_value_text(loc[1])
     info = _field_info(loc)
     if info is None:
         if loc and str(loc[0]) in SCHEDULE_SECTIONS:
