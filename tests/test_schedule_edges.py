@@ -388,3 +388,28 @@ def test_driver_table_message_names_range(tmp_path, old, new, fragments):
     for fragment in fragments:
         assert fragment in message
     assert "see templates" not in message
+
+
+def test_driver_column_without_values_rejected():
+    text = "month,utilization,yield_rate\n2026-01,0.6,\n2026-07,0.7,\n"
+    with pytest.raises(InputError) as caught:
+        parse_driver_csv(text, source="drivers.csv")
+    message = str(caught.value)
+    assert "row 1 (header), column yield_rate: the column has no values" in message
+    assert "utilization" not in message
+
+
+def test_driver_file_without_driver_columns_rejected():
+    with pytest.raises(InputError, match="no driver column after month"):
+        parse_driver_csv("month\n2026-01\n", source="drivers.csv")
+
+
+def test_blank_driver_column_exits_2(runner, tmp_path):
+    drivers = tmp_path / "drivers.csv"
+    drivers.write_text("month,tokens_per_second\n2026-01,\n", encoding="utf-8")
+    output = tmp_path / "out.xlsx"
+    arguments = schedule_command(SCHEDULE_SCENARIO, "2026-01", 3, output)
+    result = runner.invoke(main, arguments + ["--drivers", str(drivers)])
+    assert result.exit_code == 2
+    assert "column tokens_per_second: the column has no values" in result.output
+    assert not output.exists()

@@ -137,9 +137,9 @@ def read_driver_csv(path: str | Path) -> Drivers:
     order; a blank cell leaves that driver unchanged from the previous listed month.
 
     Raises:
-        InputError: the file is missing or unreadable, a column is unknown, a month
-            repeats, or a value is invalid. The message names the row, the column,
-            the value and what is allowed.
+        InputError: the file is missing or unreadable, a column is unknown or has no
+            values, a month repeats, or a value is invalid. The message names the
+            row, the column, the value and what is allowed.
     """
     text = read_text_file(path, kind="driver")
     return parse_driver_csv(text, source=str(path))
@@ -162,7 +162,8 @@ def parse_driver_csv(text: str, *, source: str = "drivers.csv") -> Drivers:
                 continue
             if header is None:
                 header = [cell.strip().lower() for cell in cells]
-                _check_header(header, reader.line_num, source)
+                header_line = reader.line_num
+                _check_header(header, header_line, source)
                 continue
             _read_row(
                 header, cells, reader.line_num, source, paths, row_of_month, errors
@@ -180,6 +181,18 @@ def parse_driver_csv(text: str, *, source: str = "drivers.csv") -> Drivers:
     if not row_of_month:
         raise InputError(
             f"{source}: the file has a header but no months; add one row per month that changes"
+        )
+    # A column replaces the scenario's path of that driver, so a column without any
+    # value would have nothing to replace it with.
+    blank = [name for name in header[1:] if name not in paths]
+    if blank:
+        raise InputError(
+            "\n".join(
+                f"{source}: row {header_line} (header), column {name}: the column has no "
+                "values; give the value from its first month on, or delete the column "
+                "to keep the scenario's path"
+                for name in blank
+            )
         )
 
     try:
@@ -202,6 +215,11 @@ def _check_header(header: list[str], line: int, source: str) -> None:
     if not header or header[0] != "month":
         raise InputError(
             f"{where}: the first column must be month; found {header[0] if header else ''!r}"
+        )
+    if not any(header[1:]):
+        raise InputError(
+            f"{where}: there is no driver column after month; add one or more of: "
+            + ", ".join(DRIVER_NAMES)
         )
     seen: set[str] = set()
     for name in header[1:]:
