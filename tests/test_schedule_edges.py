@@ -413,3 +413,30 @@ def test_blank_driver_column_exits_2(runner, tmp_path):
     assert result.exit_code == 2
     assert "column tokens_per_second: the column has no values" in result.output
     assert not output.exists()
+
+
+@pytest.mark.parametrize("month", ["2026-02-31", "2026-01-01", "2026-1", "Jan-26"])
+def test_register_month_must_be_yyyy_mm(month):
+    row = f"gpu,accelerator,2026-01,1,1000,12,0,straight-line\nfab,fabric,{month},1,1000,12,0,straight-line\n"
+    with pytest.raises(InputError) as caught:
+        parse_asset_csv(REGISTER_HEADER + row, source="assets.csv")
+    message = str(caught.value)
+    assert f"assets.csv: row 3, column purchase_month: {month!r} is invalid" in message
+    assert "YYYY-MM" in message
+
+
+@pytest.mark.parametrize("month", ["2026-02-31", "2026-01-01", "2026-1", "Jan-26"])
+def test_driver_month_must_be_yyyy_mm(month):
+    text = f"month,utilization\n2026-01,0.6\n{month},0.7\n"
+    with pytest.raises(InputError) as caught:
+        parse_driver_csv(text, source="drivers.csv")
+    message = str(caught.value)
+    assert f"drivers.csv: row 3, column month: {month!r} is invalid" in message
+    assert "YYYY-MM" in message
+
+
+def test_csv_date_message_explains_spreadsheet_dates():
+    with pytest.raises(InputError) as caught:
+        parse_driver_csv("month,utilization\n2026-02-01,0.6\n")
+    assert "a date, not a month" in str(caught.value)
+    assert "format the column as text" in str(caught.value)

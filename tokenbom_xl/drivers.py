@@ -29,7 +29,12 @@ from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tokenbom_xl.errors import InputError
-from tokenbom_xl.periods import FIRST_MONTH, MonthText, month_label, parse_month
+from tokenbom_xl.periods import (
+    MONTH_ALLOWED,
+    MonthText,
+    month_text_problem,
+    parse_month,
+)
 from tokenbom_xl.textfile import read_text_file
 
 __all__ = [
@@ -249,24 +254,13 @@ def _read_row(
             f"{where} has {len(cells)} values but the header has {len(header)} columns; remove the extra values"
         )
         return
-    raw_month = cells[0].strip()
-    candidate = (
-        raw_month[:7] if len(raw_month) == 10 and raw_month[7] == "-" else raw_month
-    )
-    try:
-        index = parse_month(candidate)
-    except ValueError:
+    month = cells[0].strip()
+    problem = month_text_problem(month)
+    if problem is not None:
         errors.append(
-            f"{where}, column month: {raw_month!r} is invalid: not a month; give a month as YYYY-MM, such as 2026-01"
+            f"{where}, column month: {month!r} is invalid: {problem}; give {MONTH_ALLOWED}"
         )
         return
-    if index < FIRST_MONTH:
-        errors.append(
-            f"{where}, column month: {raw_month!r} is invalid: before 0001-01, the first "
-            "month a schedule can show; give a month from 0001-01 to 9999-12"
-        )
-        return
-    month = month_label(index)
     if month in row_of_month:
         errors.append(
             f"{where}, column month: {month} is already listed on row {row_of_month[month]}; merge the two rows"

@@ -16,12 +16,14 @@ from pydantic import AfterValidator
 __all__ = [
     "FIRST_MONTH",
     "LAST_MONTH",
+    "MONTH_ALLOWED",
     "MONTH_PATTERN",
     "MonthText",
     "fiscal_year_label",
     "fiscal_year_of",
     "month_from_date",
     "month_label",
+    "month_text_problem",
     "parse_month",
     "quarter_label",
     "quarter_of",
@@ -30,6 +32,10 @@ __all__ = [
 # "YYYY-MM", the form every month takes in scenario files and CSV inputs.
 MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 _MONTH_RE = re.compile(MONTH_PATTERN)
+_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}")
+
+# What a month cell or field may hold, for messages.
+MONTH_ALLOWED = "a month as YYYY-MM from 0001-01 to 9999-12, such as 2026-01"
 
 # The first and last month indices that have a label: 0001-01 and 9999-12. These are
 # the years of Python's datetime, and a year of 10000 would not fit the four digits
@@ -67,6 +73,25 @@ def _validate_month_text(text: str) -> str:
 # A pydantic field type for "YYYY-MM" text from 0001-01 on; an invalid value's error
 # names the form.
 MonthText = Annotated[str, AfterValidator(_validate_month_text)]
+
+
+def month_text_problem(text: str) -> str | None:
+    """Describe why ``text`` is no month from 0001-01 to 9999-12, or return None if it is one.
+
+    A full date such as 2026-02-01 is a problem too, because a spreadsheet program may
+    have turned the months into dates, and dropping the day would hide a typing error
+    such as 2026-02-31.
+    """
+    if _DATE_RE.fullmatch(text):
+        return (
+            "a date, not a month (if a spreadsheet program turned the months into "
+            "dates, format the column as text)"
+        )
+    if not _MONTH_RE.fullmatch(text):
+        return "not a month in the form YYYY-MM"
+    if parse_month(text) < FIRST_MONTH:
+        return "before 0001-01, the first month a schedule can show"
+    return None
 
 
 def month_from_date(value: date) -> int:

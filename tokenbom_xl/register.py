@@ -35,7 +35,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from tokenbom_xl.errors import InputError, number_text
-from tokenbom_xl.periods import FIRST_MONTH, MonthText, month_label, parse_month
+from tokenbom_xl.periods import (
+    MONTH_ALLOWED,
+    MonthText,
+    month_text_problem,
+    parse_month,
+)
 from tokenbom_xl.textfile import read_text_file
 
 __all__ = [
@@ -76,9 +81,7 @@ class Asset(BaseModel):
     )
     purchase_month: MonthText = Field(
         description="month of purchase; depreciation starts in this month",
-        json_schema_extra=_allowed(
-            "a month as YYYY-MM from 0001-01 to 9999-12, such as 2026-01"
-        ),
+        json_schema_extra=_allowed(MONTH_ALLOWED),
     )
     quantity: int = Field(
         gt=0,
@@ -216,8 +219,7 @@ def read_asset_register(path: str | Path) -> tuple[Asset, ...]:
     The first row that is neither blank nor a comment (a first cell starting with
     ``#``) is the header. Column names are those of :class:`Asset`, in any order and
     case. Blank cells in optional columns take the default. Purchase and change months
-    may be written ``YYYY-MM`` or ``YYYY-MM-DD``, because spreadsheet programs often
-    rewrite months as dates; the day is ignored.
+    are written ``YYYY-MM``; a full date is rejected, so that no day is dropped unseen.
 
     Raises:
         InputError: the file is missing or unreadable, or any row is invalid. The
@@ -386,14 +388,10 @@ def _to_number(text: str) -> float:
 
 
 def _to_month(text: str) -> str:
-    candidate = text[:7] if len(text) == 10 and text[7] == "-" else text
-    try:
-        index = parse_month(candidate)
-    except ValueError:
-        raise ValueError("not a month in the form YYYY-MM") from None
-    if index < FIRST_MONTH:
-        raise ValueError("before 0001-01, the first month a schedule can show")
-    return month_label(index)
+    problem = month_text_problem(text)
+    if problem is not None:
+        raise ValueError(problem)
+    return text
 
 
 def _describe_row_error(
