@@ -1,5 +1,6 @@
-"""Edge cases of `tokenbom schedule` and its register: months far from today,
-repeated asset ids in [[assets]], and messages about invalid register values."""
+"""Edge cases of `tokenbom schedule` and its inputs: months at the ends of the
+calendar, repeated asset ids in [[assets]], CSV months and blank driver columns, and
+the wording of messages and money figures."""
 
 from __future__ import annotations
 

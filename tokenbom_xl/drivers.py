@@ -285,7 +285,7 @@ def _read_row(
 
 
 def allowed_path_text(driver: str) -> str:
-    """Describe the path allowed for ``driver``, such as in the scenario's [drivers] table."""
+    """Describe the step path allowed for ``driver`` in the scenario's [drivers] table."""
     return (
         'a table of one or more "YYYY-MM" = value entries, such as { "2026-01" = '
         f"value }}, each value {allowed_value_text(driver)}"

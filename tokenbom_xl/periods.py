@@ -34,7 +34,7 @@ MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 _MONTH_RE = re.compile(MONTH_PATTERN)
 _DATE_RE = re.compile(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}")
 
-# What a month cell or field may hold, for messages.
+# The allowed months, worded for the end of a message ("give ...").
 MONTH_ALLOWED = "a month as YYYY-MM from 0001-01 to 9999-12, such as 2026-01"
 
 # The first and last month indices that have a label: 0001-01 and 9999-12. These are
@@ -76,7 +76,7 @@ MonthText = Annotated[str, AfterValidator(_validate_month_text)]
 
 
 def month_text_problem(text: str) -> str | None:
-    """Describe why ``text`` is no month from 0001-01 to 9999-12, or return None if it is one.
+    """Return why ``text`` is not a month from 0001-01 to 9999-12, or None if it is one.
 
     A full date such as 2026-02-01 is a problem too, because a spreadsheet program may
     have turned the months into dates, and dropping the day would hide a typing error

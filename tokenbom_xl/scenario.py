@@ -584,6 +584,7 @@ def _allowed_text(loc: tuple[Any, ...]) -> str:
         if len(loc) == 2:
             return allowed_path_text(loc[1])
         return allowed_value_text(loc[1])
+
     info = _field_info(loc)
     if info is None:
         if loc and str(loc[0]) in SCHEDULE_SECTIONS:
@@ -632,7 +633,7 @@ _MONTH_CHECK = get_args(MonthText)[1]
 
 
 def _is_month_field(info: Any) -> bool:
-    """Tell whether a field holds "YYYY-MM" text, required or optional."""
+    """Return True if the field is "YYYY-MM" text, required or optional."""
     return _MONTH_CHECK in info.metadata or MonthText in get_args(info.annotation)
 
 

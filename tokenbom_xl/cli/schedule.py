@@ -33,7 +33,8 @@ DEFAULT_MONTHS = 36
     "first_month",
     required=True,
     metavar="YYYY-MM",
-    help="First month of the schedule.",
+    help="First month of the schedule, as YYYY-MM. The horizon must lie within "
+    "0001-01 to 9999-12.",
 )
 @click.option(
     "--months",
