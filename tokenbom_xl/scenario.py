@@ -20,14 +20,21 @@ import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
 import annotated_types
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from tokenbom_xl.drivers import Drivers
-from tokenbom_xl.errors import InputError
+from tokenbom_xl.drivers import (
+    DRIVER_NAMES,
+    Drivers,
+    allowed_path_text,
+    allowed_value_text,
+)
+from tokenbom_xl.errors import InputError, number_text
+from tokenbom_xl.periods import MonthText
 from tokenbom_xl.register import Asset
 from tokenbom_xl.restrike import Restrike
 from tokenbom_xl.textfile import read_text_file
@@ -107,9 +114,12 @@ class Silicon(_Model):
         default="straight-line",
         description="depreciation method; declining-balance is double declining with a switch to straight-line",
     )
+    # Fifty years. Any age from life_months (at most 240) on charges nothing, so a
+    # larger age is taken for a typing error.
     age_months: int = Field(
         default=0,
         ge=0,
+        le=600,
         description="months already depreciated before this period",
         json_schema_extra={"unit": "months"},
     )
@@ -118,7 +128,8 @@ class Silicon(_Model):
     def _salvage_below_price(self) -> Silicon:
         if self.salvage >= self.unit_price:
             raise ValueError(
-                f"salvage ({self.salvage:g}) must be less than unit_price ({self.unit_price:g})"
+                f"salvage ({number_text(self.salvage)}) must be less than unit_price "
+                f"({number_text(self.unit_price)}); lower the salvage value"
             )
         return self
 
@@ -522,6 +533,13 @@ def _describe_error(source: str, error: Mapping[str, Any]) -> str:
         return f"{source}: {field}: {message}"
 
     allowed = _allowed_text(error["loc"])
+    if isinstance(value, (date, time)):
+        # TOML reads an unquoted 2026-01-01 as a date, which pydantic would show as
+        # datetime.date(2026, 1, 1), so the value is shown as it is written in TOML.
+        return (
+            f"{source}: {field} = {value.isoformat()} is read as a TOML "
+            f"{_toml_kind(value)}; allowed: {allowed}"
+        )
     shown = _show_value(value)
     if kind == "string_pattern_mismatch" and field == "currency":
         return (
@@ -530,6 +548,12 @@ def _describe_error(source: str, error: Mapping[str, Any]) -> str:
         )
     problem = error["msg"][:1].lower() + error["msg"][1:]
     return f"{source}: {field} = {shown} is invalid: {problem}; allowed: {allowed}"
+
+
+def _toml_kind(value: date | time) -> str:
+    if isinstance(value, datetime):
+        return "date and time"
+    return "date" if isinstance(value, date) else "time"
 
 
 def _field_path(loc: tuple[Any, ...]) -> str:
@@ -547,17 +571,27 @@ def _field_path(loc: tuple[Any, ...]) -> str:
 
 def _show_value(value: Any) -> str:
     if isinstance(value, (dict, list)):
+        if not value:
+            return "{}" if isinstance(value, dict) else "[]"
         return type(value).__name__
     return repr(value)
 
 
 def _allowed_text(loc: tuple[Any, ...]) -> str:
     """Describe the allowed values of the field at ``loc`` from its constraints."""
+    if len(loc) >= 2 and loc[0] == "drivers" and loc[1] in DRIVER_NAMES:
+        # A driver is a table of months to numbers, which _field_info cannot enter.
+        if len(loc) == 2:
+            return allowed_path_text(loc[1])
+        return allowed_value_text(loc[1])
+
     info = _field_info(loc)
     if info is None:
         if loc and str(loc[0]) in SCHEDULE_SECTIONS:
             return "see templates/schedule_factory.toml"
         return "see templates/reference_factory.toml"
+    if _is_month_field(info):
+        return 'a month as YYYY-MM text in quotes, such as "2026-01"'
     annotation = info.annotation
     bounds = []
     for item in info.metadata:
@@ -593,6 +627,14 @@ _UNIT_TEXT = {
     "money/kWh": "in the scenario's currency per kWh",
     "money/M tokens": "in the scenario's currency per million tokens",
 }
+
+
+_MONTH_CHECK = get_args(MonthText)[1]
+
+
+def _is_month_field(info: Any) -> bool:
+    """Return True if the field is "YYYY-MM" text, required or optional."""
+    return _MONTH_CHECK in info.metadata or MonthText in get_args(info.annotation)
 
 
 def _number_text(value: float) -> str:

@@ -45,7 +45,13 @@ from tokenbom_xl import engine
 from tokenbom_xl.depreciation import AssetTable, depreciation_by_age
 from tokenbom_xl.drivers import Drivers, merge_drivers, path_values
 from tokenbom_xl.errors import InputError
-from tokenbom_xl.periods import fiscal_year_of, month_label, quarter_label
+from tokenbom_xl.periods import (
+    FIRST_MONTH,
+    LAST_MONTH,
+    fiscal_year_of,
+    month_label,
+    quarter_label,
+)
 from tokenbom_xl.register import Asset
 from tokenbom_xl.restrike import Recovery, Restrike, fixed_rate_recovery
 from tokenbom_xl.scenario import (
@@ -78,6 +84,9 @@ CAUSES: tuple[tuple[str, str], ...] = (
     ("other", "Other fixed cost"),
 )
 
+# A message lists at most this many repeated asset_id values and counts the rest.
+MAX_LISTED_IDS = 30
+
 # Fifty years, more than twice the longest depreciation life (240 months); a longer
 # horizon is rejected as a typing error.
 MAX_MONTHS = 600
@@ -99,6 +108,21 @@ class Horizon:
         if not 1 <= self.months <= MAX_MONTHS:
             raise InputError(
                 f"months = {self.months} is invalid; give a horizon of 1 to {MAX_MONTHS} months"
+            )
+        if self.start < FIRST_MONTH:
+            raise InputError(
+                f"the horizon starts in {month_label(self.start)}, before 0001-01, the first "
+                "month a schedule can show; start it in 0001-01 or later"
+            )
+        last = self.start + self.months - 1
+        if last > LAST_MONTH:
+            # The message names no month after 9999-12, which has no YYYY-MM label.
+            room = LAST_MONTH - self.start + 1
+            raise InputError(
+                f"months = {self.months} from {month_label(self.start)} runs past 9999-12, "
+                "the last month a schedule can show; start the horizon in "
+                f"{month_label(LAST_MONTH - self.months + 1)} or earlier, or give at most "
+                f"{room} month{'s' if room != 1 else ''}"
             )
 
     @property
@@ -282,9 +306,15 @@ def compute_schedule(
 
     Raises:
         InputError: an asset_id repeats, no accelerator is in service in some period,
-            the horizon is out of range, or an energy path lacks its other half.
+            the horizon is out of range or outside 0001-01 to 9999-12, [silicon]
+            age_months puts the purchase before 0001-01, or an energy path lacks its
+            other half.
     """
     restrike = scenario.restrike or Restrike()
+    if not scenario.assets and not assets:
+        # Checked before the horizon, so that a start before 0001-01 that age_months
+        # moves further back is reported with the age and its fix.
+        _check_silicon_age(scenario, start)
     horizon = Horizon(
         start=start,
         months=months,
@@ -451,6 +481,7 @@ def _combine_registers(
     scenario: Scenario, assets: Sequence[Asset] | None, start: int
 ) -> tuple[Asset, ...]:
     from_scenario = tuple(scenario.assets or ())
+    _reject_repeated_ids(from_scenario)
     from_file = tuple(assets or ())
     seen = {asset.asset_id for asset in from_scenario}
     repeated = sorted({asset.asset_id for asset in from_file if asset.asset_id in seen})
@@ -462,18 +493,61 @@ def _combine_registers(
     combined = from_scenario + from_file
     if combined:
         return combined
+    return (_silicon_asset(scenario, start),)
+
+
+def _reject_repeated_ids(assets: Sequence[Asset]) -> None:
+    """Raise InputError naming each asset_id that more than one [[assets]] table uses."""
+    tables_of: dict[str, list[int]] = {}
+    for number, asset in enumerate(assets, start=1):
+        tables_of.setdefault(asset.asset_id, []).append(number)
+    lines = []
+    for asset_id, numbers in tables_of.items():
+        if len(numbers) < 2:
+            continue
+        listed = ", ".join(str(number) for number in numbers[:-1])
+        lines.append(
+            f"assets: asset_id {asset_id!r} appears in the [[assets]] tables {listed} "
+            f"and {numbers[-1]} (counted from 1 in file order); give each table its "
+            "own asset_id"
+        )
+    if len(lines) > MAX_LISTED_IDS:
+        more = len(lines) - MAX_LISTED_IDS
+        lines = lines[:MAX_LISTED_IDS]
+        lines.append(f"... and {more} more repeated asset_id values")
+    if lines:
+        raise InputError("\n".join(lines))
+
+
+def _check_silicon_age(scenario: Scenario, start: int) -> None:
+    """Raise InputError if [silicon] age_months puts the purchase before 0001-01."""
+    age = scenario.silicon.age_months
+    if age == 0 or start - age >= FIRST_MONTH:
+        return
+    fix = f"start the horizon in {month_label(FIRST_MONTH + age)} or later"
+    if start >= FIRST_MONTH:
+        fix += f", or give age_months of at most {start - FIRST_MONTH}"
+    raise InputError(
+        f"silicon.age_months = {age} puts the purchase of the scenario's accelerators "
+        f"{age} month{'s' if age != 1 else ''} before the horizon's start "
+        f"{month_label(start)}, so before 0001-01, the first month a schedule "
+        f"can show; {fix}"
+    )
+
+
+def _silicon_asset(scenario: Scenario, start: int) -> Asset:
+    """Return the scenario's [silicon] as one accelerator row bought age_months before ``start``."""
     silicon = scenario.silicon
-    return (
-        Asset(
-            asset_id="silicon",
-            asset_class="accelerator",
-            purchase_month=month_label(start - silicon.age_months),
-            quantity=scenario.accelerators,
-            unit_price=silicon.unit_price,
-            life_months=silicon.life_months,
-            salvage=silicon.salvage,
-            method=silicon.method,
-        ),
+    age = silicon.age_months
+    return Asset(
+        asset_id="silicon",
+        asset_class="accelerator",
+        purchase_month=month_label(start - age),
+        quantity=scenario.accelerators,
+        unit_price=silicon.unit_price,
+        life_months=silicon.life_months,
+        salvage=silicon.salvage,
+        method=silicon.method,
     )
 
 

@@ -63,9 +63,13 @@ def _fail(message: str, code: int) -> None:
 
 
 def currency_text(amount: float, currency: str, decimals: int = 4) -> str:
-    """Format an amount as '$3.4484' or '3.4484 EUR'; trailing zeros are dropped when decimals=0."""
+    """Format an amount as '$3.4484' or '3.4484 EUR'; trailing zeros are dropped when decimals=0.
+
+    An amount that rounds to zero prints without a minus sign.
+    """
     symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(currency)
-    number = f"{amount:,.{decimals}f}" if decimals else f"{amount:,g}"
+    # The z option (Python 3.11) turns a negative zero after rounding into 0.
+    number = f"{amount:z,.{decimals}f}" if decimals else f"{amount:z,g}"
     return f"{symbol}{number}" if symbol else f"{number} {currency}"
 
 

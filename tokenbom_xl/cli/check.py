@@ -79,7 +79,7 @@ def _figure_text(name: str, value: object, currency: str) -> str:
         return str(value)
     if name.endswith("_per_million"):
         return f"{currency_text(value, currency)}/M"
-    return f"{value:.4f}"
+    return f"{value:z.4f}"
 
 
 def _check_rows(recalculated) -> list[tuple[str, object]]:

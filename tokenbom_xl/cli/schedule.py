@@ -33,7 +33,8 @@ DEFAULT_MONTHS = 36
     "first_month",
     required=True,
     metavar="YYYY-MM",
-    help="First month of the schedule.",
+    help="First month of the schedule, as YYYY-MM. The horizon must lie within "
+    "0001-01 to 9999-12.",
 )
 @click.option(
     "--months",
@@ -119,14 +120,16 @@ def summary_lines(result) -> list[str]:
 
     cur = result.scenario.currency
     quarterly = result.quarterly
+    # Money is formatted with the z option, so an amount that rounds to zero never
+    # prints as -0.00.
     header = f"  {'quarter':<10} {'good tokens':>18} {'cost/M':>10} {'floor/M':>10} {'fixed rate/M':>13} {'over(+)/under(-)':>17}"
     lines = [header]
     for index, label in enumerate(quarterly.labels):
         last = int(quarterly.stop[index]) - 1
         lines.append(
             f"  {label:<10} {quarterly.good_tokens[index]:>18,.0f} "
-            f"{quarterly.cost_per_good_token[index] * 1e6:>10.4f} {quarterly.floor[index] * 1e6:>10.4f} "
-            f"{result.recovery.fixed_rate[last] * 1e6:>13.4f} {quarterly.over_recovery[index]:>17,.2f}"
+            f"{quarterly.cost_per_good_token[index] * 1e6:>z10.4f} {quarterly.floor[index] * 1e6:>z10.4f} "
+            f"{result.recovery.fixed_rate[last] * 1e6:>z13.4f} {quarterly.over_recovery[index]:>z17,.2f}"
         )
     first = result.cost_per_good_token[0] * 1e6
     last_value = result.cost_per_good_token[-1] * 1e6
@@ -136,7 +139,7 @@ def summary_lines(result) -> list[str]:
     )
     if result.horizon.months > 1:
         parts = [
-            f"{label.lower()} {part * 1e6:+.4f}"
+            f"{label.lower()} {part * 1e6:+z.4f}"
             for (_, label), part in zip(CAUSES, result.decay[:, 1:].sum(axis=1))
         ]
         lines.append("  by cause: " + ", ".join(parts))
