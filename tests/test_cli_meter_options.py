@@ -251,3 +251,41 @@ def test_file_name_with_colon_read_as_path(runner, tmp_path, usage_file, monkeyp
 
     assert result.exit_code == 0, result.output
     assert output_tokens(tmp_path / "metered.toml") == 100
+
+
+def test_conflicting_model_maps_rejected(runner, tmp_path, usage_file):
+    result = invoke_meter(
+        runner,
+        tmp_path,
+        "--serving",
+        str(usage_file),
+        "--model-map",
+        "m1=a",
+        "--model-map",
+        "m1=b",
+    )
+
+    assert_no_traceback(result)
+    assert result.exit_code == 2
+    assert "--model-map 'm1=a' and --model-map 'm1=b'" in result.output
+    assert not (tmp_path / "metered.toml").exists()
+
+
+def test_repeated_model_map_accepted(runner, tmp_path, usage_file):
+    output = tmp_path / "metered.toml"
+
+    result = invoke_meter(
+        runner,
+        tmp_path,
+        "--serving",
+        str(usage_file),
+        "--model-map",
+        "m1=renamed",
+        "--model-map",
+        " m1 = renamed ",
+    )
+
+    assert result.exit_code == 0, result.output
+    with output.open("rb") as file:
+        metered = tomllib.load(file)
+    assert [entry["model"] for entry in metered["tokens"]] == ["renamed"]

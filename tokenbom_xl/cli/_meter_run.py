@@ -75,14 +75,7 @@ def _read_options(options: dict[str, Any]) -> ReadOptions:
     ):
         if options[name] is not None:
             limits = replace(limits, **{name: options[name]})
-    model_map = {}
-    for item in options["model_map"]:
-        source, sep, target = item.partition("=")
-        if not sep or not source.strip() or not target.strip():
-            raise InputError(
-                f"--model-map {item!r} is invalid; give FROM=TO, e.g. gpt-4o-mini-2024-07-18=gpt-4o-mini"
-            )
-        model_map[source.strip()] = target.strip()
+    model_map = _model_map(options["model_map"])
     good_values = frozenset(options["good_scores"]) or GoodTokenRule().good_values
     fields = tuple(
         field.strip()
@@ -108,6 +101,27 @@ def _read_options(options: dict[str, Any]) -> ReadOptions:
         nvidia_smi_fields=fields,
         progress=True,
     )
+
+
+def _model_map(items: tuple[str, ...]) -> dict[str, str]:
+    """Parse the --model-map FROM=TO items, rejecting two targets for one model."""
+    model_map: dict[str, str] = {}
+    item_by_source: dict[str, str] = {}
+    for item in items:
+        source, sep, target = item.partition("=")
+        source, target = source.strip(), target.strip()
+        if not sep or not source or not target:
+            raise InputError(
+                f"--model-map {item!r} is invalid; give FROM=TO, e.g. gpt-4o-mini-2024-07-18=gpt-4o-mini"
+            )
+        if source in model_map and model_map[source] != target:
+            raise InputError(
+                f"--model-map {item_by_source[source]!r} and --model-map {item!r} rename "
+                f"{source!r} to two models; keep the one you mean"
+            )
+        model_map[source] = target
+        item_by_source[source] = item
+    return model_map
 
 
 def _print_summary(metered: Metered, written: Path, usage_path: Path | None) -> None:
