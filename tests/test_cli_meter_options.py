@@ -289,3 +289,41 @@ def test_repeated_model_map_accepted(runner, tmp_path, usage_file):
     with output.open("rb") as file:
         metered = tomllib.load(file)
     assert [entry["model"] for entry in metered["tokens"]] == ["renamed"]
+
+
+def test_include_outside_period_counts_agree(runner, tmp_path):
+    # Two records in November, two in October.
+    path = tmp_path / "mixed.jsonl"
+    records = [
+        {
+            "id": f"chatcmpl-{index}",
+            "object": "chat.completion",
+            "created": created,
+            "model": "m1",
+            "usage": {"prompt_tokens": 1, "completion_tokens": 10},
+        }
+        for index, created in enumerate(
+            [CREATED, CREATED - 86400, CREATED - 2 * 86400, CREATED + 60]
+        )
+    ]
+    path.write_text(
+        "".join(json.dumps(record) + "\n" for record in records), encoding="utf-8"
+    )
+    output = tmp_path / "metered.toml"
+
+    result = invoke_meter(
+        runner, tmp_path, "--serving", str(path), "--include-outside-period"
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "4 used (2 of them outside the period" in result.output
+    assert "0 outside the period" not in result.output
+    assert "were counted (--include-outside-period) (x 2)" in result.output
+    with output.open("rb") as file:
+        source = tomllib.load(file)["sources"][0]
+    assert source["rows_used"] == 4
+    assert source["rows_outside_period"] == 0
+    assert source["rows_used_outside_period"] == 2
+    flags = {flag["code"]: flag for flag in source["flags"]}
+    assert flags["outside_period"]["count"] == 2
+    assert output_tokens(output) == 40

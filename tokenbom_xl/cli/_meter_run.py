@@ -14,7 +14,12 @@ from tokenbom_xl.cli.paths import check_output_paths
 from tokenbom_xl.errors import InputError
 from tokenbom_xl.metering.bridge import FORMATS, MeterInputs, meter, split_format
 from tokenbom_xl.metering.inputs import ReadLimits
-from tokenbom_xl.metering.metered import Metered, metered_toml, usage_csv
+from tokenbom_xl.metering.metered import (
+    Metered,
+    SourceEntry,
+    metered_toml,
+    usage_csv,
+)
 from tokenbom_xl.metering.options import GoodTokenRule, ReadOptions
 from tokenbom_xl.metering.times import parse_period, parse_zone
 
@@ -124,6 +129,19 @@ def _model_map(items: tuple[str, ...]) -> dict[str, str]:
     return model_map
 
 
+def _row_counts(source: SourceEntry) -> str:
+    """Describe a source's rows: read, used, outside the period and rejected."""
+    used = f"{source.rows_used:,} used"
+    if source.rows_used_outside_period:
+        used += (
+            f" ({source.rows_used_outside_period:,} of them outside the period, "
+            "counted by --include-outside-period)"
+        )
+    else:
+        used += f", {source.rows_outside_period:,} outside the period"
+    return f"{source.rows_read:,} rows read, {used}, {source.rows_rejected:,} rejected"
+
+
 def _print_summary(metered: Metered, written: Path, usage_path: Path | None) -> None:
     click.echo(f"Wrote {written} (period {metered.period})")
     if usage_path is not None:
@@ -132,11 +150,7 @@ def _print_summary(metered: Metered, written: Path, usage_path: Path | None) -> 
         )
     for source in metered.sources:
         click.echo(f"  {source.kind}: {source.file} [{source.format}]")
-        click.echo(
-            f"    {source.rows_read:,} rows read, {source.rows_used:,} used, "
-            f"{source.rows_outside_period:,} outside the period, {source.rows_rejected:,} rejected; "
-            f"coverage {source.coverage}"
-        )
+        click.echo(f"    {_row_counts(source)}; coverage {source.coverage}")
         if source.rejections:
             click.echo(f"    rejected: {source.rejection_text()}")
         for flag in source.flags:

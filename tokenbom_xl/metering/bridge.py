@@ -563,6 +563,7 @@ def _source_entry(report: SourceReport) -> SourceEntry:
         rows_used=report.rows_used,
         rows_outside_period=report.rows_outside_period,
         rows_rejected=report.rows_rejected,
+        rows_used_outside_period=report.rows_used_outside_period,
         rejections=[
             RejectionEntry(reason=r.reason, count=r.count, lines=r.lines)
             for r in report.rejections.values()

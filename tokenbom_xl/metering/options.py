@@ -92,8 +92,8 @@ class ReadOptions:
         Records without a time always count. A time before 1970 or after 9999 (NaN
         and infinity included) cannot be a reading, so its record at ``line`` is
         rejected. Records outside the period are counted on the report and left out,
-        unless ``include_outside_period`` is set; then they count and the report is
-        flagged.
+        unless ``include_outside_period`` is set. Then they count, and the report
+        counts them in ``rows_used_outside_period`` and is flagged.
         """
         if epoch_seconds is None:
             return True
@@ -104,6 +104,7 @@ class ReadOptions:
         if self.period is None or self.period.contains(epoch_seconds):
             return True
         if self.include_outside_period:
+            report.rows_used_outside_period += 1
             report.flag(
                 "outside_period",
                 f"records outside {self.period.label} were counted (--include-outside-period)",
