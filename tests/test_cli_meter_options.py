@@ -9,8 +9,10 @@ import tomllib
 
 import pytest
 from click.testing import CliRunner
+from openpyxl import load_workbook
 
 from tokenbom_xl.cli import main
+from tokenbom_xl.resources import template_path
 
 # 2026-11-01T00:00:00Z, inside --period 2026-11.
 CREATED = 1793491200
@@ -327,3 +329,40 @@ def test_include_outside_period_counts_agree(runner, tmp_path):
     flags = {flag["code"]: flag for flag in source["flags"]}
     assert flags["outside_period"]["count"] == 2
     assert output_tokens(output) == 40
+
+
+def test_build_notes_metered_period_mismatch(runner, tmp_path, usage_file):
+    metered = tmp_path / "metered.toml"
+    usage = tmp_path / "usage.csv"
+    usage.write_text(
+        "period,business_unit,model,good_tokens,reserved_share\n2026-10,ads,m1,1000,\n",
+        encoding="utf-8",
+    )
+    workbook = tmp_path / "book.xlsx"
+    assert invoke_meter(runner, tmp_path, "--serving", str(usage_file)).exit_code == 0
+
+    result = runner.invoke(
+        main,
+        [
+            "build",
+            str(template_path("reference_factory.toml")),
+            "--metered",
+            str(metered),
+            "--usage",
+            str(usage),
+            "-o",
+            str(workbook),
+        ],
+    )
+
+    assert result.exit_code == 0, result.output
+    assert (
+        "metered: the metered period 2026-11 is not among the --usage periods "
+        "(2026-10)" in result.output
+    )
+    sheet = load_workbook(workbook, read_only=True)["Metering"]
+    texts = [cell for row in sheet.iter_rows(values_only=True) for cell in row]
+    assert any(
+        isinstance(text, str) and "not among the --usage periods" in text
+        for text in texts
+    )
