@@ -6,7 +6,7 @@ import pytest
 from conftest import PHYSICAL_SCENARIO, REFERENCE_SCENARIO
 
 from tokenbom_xl.errors import InputError
-from tokenbom_xl.metering.apply import apply_metered
+from tokenbom_xl.metering.apply import apply_metered, period_notes
 from tokenbom_xl.metering.metered import (
     EnergyEntry,
     Metered,
@@ -17,6 +17,7 @@ from tokenbom_xl.metering.metered import (
     usage_csv,
 )
 from tokenbom_xl.scenario import EnergyPhysical, EnergyStated, load_scenario
+from tokenbom_xl.usage import usage_from_range
 
 UTILIZATION = UtilizationEntry(
     value=0.5,
@@ -190,4 +191,39 @@ def test_usage_csv():
     # 3 x 0.9 = 2.7 rounds to 3; names stay exactly as metered.
     assert usage_csv(metered, scenario_yield=0.9) == (
         "period,business_unit,model,good_tokens,reserved_share\n2026-11,ads,m8,5,\n2026-11,=cmd,m70,3,\n"
+    )
+
+
+def usage_of(*periods):
+    rows = [["period", "business_unit", "model", "good_tokens", "reserved_share"]]
+    rows += [[period, "ads", "m", 1000, ""] for period in periods]
+    return usage_from_range(rows)
+
+
+def test_period_note_names_both_periods():
+    notes = period_notes(
+        Metered(period="2026-11"), usage=usage_of("2026-10", "2026-09")
+    )
+
+    assert len(notes) == 1
+    assert "metered period 2026-11" in notes[0]
+    assert "--usage periods (2026-09, 2026-10)" in notes[0]
+
+
+def test_period_note_absent_when_period_matches():
+    notes = period_notes(
+        Metered(period="2026-11"), usage=usage_of("2026-10", "2026-11")
+    )
+
+    assert notes == []
+
+
+def test_period_note_lists_six_periods():
+    months = [f"2025-{month:02d}" for month in range(1, 13)]
+
+    notes = period_notes(Metered(period="2026-11"), usage=usage_of(*months))
+
+    assert (
+        "(2025-01, 2025-02, 2025-03, 2025-04, 2025-05, 2025-06 and 6 more)"
+        in (notes[0])
     )

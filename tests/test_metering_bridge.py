@@ -70,6 +70,32 @@ def test_split_format():
     assert split_format("facility", "pue-table:a.tsv") == ("pue-table", "a.tsv")
     assert split_format("facility", "C:/data/pue.csv") == (None, "C:/data/pue.csv")
     assert split_format("serving", "vllm:scrape.prom") == ("vllm", "scrape.prom")
+    assert split_format("serving", "usage.jsonl") == (None, "usage.jsonl")
+    assert split_format("serving", "logs/2026-11-01T00:00.jsonl") == (
+        None,
+        "logs/2026-11-01T00:00.jsonl",
+    )
+
+
+@pytest.mark.parametrize(
+    ("kind", "argument", "message"),
+    [
+        ("serving", "OPENAI:u.jsonl", "did you mean openai"),
+        ("serving", "gl:u.jsonl", "gl is a format of --ledger, not of --serving"),
+        ("facility", "pue:a.tsv", "use one of facility-series, pue-table"),
+    ],
+)
+def test_split_format_rejects_invalid_prefix(kind, argument, message):
+    with pytest.raises(InputError, match=message):
+        split_format(kind, argument)
+
+
+def test_meter_rejects_repeated_file_before_reading(tmp_path):
+    usage = tmp_path / "usage.jsonl"
+    usage.write_text("not read\n", encoding="utf-8")
+
+    with pytest.raises(InputError, match="is the same file as --serving"):
+        meter(MeterInputs(serving=[str(usage), f"openai:{usage}"]), NOVEMBER)
 
 
 def test_nothing_given_all_from_scenario():

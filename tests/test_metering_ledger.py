@@ -54,6 +54,26 @@ def test_gl_export(tmp_path):
     )
 
 
+def test_gl_include_outside_period_counted_and_flagged(tmp_path):
+    path = tmp_path / "gl.csv"
+    path.write_text(
+        "period,account,cost_centre,amount,description\n"
+        "2026-11,6000,CC-01,10,this month\n"
+        "2026-10,6000,CC-01,5,last month\n",
+        encoding="utf-8",
+    )
+    options = ReadOptions(period=parse_period("2026-11"), include_outside_period=True)
+    result = read_ledger(str(path), options)
+    report = result.report
+
+    assert result.booked[("6000", "CC-01")].amount == Decimal("15")
+    assert report.rows_used == 2
+    assert report.rows_outside_period == 0
+    assert report.rows_used_outside_period == 1
+    assert report.flags["outside_period"].count == 1
+    assert "were counted" in report.flags["outside_period"].message
+
+
 def test_gl_missing_column(tmp_path):
     path = tmp_path / "gl.csv"
     path.write_text("account,amount\n001000,5\n", encoding="utf-8")

@@ -196,6 +196,45 @@ def test_stream_without_usage_rejected(tmp_path):
     ].lines == [1, 3]
 
 
+@pytest.mark.parametrize("include", [False, True])
+def test_stream_outside_period_counts_every_chunk(tmp_path, include):
+    # Three chunks of one October stream; the last carries the usage.
+    chunks = [
+        {
+            "id": "c1",
+            "object": "chat.completion.chunk",
+            "created": 1791000000,
+            "model": "m",
+            "choices": [{"delta": {"content": "x"}}] if index < 2 else [],
+            "usage": {"prompt_tokens": 1, "completion_tokens": 2}
+            if index == 2
+            else None,
+        }
+        for index in range(3)
+    ]
+    path = tmp_path / "stream.sse"
+    path.write_text(
+        "".join(f"data: {json.dumps(chunk)}\n\n" for chunk in chunks)
+        + "data: [DONE]\n",
+        encoding="utf-8",
+    )
+    options = ReadOptions(
+        period=parse_period("2026-11"), include_outside_period=include
+    )
+    report = read_openai_usage(str(path), options).report
+
+    assert report.rows_read == 3
+    assert report.rows_rejected == 0
+    assert report.flags["outside_period"].count == 3
+    if include:
+        assert report.rows_used == 3
+        assert report.rows_used_outside_period == 3
+        assert report.rows_outside_period == 0
+    else:
+        assert report.rows_used == 0
+        assert report.rows_outside_period == 3
+
+
 def test_period_filter(tmp_path):
     records = [
         {

@@ -56,6 +56,32 @@ def test_parquet_by_period(tmp_path):
     assert result.counts.output_tokens == 60
 
 
+def test_outside_period_counts_agree_with_flag(tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_text(
+        "timestamp,model,output_tokens\n"
+        "2026-11-02T00:00:00Z,m,5\n"
+        "2026-10-02T00:00:00Z,m,7\n"
+        "2026-10-03T00:00:00Z,m,7\n"
+        "2026-09-03T00:00:00Z,m,7\n",
+        encoding="utf-8",
+    )
+    left_out = read_serving_log(str(path), NOVEMBER).report
+    included = read_serving_log(
+        str(path), ReadOptions(period=NOVEMBER.period, include_outside_period=True)
+    )
+
+    # Three outside rows in two periods form two groups, but the flag counts rows.
+    assert left_out.rows_outside_period == 3
+    assert left_out.flags["outside_period"].count == 3
+    assert included.report.rows_used == 4
+    assert included.report.rows_outside_period == 0
+    assert included.report.rows_used_outside_period == 3
+    assert included.report.flags["outside_period"].count == 3
+    assert "were counted" in included.report.flags["outside_period"].message
+    assert included.counts.output_tokens == 26
+
+
 def test_jsonl_rejections_name_lines(tmp_path):
     records = [
         {

@@ -27,3 +27,38 @@ def test_offset_minutes_over_59_rejected(text):
     # +05:75 is no offset; read as 5 h 75 min it shifts timestamps to +06:15.
     with pytest.raises(InputError, match=text.replace("+", r"\+")):
         parse_zone(text)
+
+
+@pytest.mark.parametrize("text", ["0001-01", "0000-12"])
+def test_period_before_datetime_range_rejected(text):
+    # 0001-01 exists, but the month before it does not.
+    with pytest.raises(InputError, match="from 0001-02 to 9999-11"):
+        parse_period(text)
+
+
+@pytest.mark.parametrize("text", ["0001-02", "9999-11"])
+def test_period_at_edge_of_range_accepted(text):
+    period = parse_period(text)
+
+    assert period.label == text
+    assert period.start < period.end
+
+
+@pytest.mark.parametrize(
+    ("text", "minutes"),
+    [("+23:59", 23 * 60 + 59), ("-23:59", -(23 * 60 + 59)), ("-0530", -330)],
+)
+def test_offset_within_a_day_accepted(text, minutes):
+    offset = parse_zone(text).utcoffset(None)
+
+    assert offset.total_seconds() == minutes * 60
+
+
+def test_offset_error_lists_allowed_forms():
+    with pytest.raises(InputError) as raised:
+        parse_zone("+05:75")
+
+    message = str(raised.value)
+    assert "minutes are over 59" in message
+    assert "-23:59 to +23:59" in message
+    assert "Europe/Berlin" in message

@@ -14,7 +14,12 @@ from tokenbom_xl.cli.paths import check_output_paths
 from tokenbom_xl.errors import InputError
 from tokenbom_xl.metering.bridge import FORMATS, MeterInputs, meter, split_format
 from tokenbom_xl.metering.inputs import ReadLimits
-from tokenbom_xl.metering.metered import Metered, metered_toml, usage_csv
+from tokenbom_xl.metering.metered import (
+    Metered,
+    SourceEntry,
+    metered_toml,
+    usage_csv,
+)
 from tokenbom_xl.metering.options import GoodTokenRule, ReadOptions
 from tokenbom_xl.metering.times import parse_period, parse_zone
 
@@ -75,14 +80,7 @@ def _read_options(options: dict[str, Any]) -> ReadOptions:
     ):
         if options[name] is not None:
             limits = replace(limits, **{name: options[name]})
-    model_map = {}
-    for item in options["model_map"]:
-        source, sep, target = item.partition("=")
-        if not sep or not source.strip() or not target.strip():
-            raise InputError(
-                f"--model-map {item!r} is invalid; give FROM=TO, e.g. gpt-4o-mini-2024-07-18=gpt-4o-mini"
-            )
-        model_map[source.strip()] = target.strip()
+    model_map = _model_map(options["model_map"])
     good_values = frozenset(options["good_scores"]) or GoodTokenRule().good_values
     fields = tuple(
         field.strip()
@@ -110,6 +108,40 @@ def _read_options(options: dict[str, Any]) -> ReadOptions:
     )
 
 
+def _model_map(items: tuple[str, ...]) -> dict[str, str]:
+    """Parse the --model-map FROM=TO items, rejecting two targets for one model."""
+    model_map: dict[str, str] = {}
+    item_by_source: dict[str, str] = {}
+    for item in items:
+        source, sep, target = item.partition("=")
+        source, target = source.strip(), target.strip()
+        if not sep or not source or not target:
+            raise InputError(
+                f"--model-map {item!r} is invalid; give FROM=TO, e.g. gpt-4o-mini-2024-07-18=gpt-4o-mini"
+            )
+        if source in model_map and model_map[source] != target:
+            raise InputError(
+                f"--model-map {item_by_source[source]!r} and --model-map {item!r} rename "
+                f"{source!r} to two models; keep the one you mean"
+            )
+        model_map[source] = target
+        item_by_source[source] = item
+    return model_map
+
+
+def _row_counts(source: SourceEntry) -> str:
+    """Describe a source's rows: read, used, outside the period and rejected."""
+    used = f"{source.rows_used:,} used"
+    if source.rows_used_outside_period:
+        used += (
+            f" ({source.rows_used_outside_period:,} of them outside the period, "
+            "counted by --include-outside-period)"
+        )
+    else:
+        used += f", {source.rows_outside_period:,} outside the period"
+    return f"{source.rows_read:,} rows read, {used}, {source.rows_rejected:,} rejected"
+
+
 def _print_summary(metered: Metered, written: Path, usage_path: Path | None) -> None:
     click.echo(f"Wrote {written} (period {metered.period})")
     if usage_path is not None:
@@ -118,11 +150,7 @@ def _print_summary(metered: Metered, written: Path, usage_path: Path | None) -> 
         )
     for source in metered.sources:
         click.echo(f"  {source.kind}: {source.file} [{source.format}]")
-        click.echo(
-            f"    {source.rows_read:,} rows read, {source.rows_used:,} used, "
-            f"{source.rows_outside_period:,} outside the period, {source.rows_rejected:,} rejected; "
-            f"coverage {source.coverage}"
-        )
+        click.echo(f"    {_row_counts(source)}; coverage {source.coverage}")
         if source.rejections:
             click.echo(f"    rejected: {source.rejection_text()}")
         for flag in source.flags:

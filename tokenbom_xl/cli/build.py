@@ -114,6 +114,12 @@ def build(
         missing = "--gl-map" if gl_map_path is None else "--ledger"
         raise InputError(f"--ledger and --gl-map go together; add {missing}")
     extra = _read_data_files(usage_path, ledger_path, gl_map_path, tbm_map_path)
+    if metering is not None:
+        from tokenbom_xl.metering.apply import period_notes
+
+        metering.notes.extend(
+            period_notes(measured, usage=extra.get("usage"), ledger=extra.get("ledger"))
+        )
     written = write_workbook(build_workbook(model, metering=metering, **extra), target)
     if quiet:
         return

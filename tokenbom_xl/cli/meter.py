@@ -9,7 +9,9 @@ import click
 from tokenbom_xl.cli import handle_errors
 from tokenbom_xl.cli.paths import OutputFile
 
-_FILE_HELP = "Repeatable. Prefix FORMAT: to skip detection ({formats})."
+_FILE_HELP = (
+    "Repeatable, but each file once. Prefix FORMAT: to skip detection ({formats})."
+)
 
 
 def _file_option(name: str, kind: str, what: str):

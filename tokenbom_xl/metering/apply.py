@@ -17,15 +17,19 @@ reconciliation, and the notes compare them with the model.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from tokenbom_xl.engine import token_capacity
 from tokenbom_xl.metering.metered import EnergyEntry, Metered
 from tokenbom_xl.scenario import EnergyPhysical, Scenario, parse_scenario
 
-__all__ = ["AppliedMetering", "apply_metered"]
+__all__ = ["AppliedMetering", "apply_metered", "period_notes"]
+
+# Maximum number of a data file's periods that a note lists. The rest are counted.
+_LISTED_PERIODS = 6
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,41 @@ def apply_metered(scenario: Scenario, metered: Metered) -> tuple[Scenario, list[
     _note_tokens(scenario, metered, data, notes)
     _note_ledger(scenario, metered, notes)
     return parse_scenario(data, source=f"scenario with metered {metered.period}"), notes
+
+
+class _PeriodTable(Protocol):
+    """Usage or ledger data: rows labelled with a period ``YYYY-MM``."""
+
+    period_labels: Iterable[str]
+
+
+def period_notes(
+    metered: Metered,
+    *,
+    usage: _PeriodTable | None = None,
+    ledger: _PeriodTable | None = None,
+) -> list[str]:
+    """Return a note for each data file with no row in the metered period.
+
+    The metered utilization and yield describe one month, so a workbook that
+    charges back usage or reconciles a ledger of other months mixes periods.
+    """
+    notes = []
+    for option, table in (("--usage", usage), ("--ledger", ledger)):
+        if table is None:
+            continue
+        periods = sorted({str(label) for label in table.period_labels})
+        if not periods or metered.period in periods:
+            continue
+        listed = ", ".join(periods[:_LISTED_PERIODS])
+        if len(periods) > _LISTED_PERIODS:
+            listed += f" and {len(periods) - _LISTED_PERIODS} more"
+        notes.append(
+            f"the metered period {metered.period} is not among the {option} periods "
+            f"({listed}), so the metered figures come from another month than that "
+            "data; meter the same month or check the files."
+        )
+    return notes
 
 
 def _apply_utilization(

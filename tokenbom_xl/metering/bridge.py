@@ -17,7 +17,10 @@ Whatever no source measured is listed in ``taken_from_scenario``.
 
 from __future__ import annotations
 
+import difflib
 import logging
+import os
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -87,11 +90,48 @@ class _Collected:
 
 
 def split_format(kind: str, argument: str) -> tuple[str | None, str]:
-    """Split 'FORMAT:PATH' into (format, path) when FORMAT is known for ``kind``."""
+    """Split 'FORMAT:PATH' into (format, path), or return (None, argument) without a prefix.
+
+    Text before the first colon is a prefix when it is a format of ``kind``, or when
+    it looks like a format name (a letter, then letters, digits, '-' or '_') and the
+    whole argument is not an existing file. A single letter is a Windows drive, as
+    in C:/data/pue.csv, never a prefix.
+
+    Raises:
+        InputError: the prefix names no format of ``kind`` or no path follows it;
+            the message lists the formats of ``kind``.
+    """
     head, sep, rest = argument.partition(":")
-    if sep and head in FORMATS[kind]:
+    if not sep:
+        return None, argument
+    if head in FORMATS[kind]:
+        if not rest:
+            raise InputError(
+                f"--{kind} {argument}: no path after the format {head}:; "
+                f"give it as {head}:PATH"
+            )
         return head, rest
-    return None, argument
+    if not _FORMAT_NAME.fullmatch(head) or os.path.lexists(argument):
+        return None, argument
+    raise InputError(f"--{kind} {argument}: {_prefix_problem(kind, head)}")
+
+
+# Text that a user may have meant as a FORMAT: prefix, valid or not. It has two or
+# more characters, so a Windows drive letter such as C: is not one.
+_FORMAT_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]+")
+
+
+def _prefix_problem(kind: str, head: str) -> str:
+    """Describe an invalid FORMAT: prefix and list the formats of ``kind``."""
+    valid = ", ".join(FORMATS[kind])
+    fix = f"use one of {valid}, or drop the prefix to detect the format"
+    others = [other for other, names in FORMATS.items() if head in names]
+    if others:
+        return f"{head} is a format of --{others[0]}, not of --{kind}; {fix}"
+    close = difflib.get_close_matches(head.lower(), FORMATS[kind], n=1)
+    if close:
+        return f"unknown format {head!r}; did you mean {close[0]}? Otherwise {fix}"
+    return f"unknown format {head!r}; {fix}"
 
 
 def meter(
@@ -110,21 +150,20 @@ def meter(
     """
     if options.period is None:
         raise InputError("a period is required, e.g. --period 2026-11")
+    sources = _split_arguments(inputs)
     collected = _Collected()
     vllm_paths: list[str] = []
     order: list[str] = []
-    for kind in ("telemetry", "facility", "serving", "eval", "ledger"):
-        for argument in getattr(inputs, kind):
-            chosen, path = split_format(kind, argument)
-            order.append(path)
-            if on_file is not None:
-                on_file(kind, path)
-            chosen = chosen or _detect(kind, path, options)
-            logger.info("reading %s as %s", path, chosen)
-            if chosen == "vllm":
-                vllm_paths.append(path)
-                continue
-            _read(kind, chosen, path, options, collected)
+    for kind, chosen, path in sources:
+        order.append(path)
+        if on_file is not None:
+            on_file(kind, path)
+        chosen = chosen or _detect(kind, path, options)
+        logger.info("reading %s as %s", path, chosen)
+        if chosen == "vllm":
+            vllm_paths.append(path)
+            continue
+        _read(kind, chosen, path, options, collected)
     if vllm_paths:
         for result in vllm.read_vllm_scrapes(vllm_paths, options):
             collected.serving.append(result)
@@ -132,6 +171,67 @@ def meter(
     # Reports follow the order the files were given (vLLM scrapes are read together).
     collected.reports.sort(key=lambda report: order.index(report.file))
     return _combine(collected, options)
+
+
+def _split_arguments(inputs: MeterInputs) -> list[tuple[str, str | None, str]]:
+    """Split every argument into (kind, format or None, path), rejecting repeats.
+
+    A file given twice to one kind of source would be counted twice, so a repeat
+    is an error, whether it is spelled alike, with a FORMAT: prefix, through a
+    symbolic link or as a hard link. Files are compared by device and inode, and
+    by resolved path where that is unavailable. One file may go to different
+    kinds, such as a Prometheus scrape with both DCGM and vLLM metrics given to
+    telemetry and serving, because each kind reads other metrics from it.
+
+    Raises:
+        InputError: an invalid FORMAT: prefix, or a file given twice to one kind;
+            the message names both arguments.
+    """
+    sources = []
+    seen: dict[tuple[str, object], str] = {}
+    for kind in ("telemetry", "facility", "serving", "eval", "ledger"):
+        for argument in getattr(inputs, kind):
+            chosen, path = split_format(kind, argument)
+            sources.append((kind, chosen, path))
+            identity = _file_identity(path)
+            if identity is None:
+                continue
+            first = seen.get((kind, identity))
+            if first is not None:
+                raise InputError(
+                    f"--{kind} {argument} is the same file as --{kind} {first}"
+                    f"{_same_file_note(first, argument, kind)}; give each file once, "
+                    "because its records would be counted twice"
+                )
+            seen[(kind, identity)] = argument
+    return sources
+
+
+def _file_identity(path: str) -> object | None:
+    """Return what makes ``path`` one file: (device, inode), else its resolved path.
+
+    Returns None when the file cannot be examined, so that its reader reports why.
+    """
+    try:
+        status = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    # Python's os docs promise st_ino identifies a file on its st_dev only when it
+    # is non-zero, so an inode of 0 falls back to the resolved path.
+    if status.st_ino:
+        return (status.st_dev, status.st_ino)
+    return os.path.realpath(path)
+
+
+def _same_file_note(first: str, second: str, kind: str) -> str:
+    """Say how two differently spelled arguments are one file; '' when spelled alike."""
+    first_path = split_format(kind, first)[1]
+    second_path = split_format(kind, second)[1]
+    if first_path == second_path:
+        return ""
+    if os.path.realpath(first_path) == os.path.realpath(second_path):
+        return f" (both are {os.path.realpath(first_path)})"
+    return " (hard links to one file)"
 
 
 def _read(
@@ -463,6 +563,7 @@ def _source_entry(report: SourceReport) -> SourceEntry:
         rows_used=report.rows_used,
         rows_outside_period=report.rows_outside_period,
         rows_rejected=report.rows_rejected,
+        rows_used_outside_period=report.rows_used_outside_period,
         rejections=[
             RejectionEntry(reason=r.reason, count=r.count, lines=r.lines)
             for r in report.rejections.values()

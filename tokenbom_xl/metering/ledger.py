@@ -210,18 +210,22 @@ def _read_line(
             number, "amount of 10^24 or more, or with more than 12 decimal places"
         )
         return
-    if (
-        options.period is not None
-        and period != options.period.label
-        and not options.include_outside_period
-    ):
-        report.rows_outside_period += 1
+    if options.period is not None and period != options.period.label:
+        if not options.include_outside_period:
+            report.rows_outside_period += 1
+            report.flag(
+                "outside_period",
+                f"lines of other periods than {options.period.label} were left out",
+                key="outside_period",
+            )
+            return
+        report.rows_used_outside_period += 1
         report.flag(
             "outside_period",
-            f"lines of other periods than {options.period.label} were left out",
+            f"lines of other periods than {options.period.label} were counted "
+            "(--include-outside-period)",
             key="outside_period",
         )
-        return
     cost_centre = (
         values[columns["cost_centre"]].strip() if "cost_centre" in columns else ""
     )

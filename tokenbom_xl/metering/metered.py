@@ -60,8 +60,10 @@ class SourceEntry(_Model):
     last_time: str = ""
     rows_read: int = Field(ge=0)
     rows_used: int = Field(ge=0)
-    rows_outside_period: int = Field(ge=0)
+    rows_outside_period: int = Field(ge=0)  # left out because outside the period
     rows_rejected: int = Field(ge=0)
+    # Rows counted in rows_used although outside the period (--include-outside-period).
+    rows_used_outside_period: int = Field(default=0, ge=0)
     rejections: list[RejectionEntry] = []
     flags: list[FlagEntry] = []
     notes: list[str] = []

@@ -246,11 +246,15 @@ class _Reader:
                     key="multi_usage",
                 )
             chunk, context = with_usage[-1]
-            if self._count(chunk, chunk["usage"], context, rows=0):
-                self.report.rows_used += len(chunks)
-            else:
-                # The usage chunk was rejected; the stream's other chunks go with it.
-                for _, other in chunks[:-1]:
+            outside_before = self.report.rows_outside_period
+            if self._count(chunk, chunk["usage"], context, rows=len(chunks)):
+                continue
+            if self.report.rows_outside_period > outside_before:
+                # Every chunk was counted as outside the period with the usage chunk.
+                continue
+            # The usage chunk was rejected; the stream's other chunks go with it.
+            for other_chunk, other in chunks:
+                if other_chunk is not chunk:
                     self.report.reject(
                         other.line, "chunk of a stream whose usage was rejected"
                     )
@@ -314,7 +318,7 @@ class _Reader:
             or _record_time(context.wrapper, self.options)
             or context.time
         )
-        if not self.options.in_period(report, time, context.line):
+        if not self.options.in_period(report, time, context.line, rows):
             return False
         model = (
             record.get("model")

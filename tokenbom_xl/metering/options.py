@@ -86,14 +86,16 @@ class ReadOptions:
         report: SourceReport,
         epoch_seconds: float | None,
         line: int | None = None,
+        rows: int = 1,
     ) -> bool:
         """Return whether a record at ``epoch_seconds`` counts, updating the report.
 
         Records without a time always count. A time before 1970 or after 9999 (NaN
         and infinity included) cannot be a reading, so its record at ``line`` is
         rejected. Records outside the period are counted on the report and left out,
-        unless ``include_outside_period`` is set; then they count and the report is
-        flagged.
+        unless ``include_outside_period`` is set. Then they count, and the report
+        counts them in ``rows_used_outside_period`` and is flagged. ``rows`` is the
+        number of rows the record stands for, such as the chunks of one stream.
         """
         if epoch_seconds is None:
             return True
@@ -104,16 +106,19 @@ class ReadOptions:
         if self.period is None or self.period.contains(epoch_seconds):
             return True
         if self.include_outside_period:
+            report.rows_used_outside_period += rows
             report.flag(
                 "outside_period",
                 f"records outside {self.period.label} were counted (--include-outside-period)",
                 key="outside_period",
+                count=rows,
             )
             return True
-        report.rows_outside_period += 1
+        report.rows_outside_period += rows
         report.flag(
             "outside_period",
             f"records outside {self.period.label} were left out",
             key="outside_period",
+            count=rows,
         )
         return False

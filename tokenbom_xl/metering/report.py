@@ -32,7 +32,7 @@ FLAG_CODES: dict[str, str] = {
     "clock_backwards": "timestamps go backwards in file order; samples were sorted by time",
     "no_timezone": "timestamps carry no time zone and were read as UTC",
     "no_timestamps": "the file has no timestamps, so its time coverage is unknown",
-    "outside_period": "records outside the period were not counted",
+    "outside_period": "records outside the period were left out, or counted with --include-outside-period",
     "missing_field": "a field the bridge needs is absent, so a figure could not be derived",
     "single_sample": "one sample per series: a mean, not a measured interval",
     "placeholder": "a bracketed placeholder such as [N/A] stood in for a value",
@@ -116,7 +116,9 @@ class SourceReport:
     last_time: float | None = None
     rows_read: int = 0
     rows_used: int = 0
-    rows_outside_period: int = 0
+    rows_outside_period: int = 0  # left out because they are outside the period
+    # Rows counted in rows_used although outside the period (--include-outside-period).
+    rows_used_outside_period: int = 0
     rejections: dict[str, Rejection] = field(default_factory=dict)
     flags: dict[str, Flag] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
@@ -142,11 +144,13 @@ class SourceReport:
         *,
         line: int | None = None,
         key: str | None = None,
+        count: int = 1,
     ) -> None:
         """Raise a quality flag; repeats under the same key are counted, not repeated.
 
         ``key`` groups repeats (default: the code and message), so a flag raised once
-        per row appears once with its count and first line.
+        per row appears once with its count and first line. ``count`` is the number
+        of rows the flag stands for, for a reader that flags a group of rows at once.
         """
         if code not in FLAG_CODES:
             raise ValueError(f"unknown flag code {code!r}")
@@ -158,9 +162,9 @@ class SourceReport:
             )
         existing = self.flags.get(group)
         if existing is None:
-            self.flags[group] = Flag(code, _shorten(message), 1, line)
+            self.flags[group] = Flag(code, _shorten(message), count, line)
         else:
-            existing.count += 1
+            existing.count += count
 
     def see_time(self, epoch_seconds: float) -> None:
         """Widen the time coverage to include ``epoch_seconds``."""

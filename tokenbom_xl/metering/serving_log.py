@@ -132,7 +132,7 @@ def aggregate_serving_log(path: str, options: ReadOptions) -> PeriodCounts:
         connection.close()
     result = PeriodCounts(report)
     for period, business_unit, model, status, count, output, prompt in rows:
-        if status == "ok":
+        if status in ("ok", "outside_used"):
             result.by_period.setdefault(period, TokenCounts(path)).add(
                 business_unit or UNASSIGNED,
                 options.model_name(model),
@@ -140,7 +140,9 @@ def aggregate_serving_log(path: str, options: ReadOptions) -> PeriodCounts:
                 int(prompt or 0),
                 int(count),
             )
-    if "consumer" in columns and any(row[1] is None for row in rows if row[3] == "ok"):
+    if "consumer" in columns and any(
+        row[1] is None for row in rows if row[3] in ("ok", "outside_used")
+    ):
         report.flag(
             "unattributed",
             f"records without {options.consumer_column} counted under 'unassigned'",
@@ -400,14 +402,12 @@ def _classify_groups(groups: list[tuple], options: ReadOptions) -> list[tuple]:
 
     The order of reasons matches the row-level classification of
     :func:`_status_sql`: unreadable time, then blank model, then invalid tokens,
-    then outside the period.
+    then outside the period. Valid records outside the period have the status
+    ``outside``, or ``outside_used`` with ``include_outside_period``.
     """
     rows = []
-    label = (
-        options.period.label
-        if options.period is not None and not options.include_outside_period
-        else None
-    )
+    label = options.period.label if options.period is not None else None
+    outside = "outside_used" if options.include_outside_period else "outside"
     for period, business_unit, model, count, invalid, output, prompt in groups:
         if period is None:
             rows.append((None, None, None, "bad_time", count, 0, 0))
@@ -419,7 +419,7 @@ def _classify_groups(groups: list[tuple], options: ReadOptions) -> list[tuple]:
             rows.append((None, None, None, "bad_tokens", invalid, 0, 0))
         valid = count - invalid
         if valid:
-            status = "outside" if label is not None and period != label else "ok"
+            status = outside if label is not None and period != label else "ok"
             rows.append(
                 (period, business_unit, model, status, valid, output or 0, prompt or 0)
             )
@@ -464,15 +464,25 @@ def _run(connection: object, query: str, options: ReadOptions) -> list[tuple]:
 def _fill(report: SourceReport, rows: list[tuple], options: ReadOptions) -> None:
     for _, _, _, status, count, _, _ in rows:
         report.rows_read += int(count)
+        label = options.period.label if options.period else ""
         if status == "ok":
             report.rows_used += int(count)
         elif status == "outside":
             report.rows_outside_period += int(count)
-            label = options.period.label if options.period else ""
             report.flag(
                 "outside_period",
                 f"records outside {label} were left out",
                 key="outside_period",
+                count=int(count),
+            )
+        elif status == "outside_used":
+            report.rows_used += int(count)
+            report.rows_used_outside_period += int(count)
+            report.flag(
+                "outside_period",
+                f"records outside {label} were counted (--include-outside-period)",
+                key="outside_period",
+                count=int(count),
             )
         else:
             reason = _REASONS[status]

@@ -27,6 +27,10 @@ __all__ = [
     "parse_zone",
 ]
 
+_ZONE_FORMS = (
+    "give UTC, an offset from -23:59 to +23:59 such as +02:00 or -0530, "
+    "or a name such as Europe/Berlin"
+)
 _PERIOD = re.compile(r"(\d{4})-(\d{2})")
 _NVIDIA_SMI = re.compile(
     r"(\d{4})/(\d{2})/(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?"
@@ -37,6 +41,11 @@ _NVIDIA_SMI = re.compile(
 _MILLISECONDS_FROM = 1e11
 _MICROSECONDS_FROM = 1e14
 _NANOSECONDS_FROM = 1e17
+
+# The first and last periods (year, month) whose neighbouring months datetime
+# can represent.
+_FIRST_PERIOD = (1, 2)
+_LAST_PERIOD = (9999, 11)
 
 # 10000-01-01T00:00:00Z: Python's datetime, and so every time the reports print,
 # ends before it.
@@ -63,7 +72,8 @@ def parse_period(text: str) -> Period:
     """Parse ``YYYY-MM`` into a :class:`Period`.
 
     Raises:
-        InputError: the text is not a year and month such as 2026-11.
+        InputError: the text is not a year and month such as 2026-11, or the
+            month before or after it is outside datetime's years 1 to 9999.
     """
     match = _PERIOD.fullmatch(text.strip())
     month = int(match.group(2)) if match else 0
@@ -72,6 +82,15 @@ def parse_period(text: str) -> Period:
             f"period {text!r} is invalid; give a year and month such as 2026-11"
         )
     year = int(match.group(1))
+    # Both neighbouring months must exist in datetime, which covers years 1 to 9999.
+    # The next month's start is the period's end, and a local time early on the
+    # first day in a zone ahead of UTC falls into the month before.
+    if not _FIRST_PERIOD <= (year, month) <= _LAST_PERIOD:
+        raise InputError(
+            f"period {text!r} is out of range; give a month from "
+            f"{_FIRST_PERIOD[0]:04d}-{_FIRST_PERIOD[1]:02d} to "
+            f"{_LAST_PERIOD[0]:04d}-{_LAST_PERIOD[1]:02d}, such as 2026-11"
+        )
     start = datetime(year, month, 1, tzinfo=UTC)
     end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=UTC)
     return Period(f"{year:04d}-{month:02d}", start.timestamp(), end.timestamp())
@@ -80,21 +99,29 @@ def parse_period(text: str) -> Period:
 def parse_zone(name: str) -> tzinfo:
     """Return the zone for naive timestamps: 'UTC', an offset like '+02:00', or an IANA name.
 
+    An offset is ``+HH:MM`` or ``+HHMM`` with hours 00 to 23 and minutes 00 to 59.
+
     Raises:
-        InputError: the name is not one of these forms.
+        InputError: the name is not one of these forms, or an offset is out of range.
     """
     if name.upper() in ("UTC", "Z"):
         return UTC
     offset = re.fullmatch(r"([+-])(\d{2}):?(\d{2})", name)
     if offset:
+        hours, minutes = int(offset.group(2)), int(offset.group(3))
+        if hours > 23 or minutes > 59:
+            problem = (
+                "its minutes are over 59" if minutes > 59 else "it is a day or more"
+            )
+            raise InputError(
+                f"time zone offset {name!r} is invalid because {problem}; {_ZONE_FORMS}"
+            )
         sign = -1 if offset.group(1) == "-" else 1
-        return _fixed(sign * (int(offset.group(2)) * 60 + int(offset.group(3))))
+        return _fixed(sign * (hours * 60 + minutes))
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise InputError(
-            f"time zone {name!r} is unknown; give UTC, an offset such as +02:00, or a name such as Europe/Berlin"
-        ) from None
+        raise InputError(f"time zone {name!r} is unknown; {_ZONE_FORMS}") from None
 
 
 def _fixed(minutes: int) -> tzinfo:

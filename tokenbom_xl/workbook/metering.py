@@ -31,7 +31,7 @@ _SOURCE_HEADER = [
     "Last time (UTC)",
     "Rows read",
     "Rows used",
-    "Outside period",
+    "Left out, outside period",
     "Rows rejected",
     "Accounted for",
     "Rejected rows and reasons",
