@@ -176,3 +176,19 @@ def test_progress_silent_without_terminal(tmp_path, capsys):
     captured = capsys.readouterr()
     assert captured.err == ""
     assert captured.out == ""
+
+
+def test_csv_log_reports_time_coverage(tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_text(
+        "timestamp,business_unit,model,output_tokens\n"
+        "2026-10-31T23:00:00Z,ads,m8,5\n"
+        "2026-11-02T10:00:00Z,ads,m8,100\n"
+        "2026-11-20T10:00:00Z,search,m8,50\n",
+        encoding="utf-8",
+    )
+
+    result = read_serving_log(str(path), NOVEMBER)
+
+    # The October record is outside the period and does not widen the coverage.
+    assert result.report.coverage == "2026-11-02T10:00:00Z to 2026-11-20T10:00:00Z"

@@ -119,7 +119,9 @@ def aggregate_serving_log(path: str, options: ReadOptions) -> PeriodCounts:
                 key="unattributed",
             )
         query = _aggregate_query(source_sql, columns)
-        rows = _classify_groups(_run(connection, query, options), options)
+        groups = _run(connection, query, options)
+        _see_times(report, groups, options)
+        rows = _classify_groups([group[:7] for group in groups], options)
         _fill(report, rows, options)
         if report.rows_rejected:
             _examples(connection, source_sql, columns, options, report)
@@ -377,7 +379,9 @@ def _aggregate_query(source_sql: str, columns: dict[str, tuple[str, str]]) -> st
             count(*),
             count(*) FILTER (WHERE {invalid}),
             sum(output_tokens) FILTER (WHERE NOT ({invalid})),
-            sum(input_tokens) FILTER (WHERE NOT ({invalid}))
+            sum(input_tokens) FILTER (WHERE NOT ({invalid})),
+            epoch(min(ts) FILTER (WHERE NOT ({invalid}))),
+            epoch(max(ts) FILTER (WHERE NOT ({invalid})))
         FROM records
         GROUP BY ALL
         ORDER BY ALL
@@ -395,6 +399,18 @@ _INTEGER_TYPES = (
     "UTINYINT",
     "HUGEINT",
 )
+
+
+def _see_times(report: SourceReport, groups: list[tuple], options: ReadOptions) -> None:
+    """Widen the report's time coverage with the first and last valid record counted."""
+    label = options.period.label if options.period is not None else None
+    for group in groups:
+        period, first, last = group[0], group[7], group[8]
+        if first is None or period is None:
+            continue
+        if label is None or options.include_outside_period or period == label:
+            report.see_time(float(first))
+            report.see_time(float(last))
 
 
 def _classify_groups(groups: list[tuple], options: ReadOptions) -> list[tuple]:
