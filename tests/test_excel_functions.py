@@ -355,3 +355,9 @@ def test_defaults_match_public_interface():
             inspect.signature(getattr(functions, name)).parameters[parameter].default
             == default
         ), name
+
+
+def test_silicon_cost_age_follows_scenario_limit():
+    # The scenario allows ages up to 600 months; past the life the charge is 0.
+    assert excel.silicon_cost(8, 30_000, 48, 0, "straight-line", 600) == 0.0
+    assert excel.silicon_cost(8, 30_000, 48, 0, "straight-line", 601) == "#NUM!"

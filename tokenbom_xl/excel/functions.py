@@ -71,7 +71,7 @@ NONNEGATIVE = Domain(minimum=0.0)
 POSITIVE = Domain(minimum=0.0, minimum_inclusive=False)
 SHARE = Domain(minimum=0.0, minimum_inclusive=False, maximum=1.0)  # (0, 1]
 SHARE_OR_ZERO = Domain(minimum=0.0, maximum=1.0)  # [0, 1]
-AGE_MONTHS = Domain(minimum=0.0, whole=True)
+AGE_MONTHS = _scenario_domain(Silicon, "age_months", whole=True)
 LIFE_MONTHS = _scenario_domain(Silicon, "life_months", whole=True)
 PUE = _scenario_domain(EnergyPhysical, "pue")
 
