@@ -18,8 +18,8 @@ Per period and business unit ``b`` (busy share ``u_b``, reserved share ``r_b``):
   pays ``V x q_b / D``. The rest, ``V x (D - sum q) / D``, is idle capacity that no
   business unit reserved.
 - unreserved idle: that rest goes to the central line (policy ``central``), or to the
-  business units in proportion to their busy seconds (policy ``spread-by-usage``; in
-  a period with no usage at all it still goes to the central line).
+  business units in proportion to their busy seconds (policy ``spread-by-usage``).
+  In a period with no usage at all, it goes to the central line under either policy.
 
 Every amount is then rounded to cents by largest remainder: the period's line totals
 add up to ``C(U)`` rounded to cents, and each line's three parts add up to its total.

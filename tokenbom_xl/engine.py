@@ -18,8 +18,8 @@ Notation (all money per period, all tokens output tokens):
 The kernels (``energy_cost``, ``cost_per_good_token`` and the rest) take floats or
 NumPy arrays and broadcast like NumPy. They do not validate: where a quantity is
 undefined (U = 0, Y = 0) they return inf or NaN. :func:`evaluate` validates its
-utilization and yield and raises :class:`InputError` instead. Nothing here knows about
-Excel.
+utilization and yield and raises :class:`InputError` instead. Nothing here depends
+on Excel.
 """
 
 from __future__ import annotations

@@ -543,14 +543,14 @@ def _describe_error(source: str, error: Mapping[str, Any]) -> str:
             f"{source}: {field} = {value.isoformat()} is read as a TOML "
             f"{_toml_kind(value)}; allowed: {allowed}"
         )
-    shown = _show_value(value)
+    value_text = _show_value(value)
     if kind == "string_pattern_mismatch" and field == "currency":
         return (
-            f"{source}: currency = {shown} is invalid: give a three-letter ISO 4217 "
+            f"{source}: currency = {value_text} is invalid: give a three-letter ISO 4217 "
             "code in upper case, such as USD or EUR"
         )
     problem = error["msg"][:1].lower() + error["msg"][1:]
-    return f"{source}: {field} = {shown} is invalid: {problem}; allowed: {allowed}"
+    return f"{source}: {field} = {value_text} is invalid: {problem}; allowed: {allowed}"
 
 
 def _toml_kind(value: date | time) -> str:
