@@ -28,7 +28,7 @@ from tokenbom_xl.errors import OutputError
 from tokenbom_xl.rounding import cent_parts, remainder_thresholds
 from tokenbom_xl.usage import UsageData
 from tokenbom_xl.workbook import style
-from tokenbom_xl.workbook.checks import close
+from tokenbom_xl.workbook.checks import within_tolerance
 from tokenbom_xl.workbook.context import BuildContext, quote_sheet, write_text
 from tokenbom_xl.workbook.rounding import (
     floor_formula,
@@ -758,12 +758,14 @@ def _add_chargeback_checks(
     )
     ctx.add_check(
         "Chargeback: exact charges add up to C(U)",
-        close(f"SUM({lines('M')})", f"SUM({periods('E')})"),
+        within_tolerance(f"SUM({lines('M')})", f"SUM({periods('E')})"),
         "usage charge + capacity variance + unreserved idle = C(U), summed over periods",
     )
     ctx.add_check(
         "Chargeback: usage charges add up to U x C(1)",
-        close(f"SUM({lines('J')})", f"SUMPRODUCT({periods('D')})*bom_full_cost"),
+        within_tolerance(
+            f"SUM({lines('J')})", f"SUMPRODUCT({periods('D')})*bom_full_cost"
+        ),
         "the usage charges absorb A + L: the good tokens and their scrap",
     )
     ctx.add_check(

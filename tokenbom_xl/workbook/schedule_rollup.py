@@ -17,7 +17,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from tokenbom_xl.schedule import CAUSES, Schedule
 from tokenbom_xl.workbook import style
-from tokenbom_xl.workbook.checks import close
+from tokenbom_xl.workbook.checks import within_tolerance
 from tokenbom_xl.workbook.context import BuildContext
 from tokenbom_xl.workbook.schedule_layout import (
     FIRST_PERIOD_COLUMN,
@@ -201,7 +201,7 @@ def _write_quarterly(
     last_quarter = letter(len(quarterly.labels) - 1)
     ctx.add_check(
         "Schedule: quarterly cost adds up to the horizon's cost",
-        close(
+        within_tolerance(
             f"SUM({SHEET}!{letter(0)}{rows['total']}:{last_quarter}{rows['total']})",
             f"{SHEET}!D{layout['total']}",
         ),
@@ -276,7 +276,7 @@ def _write_waterfall(
     )
     ctx.add_check(
         "Schedule: the waterfall ends at the last month's cost",
-        close(f"{SHEET}!C{row - 1}", f"{SHEET}!C{row}"),
+        within_tolerance(f"{SHEET}!C{row - 1}", f"{SHEET}!C{row}"),
         "first month plus the decay parts over the horizon equals the last month's cost per good token",
     )
     return first_data, row
