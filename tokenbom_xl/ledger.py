@@ -382,6 +382,7 @@ def _validate_gl_map(frame: pd.DataFrame, source: str) -> GlMap:
                 f"{record.account_to!r} is only used by range rules; clear it or use match range",
             )
         rules.append(GlRule(row, match, record.account, record.account_to, component))
+
     if not rules:
         raise InputError(
             f"{source}: has a header but no rules; add one rule per account, prefix or range"

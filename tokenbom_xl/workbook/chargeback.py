@@ -1,9 +1,9 @@
 """The Usage Data and Chargeback sheets.
 
 Usage Data contains the usage rows as read, with integer keys for period, business unit
-and model (SUMIFS criteria on text would treat a name such as ``=x`` or ``a*`` as an
-operator or a wildcard, so the formulas match on the keys), and each row's busy
-accelerator-seconds as a formula.
+and model, and each row's busy accelerator-seconds as a formula. The formulas match
+on the keys because a SUMIFS criterion on text would treat a name such as ``=x`` or
+``a*`` as an operator or a wildcard.
 
 Chargeback computes, with native formulas: the factory's accelerator-seconds, the
 models' seconds per good token, per period the utilization, C(U), capacity variance
@@ -12,8 +12,8 @@ unreserved idle and total, exact and rounded to cents by largest remainder. The
 rounding helper columns sit at the right of the lines table.
 
 NOTE: each line's SUMIFS scans the whole usage table, so recalculation time grows with
-lines x usage rows; tens of thousands of usage rows recalculate in seconds, hundreds of
-thousands may take minutes in Excel or LibreOffice.
+lines x usage rows. Tens of thousands of usage rows recalculate in seconds, and
+hundreds of thousands may take minutes in Excel or LibreOffice.
 """
 
 from __future__ import annotations
@@ -158,6 +158,7 @@ def _write_factory_and_models(
         ws[f"A{row}"] = label
         ctx.formula(ws, f"B{row}", formula, expected, number_format, name=name)
         ws[f"C{row}"] = unit
+
     row += 1
     ws[f"A{row}"] = "Central line"
     write_text(ws, f"B{row}", scenario.chargeback.central_line)
@@ -269,6 +270,7 @@ def _write_usage_data(
             style.TOKENS,
         )
         ws[f"J{row}"] = int(usage.row[index])
+
     style.set_column_widths(
         ws,
         {
@@ -364,6 +366,7 @@ def _write_periods_and_lines(
     periods = result.periods
     lines = result.lines
     row = models.last + 2
+
     ws[f"A{row}"] = "Periods (utilization from usage: busy accelerator-seconds / S)"
     ws[f"A{row}"].font = style.SECTION_FONT
     row += 1
@@ -464,6 +467,7 @@ def _write_period_rows(ctx, ws, result, first, blocks, thresholds, usage) -> Non
         )
         / 100.0
     )
+
     for index, record in enumerate(periods.itertuples(index=False)):
         row = first + index
         start, end = blocks[index]
@@ -542,6 +546,7 @@ def _write_period_rows(ctx, ws, result, first, blocks, thresholds, usage) -> Non
             ws, f"M{row}", f"=SUM(N{start}:N{end})", float(charged[index]), ctx.money
         )
         ctx.formula(ws, f"N{row}", f"=ROUND(M{row}*100,0)=F{row}", True)
+
         formulas = threshold_formulas(
             f"F{row}", f"R{start}:R{end}", f"S{start}:S{end}", f"O{row}", f"P{row}"
         )
@@ -565,6 +570,7 @@ def _write_line_rows(
     ws.cell(row=header_row - 1, column=1).font = style.SECTION_FONT
     style.write_header(ws, header_row, [label for _, label in _LINE_COLUMNS])
 
+    # Engine values of the cent-rounding helpers, for the expectations.
     total_floor, total_remainder = cent_parts(lines["total"].to_numpy())
     parts = np.column_stack(
         [
@@ -578,6 +584,7 @@ def _write_line_rows(
     parts_missing, parts_threshold, parts_above = remainder_thresholds(
         parts.ravel(), groups, lines["total_cents"].to_numpy()
     )
+
     money = ctx.money
     busy_range = _usage_range("I", usage_count)
     key_range = _usage_range("F", usage_count)
@@ -585,7 +592,7 @@ def _write_line_rows(
     share_range = _usage_range("E", usage_count)
     for index, record in enumerate(lines.itertuples(index=False)):
         row = first + index
-        prow = period_rows[record.period]
+        period_row = period_rows[record.period]
         start = blocks[record.period_index][0]
         write_text(ws, f"A{row}", record.period)
         write_text(ws, f"B{row}", record.business_unit)
@@ -593,6 +600,7 @@ def _write_line_rows(
         # A central line that is no business unit has key 0, which no usage row has.
         ws[f"D{row}"] = unit_keys.get(record.business_unit, 0)
         ws[f"E{row}"] = bool(record.central)
+
         keys = f"{key_range},C{row},{unit_range},D{row}"
         ctx.formula(
             ws,
@@ -618,6 +626,7 @@ def _write_line_rows(
         ctx.formula(
             ws, f"I{row}", f"=MAX(H{row}-G{row},0)", record.unused_share, style.PERCENT
         )
+
         ctx.formula(
             ws,
             f"J{row}",
@@ -628,18 +637,19 @@ def _write_line_rows(
         ctx.formula(
             ws,
             f"K{row}",
-            f"=IF($J${prow}>0,I{row}*$I${prow}/$J${prow},0)",
+            f"=IF($J${period_row}>0,I{row}*$I${period_row}/$J${period_row},0)",
             record.capacity_variance,
             money,
         )
         ctx.formula(
             ws,
             f"L{row}",
-            f"=IF($L${prow},$K${prow}*IF($D${prow}>0,G{row}/$D${prow},0),IF(E{row},$K${prow},0))",
+            f"=IF($L${period_row},$K${period_row}*IF($D${period_row}>0,G{row}/$D${period_row},0),IF(E{row},$K${period_row},0))",
             record.unreserved_idle,
             money,
         )
         ctx.formula(ws, f"M{row}", f"=J{row}+K{row}+L{row}", record.total, money)
+
         ctx.formula(
             ws,
             f"N{row}",
@@ -647,9 +657,9 @@ def _write_line_rows(
                 f"R{row}",
                 f"S{row}",
                 f"S${start}",
-                f"$O${prow}",
-                f"$P${prow}",
-                f"$Q${prow}",
+                f"$O${period_row}",
+                f"$P${period_row}",
+                f"$Q${period_row}",
             ),
             record.total_cents / 100.0,
             money,
@@ -685,6 +695,7 @@ def _write_line_rows(
                 / 100.0,
                 money,
             )
+
         ctx.formula(
             ws,
             f"R{row}",

@@ -564,6 +564,7 @@ def _write_sheet(
             start_row=4 + offset, start_column=2, end_row=4 + offset, end_column=8
         )
         ws.row_dimensions[4 + offset].height = 30
+
     style.finish_sheet(
         ws,
         freeze=f"A{FIRST_LINE_ROW}",

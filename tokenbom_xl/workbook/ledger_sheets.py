@@ -176,6 +176,7 @@ def _write_ledger_data(
             f'=IF(I{row}=0,"{UNMAPPED}",INDEX({names},I{row}))',
             labels[number - 1] if number else UNMAPPED,
         )
+
     style.set_column_widths(
         ws,
         {
@@ -260,6 +261,7 @@ def _write_reconciliation(
         row += 1
         ws[f"A{row}"] = label
         ctx.formula(ws, f"B{row}", formula, expected, number_format, name=name)
+
     row += 1
     ws[f"A{row}"] = "GL lines in the file"
     ws[f"B{row}"] = result.line_count
@@ -366,6 +368,7 @@ def _write_reconciliation(
         "booked per period and component, with the unmapped rows, is the whole GL",
     )
     _write_unmapped(ctx, ws, row + 3, aggregated)
+
     style.set_column_widths(
         ws, {"A": 34, "B": 18, "C": 16, "D": 16, "E": 16, "F": 12, "G": 30}
     )

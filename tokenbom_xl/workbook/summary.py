@@ -89,6 +89,7 @@ def _write_components(ctx: BuildContext, ws) -> int:
             cost / good * 1e6,
             per_million,
         )
+
     total_row = COMPONENT_ROW + len(COMPONENTS)
     last = total_row - 1
     ws[f"A{total_row}"] = "Total cost C(U)"
@@ -132,6 +133,7 @@ def _write_factory(ctx: BuildContext, ws, row: int) -> int:
     cur = ctx.scenario.currency
     money = ctx.money
     good = float(result.good_tokens)
+
     ws[f"A{row}"] = "Factory"
     ws[f"A{row}"].font = style.SECTION_FONT
     row += 1
@@ -231,6 +233,7 @@ def _write_cost_split(ctx: BuildContext, ws, row: int) -> int:
     cur = ctx.scenario.currency
     money = ctx.money
     total = float(result.total)
+
     ws[f"A{row}"] = "Where the cost goes"
     ws[f"A{row}"].font = style.SECTION_FONT
     row += 1
@@ -269,6 +272,7 @@ def _write_cost_split(ctx: BuildContext, ws, row: int) -> int:
         ctx.formula(
             ws, f"D{row}", f"=C{row}/bom_total", float(expected) / total, style.PERCENT
         )
+
     row += 1
     ws[f"A{row}"] = "A + L + V"
     ws[f"A{row}"].font = style.TOTAL_FONT
@@ -305,6 +309,7 @@ def _write_waterfall(ctx: BuildContext, ws, row: int) -> tuple[int, int]:
     result = ctx.result
     cur = ctx.scenario.currency
     per_million = ctx.per_million
+
     ws[f"A{row}"] = "Cost per good token (waterfall)"
     ws[f"A{row}"].font = style.SECTION_FONT
     row += 1
@@ -348,6 +353,7 @@ def _write_waterfall(ctx: BuildContext, ws, row: int) -> tuple[int, int]:
         ctx.formula(
             ws, f"D{row}", f"=SUM(C${waterfall_first}:C{row})", running, per_million
         )
+
     row += 1
     ws[f"A{row}"] = "Cost per good token"
     ws[f"A{row}"].font = style.TOTAL_FONT
@@ -381,6 +387,7 @@ def _write_build_versus_buy(ctx: BuildContext, ws, row: int) -> None:
     cur = ctx.scenario.currency
     money, per_million = ctx.money, ctx.per_million
     cost_m = float(result.cost_per_good_token) * 1e6
+
     ws[f"A{row}"] = "Build versus buy"
     ws[f"A{row}"].font = style.SECTION_FONT
     row += 1
