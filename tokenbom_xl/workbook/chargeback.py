@@ -69,7 +69,11 @@ class ChargebackLayout:
 def write_chargeback_sheets(
     ctx: BuildContext, usage: UsageData, result: ChargebackResult
 ) -> ChargebackLayout:
-    """Write the Chargeback and Usage Data sheets; return the Chargeback layout."""
+    """Write the Chargeback and Usage Data sheets and return the Chargeback layout.
+
+    Raises:
+        OutputError: the usage has more rows than one worksheet can contain.
+    """
     if len(usage) + USAGE_FIRST_ROW > EXCEL_MAX_ROWS:
         raise OutputError(
             f"{usage.source}: {len(usage):,} usage rows do not fit in one worksheet ({EXCEL_MAX_ROWS:,} rows); "

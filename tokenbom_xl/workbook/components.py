@@ -48,6 +48,7 @@ class ComponentSheet:
 
 
 def write_component_sheets(ctx: BuildContext, routes: list[TbmRoute]) -> None:
+    """Write one sheet per component, each ending in its named monthly cost."""
     for sheet in component_sheets(ctx):
         _write_sheet(ctx, sheet, routes_for(routes, sheet.title))
 

@@ -1,7 +1,7 @@
 """Below the Schedule sheet's monthly block: the quarterly roll-up, the decay waterfall and the charts.
 
-The quarterly roll-up adds up each fiscal quarter's months; its rates are totals over
-totals. The waterfall starts at the first month's cost per good token, steps through
+The quarterly roll-up adds up each fiscal quarter's months, and its rates are quarter
+totals divided by quarter totals. The waterfall starts at the first month's cost per good token, steps through
 the decay parts summed over the horizon, and ends at the last month's. A stacked
 column chart draws it with an invisible base series, which Excel 2010 can show (its
 own waterfall chart type came later).
@@ -50,7 +50,7 @@ def _write_quarterly(
     layout: ScheduleLayout,
     first_row: int,
 ) -> int:
-    """Write the quarterly roll-up from ``first_row``; returns its last row."""
+    """Write the quarterly roll-up from ``first_row`` and return its last row."""
     quarterly = schedule.quarterly
     money, per_million = ctx.money, ctx.per_million
     cur = ctx.scenario.currency
@@ -70,7 +70,7 @@ def _write_quarterly(
     row = months_row
 
     def months_of(key: str, index: int, *, from_second: bool = False) -> str | None:
-        """Return the monthly cells of quarter ``index`` in row ``key``; None if there are none."""
+        """Return the monthly cells of quarter ``index`` in row ``key``, or None if there are none."""
         first = int(quarterly.first[index])
         if from_second:
             first = max(first, 1)  # the first month has no decay
@@ -217,7 +217,7 @@ def _write_waterfall(
     layout: ScheduleLayout,
     first_row: int,
 ) -> tuple[int, int]:
-    """Write the decay waterfall from ``first_row``; returns its first and last data rows."""
+    """Write the decay waterfall from ``first_row`` and return its first and last data rows."""
     per_million = ctx.per_million
     cur = ctx.scenario.currency
     months = schedule.horizon.months
