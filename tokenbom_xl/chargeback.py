@@ -456,7 +456,12 @@ def component_weights(result: ChargebackResult) -> tuple[np.ndarray, np.ndarray]
 
 
 def chargeback_table(usage_range: Any, inputs: Any) -> list[list[Any]]:
-    """Compute the chargeback table for the worksheet function CHARGEBACK.
+    """Compute the CHARGEBACK table from Python, raising InputError on invalid input.
+
+    The registered worksheet function is :func:`tokenbom_xl.excel.tables.chargeback`.
+    It returns the same table, but it also rejects dates and error values in the
+    data, leaves out inputs with an empty value, and returns ``#VALUE!`` with the
+    message instead of raising.
 
     ``usage_range`` is the usage table with its header row (period, business_unit,
     model, good_tokens, reserved_share). ``inputs`` is a two-column range of

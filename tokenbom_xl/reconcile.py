@@ -13,7 +13,9 @@ Which periods are modelled:
 
 Flags, in order of precedence:
 
-- ``unmapped``: an Unmapped row that contains any line;
+- ``unmapped``: an Unmapped row whose booked amount is not 0. NOTE: unmapped lines
+  that net to exactly 0 leave the row ``ok``, although the unmapped list still shows
+  them;
 - ``no modelled cost``: something booked against a modelled cost of 0 or none;
 - ``over tolerance``, ``over materiality`` or ``over tolerance and materiality``:
   |variance %| above the tolerance, |variance| above the materiality amount (0 turns
@@ -258,7 +260,12 @@ def _table(
 
 
 def reconcile_table(ledger_range: Any, map_range: Any, inputs: Any) -> list[list[Any]]:
-    """Compute the reconciliation table for the worksheet function RECONCILE.
+    """Compute the RECONCILE table from Python, raising InputError on invalid input.
+
+    The registered worksheet function is :func:`tokenbom_xl.excel.tables.reconcile`.
+    It returns the same table, but it also rejects dates and error values in the
+    data, leaves out inputs with an empty value, and returns ``#VALUE!`` with the
+    message instead of raising.
 
     ``ledger_range`` is the GL export with its header row (period, account,
     cost_centre, amount, description), ``map_range`` the mapping with its header row
