@@ -5,10 +5,11 @@ and model, and each row's busy accelerator-seconds as a formula. The formulas ma
 on the keys because a SUMIFS criterion on text would treat a name such as ``=x`` or
 ``a*`` as an operator or a wildcard.
 
-Chargeback computes, with native formulas: the factory's accelerator-seconds, the
-models' seconds per good token, per period the utilization, C(U), capacity variance
-and unreserved idle, and per period and consumer the usage charge, capacity variance,
-unreserved idle and total, exact and rounded to cents by largest remainder. The
+Chargeback computes every figure with native formulas. For the factory, these are its
+accelerator-seconds and the models' seconds per good token. Per period, they are the
+utilization, C(U), capacity variance and unreserved idle. Per period and consumer,
+they are the usage charge, capacity variance, unreserved idle and total, exact and
+rounded to cents by largest remainder. The
 rounding helper columns sit at the right of the lines table.
 
 NOTE: each line's SUMIFS scans the whole usage table, so recalculation time grows with
