@@ -123,6 +123,15 @@ def test_evaluate_rejects_zero_yield(reference):
         engine.evaluate(reference, yield_rate=0.0)
 
 
+def test_evaluate_names_bad_array_element(reference):
+    with pytest.raises(InputError) as caught:
+        engine.evaluate(reference, utilization=np.array([0.5, 1.5]))
+
+    message = str(caught.value)
+    assert "utilization = 1.5 (element 1) is outside (0, 1]" in message
+    assert "np.float64" not in message
+
+
 def test_crossover_never_when_price_too_low():
     # P x K x Y - E_full <= 0: the API is cheaper than energy alone.
     assert math.isnan(engine.crossover_utilization(13_750, 750, 4.2048e9, 0.9, 1e-7))

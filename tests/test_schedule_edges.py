@@ -278,6 +278,30 @@ def test_repeated_asset_id_names_each_table(tmp_path):
     assert "tables 2 and 4" in lines[1]
 
 
+def test_shared_asset_ids_counted_past_limit(tmp_path):
+    asset_ids = [f"gpu{number}" for number in range(7)]
+    rows = "".join(
+        ACCELERATOR_ROW.format(asset_id=asset_id, asset_class="accelerator")
+        for asset_id in asset_ids
+    )
+    scenario = load_scenario(scenario_with(tmp_path, rows))
+    register = parse_asset_csv(
+        REGISTER_HEADER
+        + "".join(
+            f"{asset_id},accelerator,2026-01,8,30000,48,0,straight-line\n"
+            for asset_id in asset_ids
+        )
+    )
+    with pytest.raises(InputError) as caught:
+        compute_schedule(
+            scenario, start=parse_month("2026-01"), months=3, assets=register
+        )
+    message = str(caught.value)
+    assert "'gpu0', 'gpu1', 'gpu2', 'gpu3', 'gpu4' and 2 more" in message
+    assert "'gpu5'" not in message
+    assert "appears both in the scenario's [[assets]]" in message
+
+
 def test_silicon_salvage_message_shows_values(tmp_path):
     scenario = scenario_with(
         tmp_path, replace=("salvage = 0\n", "salvage = 30000.000001\n")

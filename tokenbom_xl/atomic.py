@@ -20,7 +20,7 @@ __all__ = ["replace_problem", "write_bytes_atomic"]
 
 
 def replace_problem(path: Path, *, example_name: str | None = None) -> str | None:
-    """Describe why an existing ``path`` must not be replaced by a new file, or None.
+    """Return why an existing ``path`` must not be replaced, or None if it may be.
 
     Only a regular file, or no file at all, may be replaced. A rename over a symbolic
     link would replace the link and leave the file it points to unchanged, and a
@@ -29,8 +29,8 @@ def replace_problem(path: Path, *, example_name: str | None = None) -> str | Non
     try:
         mode = os.lstat(path).st_mode
     except OSError:
-        # No such file, or a folder on the way is missing, not a folder or not
-        # readable: the write itself then fails with the reason.
+        # The file does not exist, or a parent folder is missing, not a folder or not
+        # readable. The write itself then fails and reports the reason.
         return None
     if stat.S_ISREG(mode):
         return None
@@ -50,7 +50,10 @@ def replace_problem(path: Path, *, example_name: str | None = None) -> str | Non
         kind = "a socket"
     else:
         kind = "a special file"
-    return f"{path}: is {kind}, not a regular file, so it cannot be replaced; give the path of a regular file"
+    return (
+        f"{path}: is {kind}, not a regular file, so it cannot be replaced; "
+        "give the path of a regular file"
+    )
 
 
 def write_bytes_atomic(

@@ -12,14 +12,14 @@ more than ``S`` in a period is rejected.
 
 Per period and business unit ``b`` (busy share ``u_b``, reserved share ``r_b``):
 
-- usage charge: ``busy seconds x C(1) / S``; these add up to ``U x C(1) = A + L``.
+- usage charge: ``busy seconds x C(1) / S``. These add up to ``U x C(1) = A + L``.
 - capacity variance: ``V = (F + i x E_full) x (1 - U)`` goes to reserved-but-unused
   capacity ``q_b = max(r_b - u_b, 0)``. With ``D = max(sum q, 1 - U)``, unit ``b``
   pays ``V x q_b / D``. The rest, ``V x (D - sum q) / D``, is idle capacity that no
   business unit reserved.
 - unreserved idle: that rest goes to the central line (policy ``central``), or to the
-  business units in proportion to their busy seconds (policy ``spread-by-usage``; in
-  a period with no usage at all it still goes to the central line).
+  business units in proportion to their busy seconds (policy ``spread-by-usage``).
+  In a period with no usage at all, it goes to the central line under either policy.
 
 Every amount is then rounded to cents by largest remainder: the period's line totals
 add up to ``C(U)`` rounded to cents, and each line's three parts add up to its total.
@@ -87,13 +87,12 @@ class ChargebackResult:
     idle_basis: float  # F + i x E_full, the cost that idles with the factory
     periods: pd.DataFrame
     lines: pd.DataFrame
-    usage_model: (
-        np.ndarray
-    )  # model index of each usage row, -1 on reservation-only rows
+    # Model index of each usage row, -1 on reservation-only rows.
+    usage_model: np.ndarray
     usage_busy_seconds: np.ndarray  # busy accelerator-seconds of each usage row
 
     def table_rows(self) -> list[list[Any]]:
-        """Return the lines as a 2-D list with a header row; money rounded to cents."""
+        """Return the lines as a 2-D list with a header row and money rounded to cents."""
         lines = self.lines
         rows: list[list[Any]] = [list(CHARGEBACK_COLUMNS)]
         money_columns = (
@@ -181,7 +180,9 @@ def check_period_cost(scenario: Scenario, full_cost: float) -> None:
 
 
 def compute_chargeback(scenario: Scenario, usage: UsageData) -> ChargebackResult:
-    """Charge each usage period's cost C(U) to its business units; see the module doc.
+    """Charge each usage period's cost C(U) to its business units.
+
+    The module docstring gives the rules for each part of a charge.
 
     Raises:
         InputError: an unknown model, a business unit with two different reserved
@@ -199,15 +200,18 @@ def compute_chargeback(scenario: Scenario, usage: UsageData) -> ChargebackResult
     check_period_cost(scenario, full_cost)
 
     # Busy accelerator-seconds of each usage row.
-    model = model_index(scenario, usage)
+    row_model = model_index(scenario, usage)
     seconds_per_token = np.array(
         [1.0 / (m.tokens_per_second * m.yield_rate) for m in models] + [0.0]
     )
-    busy = usage.good_tokens * seconds_per_token[model]  # index -1 picks the trailing 0
+    # Index -1 (no model) picks the trailing 0.
+    busy = usage.good_tokens * seconds_per_token[row_model]
 
     lines = _consumer_lines(scenario, usage, busy)
     periods = _period_totals(lines, usage, seconds_capacity)
 
+    # Capacity variance goes to reserved-but-unused shares, and the rest is
+    # unreserved idle.
     period_of_line = lines["period_index"].to_numpy()
     utilization = periods["utilization"].to_numpy()
     busy_share = lines["busy_seconds"].to_numpy() / seconds_capacity
@@ -223,6 +227,7 @@ def compute_chargeback(scenario: Scenario, usage: UsageData) -> ChargebackResult
             denominator > 0, variance * (denominator - unused_total) / denominator, 0.0
         )
 
+    # The three parts of each line's charge.
     usage_charge = lines["busy_seconds"].to_numpy() * (full_cost / seconds_capacity)
     capacity_variance = unused * variance_per_share[period_of_line]
     central = lines["central"].to_numpy()
@@ -241,6 +246,8 @@ def compute_chargeback(scenario: Scenario, usage: UsageData) -> ChargebackResult
     )
     total = usage_charge + capacity_variance + unreserved_idle
 
+    # Round to cents: line totals add up to each period's C(U) in cents, and each
+    # line's parts add up to its total.
     period_cost = components.fixed + np.asarray(
         energy_cost(components.energy_full, utilization, components.idle_fraction),
         dtype=np.float64,
@@ -280,7 +287,7 @@ def compute_chargeback(scenario: Scenario, usage: UsageData) -> ChargebackResult
         idle_basis=idle_basis,
         periods=periods,
         lines=lines,
-        usage_model=model,
+        usage_model=row_model,
         usage_busy_seconds=busy,
     )
 
@@ -298,12 +305,12 @@ def _consumer_lines(
     count = len(line_keys)
 
     reserved = usage.reserved_share
-    high = np.full(count, -np.inf)
-    low = np.full(count, np.inf)
+    max_share = np.full(count, -np.inf)
+    min_share = np.full(count, np.inf)
     has_share = ~np.isnan(reserved)
-    np.maximum.at(high, line_of_row[has_share], reserved[has_share])
-    np.minimum.at(low, line_of_row[has_share], reserved[has_share])
-    conflict = np.flatnonzero(np.isfinite(high) & (high - low > 1e-12))
+    np.maximum.at(max_share, line_of_row[has_share], reserved[has_share])
+    np.minimum.at(min_share, line_of_row[has_share], reserved[has_share])
+    conflict = np.flatnonzero(np.isfinite(max_share) & (max_share - min_share > 1e-12))
     if len(conflict):
         _reject_conflicting_shares(usage, line_of_row, int(conflict[0]))
 
@@ -314,7 +321,7 @@ def _consumer_lines(
             "period": periods_sorted[line_keys // units].astype(object),
             "business_unit": units_sorted[line_keys % units],
             "busy_seconds": np.bincount(line_of_row, weights=busy, minlength=count),
-            "reserved_share": np.where(np.isfinite(high), high, 0.0),
+            "reserved_share": np.where(np.isfinite(max_share), max_share, 0.0),
         }
     )
 
@@ -373,7 +380,7 @@ def _reject_conflicting_shares(
 def _period_totals(
     lines: pd.DataFrame, usage: UsageData, seconds_capacity: float
 ) -> pd.DataFrame:
-    """Total busy time and reserved share per period; reject what the factory cannot hold."""
+    """Sum busy time and reserved share per period, rejecting a period over capacity."""
     periods = np.sort(usage.period_labels.astype(str))
     index = lines["period_index"].to_numpy()
     busy = np.bincount(
@@ -449,16 +456,22 @@ def component_weights(result: ChargebackResult) -> tuple[np.ndarray, np.ndarray]
 
 
 def chargeback_table(usage_range: Any, inputs: Any) -> list[list[Any]]:
-    """Worksheet function CHARGEBACK(usage_range, inputs): the chargeback as a table.
+    """Compute the CHARGEBACK table from Python, raising InputError on invalid input.
+
+    The registered worksheet function is :func:`tokenbom_xl.excel.tables.chargeback`.
+    It returns the same table, but it also rejects dates and error values in the
+    data, leaves out inputs with an empty value, and returns ``#VALUE!`` with the
+    message instead of raising.
 
     ``usage_range`` is the usage table with its header row (period, business_unit,
     model, good_tokens, reserved_share). ``inputs`` is a two-column range of
     parameter names and values, as on the Inputs sheet. Returns a header row, then one
     row per period and consumer: period, business unit, busy share, reserved share,
-    usage charge, capacity variance, unreserved idle and total, money in cents.
+    usage charge, capacity variance, unreserved idle and total, with money rounded to
+    cents.
 
     Raises:
-        InputError: invalid usage or inputs; the message names the row and column.
+        InputError: invalid usage or inputs. The message names the row and column.
     """
     from tokenbom_xl.scenario import scenario_from_parameters
 
@@ -468,7 +481,10 @@ def chargeback_table(usage_range: Any, inputs: Any) -> list[list[Any]]:
 
 
 def parameter_pairs(inputs: Any) -> list[tuple[Any, Any]]:
-    """Read (name, value) pairs from a range of two or more columns; a header row is skipped."""
+    """Read (name, value) pairs from a range of two or more columns.
+
+    A first row whose name starts with "parameter" is a header and is skipped.
+    """
     if not isinstance(inputs, (list, tuple)) or not inputs:
         raise InputError(
             "inputs: the range is empty; select the Inputs sheet's parameter names and values"
@@ -491,7 +507,7 @@ def parameter_pairs(inputs: Any) -> list[tuple[Any, Any]]:
 
 
 def chargeback_frame(result: ChargebackResult) -> pd.DataFrame:
-    """Return the lines as the chargeback CSV table: money as text with two decimals."""
+    """Return the lines as the chargeback CSV table, with money as two-decimal text."""
     from tokenbom_xl.csvout import cents_text
 
     lines = result.lines

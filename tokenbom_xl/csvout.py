@@ -1,4 +1,4 @@
-"""Writing report CSV files: safe for spreadsheet import, and atomic.
+"""Write report CSV files that are safe for spreadsheet import, atomically.
 
 Text that begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is written
 with a leading apostrophe (``'=HYPERLINK(...)``), because a spreadsheet that imports
@@ -22,14 +22,14 @@ from tokenbom_xl.atomic import write_bytes_atomic
 
 __all__ = ["cents_text", "neutralize_text", "write_csv"]
 
-_FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 _NEEDS_QUOTES = (",", '"', "\n", "\r")
 
 
 def neutralize_text(values: pd.Series | np.ndarray | Sequence[str]) -> pd.Series:
     """Prefix an apostrophe to each text that a spreadsheet would read as a formula."""
     series = pd.Series(values, dtype=object).astype(str)
-    risky = series.str.startswith(_FORMULA_LEADS).to_numpy(dtype=bool)
+    risky = series.str.startswith(_FORMULA_PREFIXES).to_numpy(dtype=bool)
     if risky.any():
         series = series.where(~risky, "'" + series)
     return series
@@ -80,12 +80,12 @@ def write_csv(
 ) -> Path:
     """Write ``frame`` as UTF-8 CSV through a temporary file and a rename.
 
-    Columns in ``text_columns`` are neutralized for spreadsheet import; the others
-    are written as they are (format money with :func:`cents_text` first). Floats are
+    Columns in ``text_columns`` are neutralized for spreadsheet import. The others
+    are written as they are, so format money with :func:`cents_text` first. Floats are
     written with Python's shortest round-trip form.
 
     Raises:
-        OutputError: the file cannot be written; an existing file is left as it was.
+        OutputError: the file cannot be written. An existing file is left as it was.
     """
     columns = []
     for name in frame.columns:

@@ -10,7 +10,7 @@ each method is computed for all of its assets at once, month of age by month of 
 - units-of-production: cost less salvage in proportion to the tokens served, and
   whatever is left in the last month of life.
 
-Charges here are per unit; the schedule multiplies by the quantity.
+Charges here are per unit, and the schedule multiplies them by the quantity.
 """
 
 from __future__ import annotations
@@ -47,10 +47,9 @@ class AssetTable:
     salvage: NDArray[np.float64]
     life: NDArray[np.int64]
     lifetime_tokens: NDArray[np.float64]  # NaN except for units-of-production rows
-    has_change: NDArray[
-        np.bool_
-    ]  # a change of life before the end of the original life
-    change_age: NDArray[np.int64]  # age at the change; equals life where there is none
+    # True where a change of life comes before the end of the original life.
+    has_change: NDArray[np.bool_]
+    change_age: NDArray[np.int64]  # age at the change, or life where there is none
     new_life: NDArray[np.int64]  # equals life where there is no change
 
     @classmethod
@@ -118,7 +117,10 @@ class AssetTable:
 
     @property
     def straight_line_book_at_change(self) -> NDArray[np.float64]:
-        """Net book value of one unit at the change of life under straight-line; salvage without a change."""
+        """Net book value of one unit at the change of life under straight-line.
+
+        Where there is no change, this is the salvage value.
+        """
         charged = self.change_age * (self.unit_price - self.salvage) / self.life
         return np.where(self.has_change, self.unit_price - charged, self.salvage)
 
@@ -147,11 +149,11 @@ def declining_balance_by_age(
 ) -> NDArray[np.float64]:
     """Compute double-declining-balance charges with the switch, for ages 0 .. ages-1.
 
-    Row ``a`` is Excel's ``VDB(cost, salvage, life, k, k + 1, 2, FALSE)`` for each age
-    ``k``, as :func:`tokenbom_xl.engine.declining_balance_charge` computes it. Where
+    Column ``k`` is Excel's ``VDB(cost, salvage, life, k, k + 1, 2, FALSE)``, as
+    :func:`tokenbom_xl.engine.declining_balance_charge` computes it. Where
     ``restart_age`` is below ``life``, the book value left at that age is depreciated
-    afresh over ``restart_life - restart_age`` months from there: a prospective change
-    of useful life. Returns an array of shape (assets, ages).
+    afresh over ``restart_life - restart_age`` months from there, which is a
+    prospective change of useful life. Returns an array of shape (assets, ages).
     """
     count = cost.shape[0]
     out = np.zeros((count, ages))
@@ -196,7 +198,7 @@ def depreciation_by_age(
 ) -> NDArray[np.float64]:
     """Compute each asset's depreciation per unit for every age from 0 to its end of life.
 
-    ``usage_by_age`` (assets x ages) is the tokens each unit serves at each age; only
+    ``usage_by_age`` (assets x ages) is the tokens each unit serves at each age. Only
     units-of-production rows read it. Returns an array of shape (assets, max end age).
     """
     ages = int(table.end_age.max(initial=1))

@@ -2,8 +2,8 @@
 
 Each driver is a step path, a mapping from month (``"YYYY-MM"``) to a value. A value
 applies from its month until the next listed month, and months before the first
-listed month take the first value, so a path with one entry is a constant. A driver without
-a path keeps the scenario's single value in every month.
+listed month take the first value, so a path with one entry is a constant. A driver
+without a path keeps the scenario's single value in every month.
 
 Paths come from the scenario file's ``[drivers]`` table, for example::
 
@@ -60,7 +60,7 @@ def _path_field(description: str, unit: str) -> Any:
 
 
 class Drivers(BaseModel):
-    """Step paths by month; each one is optional."""
+    """Step paths by month, one optional path per driver."""
 
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
 
@@ -103,7 +103,10 @@ DRIVER_NAMES = tuple(Drivers.model_fields)
 
 
 def merge_drivers(base: Drivers | None, override: Drivers | None) -> Drivers:
-    """Combine two sets of paths; a path in ``override`` replaces the same driver's path in ``base``."""
+    """Combine two sets of paths.
+
+    A path in ``override`` replaces the same driver's path in ``base``.
+    """
     merged: dict[str, Any] = {}
     for name in DRIVER_NAMES:
         for source in (base, override):
@@ -116,9 +119,10 @@ def merge_drivers(base: Drivers | None, override: Drivers | None) -> Drivers:
 def path_values(
     path: Mapping[str, float] | None, default: float, months: NDArray[np.int64] | int
 ) -> NDArray[np.float64]:
-    """Look up a step path at month indices; ``default`` where there is no path.
+    """Return the value of a step path at each month index.
 
-    ``months`` may have any shape; the result has the same shape.
+    Without a path, every month gets ``default``. ``months`` may have any shape, and
+    the result has the same shape.
     """
     months_array = np.asarray(months, dtype=np.int64)
     if not path:
@@ -137,9 +141,10 @@ def path_values(
 def read_driver_csv(path: str | Path) -> Drivers:
     """Read driver paths from a CSV file with a ``month`` column and one column per driver.
 
-    Columns are named as the fields of :class:`Drivers`, in any order and case; rows
+    Columns are named as the fields of :class:`Drivers`, in any order and case. Rows
     whose first cell starts with ``#`` are comments. Each row is one month, in any
-    order; a blank cell leaves that driver unchanged from the previous listed month.
+    order, and a blank cell leaves that driver unchanged from the previous listed
+    month.
 
     Raises:
         InputError: the file is missing or unreadable, a column is unknown or has no
@@ -151,7 +156,10 @@ def read_driver_csv(path: str | Path) -> Drivers:
 
 
 def parse_driver_csv(text: str, *, source: str = "drivers.csv") -> Drivers:
-    """Validate driver paths given as CSV text; see :func:`read_driver_csv`."""
+    """Validate driver paths given as CSV text.
+
+    The format and errors are those of :func:`read_driver_csv`.
+    """
     reader = csv.reader(io.StringIO(text, newline=""))
     header: list[str] | None = None
     paths: dict[str, dict[str, float]] = {}
@@ -189,14 +197,14 @@ def parse_driver_csv(text: str, *, source: str = "drivers.csv") -> Drivers:
         )
     # A column replaces the scenario's path of that driver, so a column without any
     # value would have nothing to replace it with.
-    blank = [name for name in header[1:] if name not in paths]
-    if blank:
+    empty_columns = [name for name in header[1:] if name not in paths]
+    if empty_columns:
         raise InputError(
             "\n".join(
                 f"{source}: row {header_line} (header), column {name}: the column has no "
                 "values; give the value from its first month on, or delete the column "
                 "to keep the scenario's path"
-                for name in blank
+                for name in empty_columns
             )
         )
 
@@ -295,9 +303,8 @@ def allowed_path_text(driver: str) -> str:
 def allowed_value_text(driver: str) -> str:
     """Describe one value allowed in the path of ``driver``: 'a number > 0 (tokens/s)'."""
     info = Drivers.model_fields[driver]
-    value_type = info.annotation.__args__[0].__args__[
-        1
-    ]  # dict[Month, Annotated[float, bounds]]
+    # The annotation is dict[Month, Annotated[float, bounds]] | None.
+    value_type = info.annotation.__args__[0].__args__[1]
     bounds = []
     for item in getattr(value_type, "__metadata__", ()):
         for constraint in getattr(item, "metadata", ()):

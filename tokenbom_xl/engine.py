@@ -18,8 +18,8 @@ Notation (all money per period, all tokens output tokens):
 The kernels (``energy_cost``, ``cost_per_good_token`` and the rest) take floats or
 NumPy arrays and broadcast like NumPy. They do not validate: where a quantity is
 undefined (U = 0, Y = 0) they return inf or NaN. :func:`evaluate` validates its
-utilization and yield and raises :class:`InputError` instead. Nothing here knows about
-Excel.
+utilization and yield and raises :class:`InputError` instead. Nothing here depends
+on Excel.
 """
 
 from __future__ import annotations
@@ -293,8 +293,10 @@ def silicon_charge(
     """
     unit = straight_line_charge(unit_price, salvage, life_months, age_months)
     if np.any(declining):
-        double = declining_balance_charge(unit_price, salvage, life_months, age_months)
-        unit = np.where(declining, double, unit)
+        declining_unit = declining_balance_charge(
+            unit_price, salvage, life_months, age_months
+        )
+        unit = np.where(declining, declining_unit, unit)
     return _unwrap(np.multiply(accelerators, unit))
 
 
@@ -319,7 +321,10 @@ def _scalar_or_array(values: NDArray[np.float64]) -> Number:
 
 @dataclass(frozen=True)
 class ComponentCosts:
-    """The seven monthly component costs; energy is given at full load and split by U later."""
+    """Monthly cost of each component, with energy at full load (E_full).
+
+    ``idle_fraction`` is i, which splits E_full into E(U) once U is known.
+    """
 
     silicon: float
     fabric: float
@@ -424,7 +429,7 @@ def component_costs(scenario: Scenario) -> ComponentCosts:
 
 @dataclass(frozen=True)
 class BomResult:
-    """Every figure of the BOM; the U- and Y-dependent ones are float or arrays.
+    """Every figure of the BOM. The figures that depend on U or Y are floats or arrays.
 
     ``crossover`` is U* at the scenario's API price and the given yield, NaN where the
     factory never beats that price.
@@ -483,7 +488,7 @@ def evaluate(
 ) -> BomResult:
     """Compute the whole BOM of ``scenario``, at its own or the given U and Y.
 
-    ``utilization`` and ``yield_rate`` may be arrays; they broadcast together.
+    ``utilization`` and ``yield_rate`` may be arrays, which broadcast together.
 
     Raises:
         InputError: an element of utilization or yield is outside (0, 1], where the
@@ -495,11 +500,8 @@ def evaluate(
     y_array = np.asarray(y, dtype=float)
     _require_fraction("utilization", u_array)
     _require_fraction("yield_rate", y_array)
-    if u_array.ndim == 0:
-        u_value: Number = float(u_array)
-    else:
-        u_value = u_array
-    y_value: Number = float(y_array) if y_array.ndim == 0 else y_array
+    u_value = _scalar_or_array(u_array)
+    y_value = _scalar_or_array(y_array)
 
     components = component_costs(scenario)
     capacity = float(
@@ -566,7 +568,7 @@ def bom_lines(result: BomResult) -> list[BomLine]:
     the total, in money and per good token.
 
     Raises:
-        ValueError: ``result`` holds arrays of utilization or yield.
+        ValueError: ``result`` contains arrays of utilization or yield.
     """
     if np.ndim(result.utilization) or np.ndim(result.yield_rate):
         raise ValueError(
@@ -601,12 +603,18 @@ def _require_finite(cost_per_good_token: Any, floor: float) -> None:
 
 
 def _require_fraction(name: str, values: NDArray[np.float64]) -> None:
-    bad = ~((values > 0.0) & (values <= 1.0))
-    if not bad.any():
+    outside = ~((values > 0.0) & (values <= 1.0))
+    if not outside.any():
         return
-    first = values.flat[int(np.argmax(bad.ravel()))] if values.ndim else float(values)
-    where = "" if values.ndim == 0 else f" (element {int(np.argmax(bad.ravel()))})"
+
+    if values.ndim == 0:
+        first = float(values)
+        where = ""
+    else:
+        index = int(np.argmax(outside.ravel()))
+        first = float(values.flat[index])
+        where = f" (element {index})"
     raise InputError(
-        f"{name} = {first!r}{where} is outside (0, 1]; per-token figures are undefined there, "
-        f"so give a {name} greater than 0 and at most 1"
+        f"{name} = {first!r}{where} is outside (0, 1]; per-token figures "
+        f"are undefined there, so give a {name} greater than 0 and at most 1"
     )

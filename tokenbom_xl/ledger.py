@@ -6,7 +6,7 @@ GL export (CSV, or a worksheet range with a header row)::
     2025-01,610100,CC-100,5000.00,GPU depreciation
 
 Codes are kept as text, so ``000150`` keeps its leading zeros and ``6100-A`` is a
-valid account. ``amount`` is required on every line; ``(120.50)`` reads as -120.50.
+valid account. ``amount`` is required on every line, and ``(120.50)`` reads as -120.50.
 An amount has whole cents (at most two decimals that are not zero, so ``350.005`` is
 rejected rather than rounded) and lies within +-9,999,999,999,999.99, and the
 amounts of one ledger, signs ignored, add up to no more than that. Within these
@@ -26,7 +26,7 @@ Mapping (CSV)::
   codes of equal length. Both bounds must have the same length.
 
 Matching is case-sensitive. An account that two rules match is an error naming both
-rules; an account that no rule matches is reported as unmapped, never dropped.
+rules. An account that no rule matches is reported as unmapped, never dropped.
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ class Ledger:
 
 @dataclass(frozen=True)
 class GlRule:
-    """One mapping rule; ``number`` is its row in the mapping file."""
+    """One mapping rule, with ``number`` its row in the mapping file."""
 
     number: int
     match: str
@@ -122,7 +122,7 @@ class GlMap:
         """Return, per distinct account code, the index of the rule that matches it, or -1.
 
         Raises:
-            InputError: two rules match one account; the message names both.
+            InputError: two rules match one account. The message names both.
         """
         unique = np.asarray(accounts).astype(str)
         codes = pd.Series(unique, dtype=object)
@@ -154,8 +154,8 @@ def read_ledger(path: str | Path) -> Ledger:
     """Read and validate a GL export CSV.
 
     Raises:
-        InputError: a missing file or column, or an invalid cell; the message names the
-            file, the row and the column.
+        InputError: a missing file or column, or an invalid cell. The message names
+            the file, the row and the column.
     """
     frame = read_csv_text_table(path, GL_COLUMNS, kind="GL", numeric=("amount",))
 
@@ -177,7 +177,10 @@ def _validate_ledger(
     *,
     amount_text: Callable[[int], str] | None = None,
 ) -> Ledger:
-    """Validate a GL frame; ``amount_text(row)`` returns an amount as written, for errors."""
+    """Validate a GL frame and return it as arrays.
+
+    ``amount_text(row)``, where given, returns a CSV amount as written, for messages.
+    """
     rows = frame["row"].to_numpy()
     if len(frame) == 0:
         raise InputError(
@@ -189,23 +192,23 @@ def _validate_ledger(
     period = period_labels[period_code]
     account_code, account_labels = codes_and_labels(frame["account"])
     account = account_labels[account_code]
-    blank = first_true(account == "") if (account_labels == "").any() else None
-    if blank is not None:
+    empty_account = first_true(account == "") if (account_labels == "").any() else None
+    if empty_account is not None:
         raise cell_error(
             source,
-            int(rows[blank]),
+            int(rows[empty_account]),
             "account",
             "empty; every GL line needs its account code",
         )
 
     amount, invalid = parse_numbers(frame["amount"])
-    bad = first_true(invalid)
-    if bad is not None:
+    not_number = first_true(invalid)
+    if not_number is not None:
         raise cell_error(
             source,
-            int(rows[bad]),
+            int(rows[not_number]),
             "amount",
-            f"{frame['amount'].iloc[bad]!r} is not a number; give the amount, e.g. 1250.00",
+            f"{frame['amount'].iloc[not_number]!r} is not a number; give the amount, e.g. 1250.00",
         )
     missing = first_true(np.isnan(amount))
     if missing is not None:
@@ -240,9 +243,14 @@ def _whole_cents(
     source: str,
     amount_text: Callable[[int], str] | None,
 ) -> np.ndarray:
-    """Return the amounts as int64 cents; reject amounts out of range or with a fraction of a cent."""
+    """Return the amounts as int64 cents.
 
-    def shown(index: int) -> str:
+    Raises:
+        InputError: an amount is out of range or has a fraction of a cent, or the
+            amounts add up, signs ignored, to more than MAX_AMOUNT.
+    """
+
+    def written_amount(index: int) -> str:
         value = cells.iloc[index]
         if isinstance(value, str):
             return repr(value)
@@ -256,7 +264,7 @@ def _whole_cents(
             source,
             int(rows[too_large]),
             "amount",
-            f"{shown(too_large)} is outside the supported range of "
+            f"{written_amount(too_large)} is outside the supported range of "
             f"-{MAX_AMOUNT:,.2f} to {MAX_AMOUNT:,.2f}; check the amount and its "
             "decimal separator",
         )
@@ -267,13 +275,13 @@ def _whole_cents(
     # 0.02 cent (0.4 cent at MAX_AMOUNT) or less is within that slack and reads as
     # whole cents.
     nearest = cents / 100.0
-    fraction = first_true(np.abs(amount - nearest) > 2 * np.spacing(np.abs(nearest)))
-    if fraction is not None:
+    sub_cent = first_true(np.abs(amount - nearest) > 2 * np.spacing(np.abs(nearest)))
+    if sub_cent is not None:
         raise cell_error(
             source,
-            int(rows[fraction]),
+            int(rows[sub_cent]),
             "amount",
-            f"{shown(fraction)} has a fraction of a cent; give the amount "
+            f"{written_amount(sub_cent)} has a fraction of a cent; give the amount "
             "with at most two decimals, as booked in the ledger",
         )
     cents = cents.astype(np.int64)
@@ -292,8 +300,9 @@ def read_gl_map(path: str | Path) -> GlMap:
     """Read and validate an account-to-component mapping CSV.
 
     Raises:
-        InputError: a missing file or column, an unknown match type or component, or
-            a range with bounds of different lengths or in the wrong order.
+        InputError: a missing file or column, no rules, an unknown match type or
+            component, an empty account, an account_to on a rule that is not a
+            range, or a range with bounds of different lengths or in the wrong order.
     """
     frame = read_csv_text_table(path, GL_MAP_COLUMNS, kind="GL mapping")
     return _validate_gl_map(frame, str(path))
@@ -373,6 +382,7 @@ def _validate_gl_map(frame: pd.DataFrame, source: str) -> GlMap:
                 f"{record.account_to!r} is only used by range rules; clear it or use match range",
             )
         rules.append(GlRule(row, match, record.account, record.account_to, component))
+
     if not rules:
         raise InputError(
             f"{source}: has a header but no rules; add one rule per account, prefix or range"

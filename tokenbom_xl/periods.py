@@ -70,8 +70,8 @@ def _validate_month_text(text: str) -> str:
     return text
 
 
-# A pydantic field type for "YYYY-MM" text from 0001-01 on; an invalid value's error
-# names the form.
+# Pydantic field type for "YYYY-MM" text from 0001-01 on. The error for an invalid
+# value names the expected form.
 MonthText = Annotated[str, AfterValidator(_validate_month_text)]
 
 
@@ -111,7 +111,11 @@ def fiscal_year_of(index: int, start_month: int = 1) -> int:
 
 
 def fiscal_year_label(index: int, start_month: int = 1) -> str:
-    """Label the fiscal year containing ``index``: ``"2026"``, or ``"2025/26"`` when it spans two years."""
+    """Return the label of the fiscal year that contains ``index``.
+
+    The label is ``"2026"``, or ``"2025/26"`` when the fiscal year spans two calendar
+    years.
+    """
     first_year = fiscal_year_of(index, start_month)
     if start_month == 1:
         return f"{first_year}"
@@ -124,5 +128,5 @@ def quarter_of(index: int, start_month: int = 1) -> int:
 
 
 def quarter_label(index: int, start_month: int = 1) -> str:
-    """Label the fiscal quarter containing ``index``, such as ``"2026 Q1"``."""
+    """Return the label of the fiscal quarter that contains ``index``, such as ``"2026 Q1"``."""
     return f"{fiscal_year_label(index, start_month)} Q{quarter_of(index, start_month)}"

@@ -1,4 +1,4 @@
-"""Recalculating a workbook with LibreOffice headless, and reading the results.
+"""Recalculate a workbook with LibreOffice headless, and read the results.
 
 By default LibreOffice keeps a cell's cached value when it loads an .xlsx. Each run
 therefore gets a fresh user profile whose settings force recalculation on load
@@ -59,7 +59,8 @@ _PROFILE_SETTINGS = """<?xml version="1.0" encoding="UTF-8"?>
 </oor:items>
 """
 
-DEFAULT_TIMEOUT = 300.0  # seconds; a cold start on a small machine takes 5 to 20
+# Seconds. A cold start on a small machine takes about 5 to 20 s (an estimate).
+DEFAULT_TIMEOUT = 300.0
 
 # A generated workbook's parts unpack to a few MB, and even one with a large usage
 # table to a few hundred. Spreadsheet XML compresses about 10:1 to 30:1, so a part
@@ -122,17 +123,20 @@ def recalculate(
             )
         except subprocess.TimeoutExpired:
             raise OutputError(
-                f"{source}: LibreOffice did not finish within {timeout:g} s"
+                f"{source}: LibreOffice timed out after {timeout:g} s; raise the "
+                "timeout (tokenbom check --timeout) or check that soffice --headless "
+                "starts on this machine"
             ) from None
         except OSError as exc:
             raise OutputError(
-                f"cannot start LibreOffice ({soffice}): {exc.strerror}"
+                f"failed to start LibreOffice ({soffice}): {exc.strerror or exc}; "
+                "check the installation or set TOKENBOM_SOFFICE to a working soffice"
             ) from None
     result = outdir / source.name
     if completed.returncode != 0 or not result.is_file():
         detail = (completed.stderr or completed.stdout).strip()
         raise OutputError(
-            f"{source}: LibreOffice could not recalculate the workbook (exit {completed.returncode}): {detail}"
+            f"{source}: LibreOffice failed to recalculate the workbook (exit {completed.returncode}): {detail}"
         )
     return result
 
@@ -142,10 +146,9 @@ class RecalculatedWorkbook:
     """Values of a recalculated workbook, with the formula cells of the original."""
 
     values: dict[str, dict[str, Any]]  # sheet -> coordinate -> value
-    formula_cells: dict[str, list[str]]  # sheet -> coordinates holding a formula
-    names: dict[str, tuple[str, str]] = field(
-        default_factory=dict
-    )  # name -> (sheet, coordinate)
+    formula_cells: dict[str, list[str]]  # sheet -> coordinates that contain a formula
+    # Defined name -> (sheet, coordinate), for single-cell names.
+    names: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def value(self, sheet: str, coordinate: str) -> Any:
         return self.values.get(sheet, {}).get(coordinate)

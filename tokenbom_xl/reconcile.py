@@ -13,7 +13,9 @@ Which periods are modelled:
 
 Flags, in order of precedence:
 
-- ``unmapped``: an Unmapped row that contains any line;
+- ``unmapped``: an Unmapped row whose booked amount is not 0. NOTE: unmapped lines
+  that net to exactly 0 leave the row ``ok``, although the unmapped list still shows
+  them;
 - ``no modelled cost``: something booked against a modelled cost of 0 or none;
 - ``over tolerance``, ``over materiality`` or ``over tolerance and materiality``:
   |variance %| above the tolerance, |variance| above the materiality amount (0 turns
@@ -79,16 +81,20 @@ class Reconciliation:
     materiality: float
 
     def table_rows(self) -> list[list[Any]]:
-        """Return the table as a 2-D list with a header row; money rounded to cents."""
+        """Return the table as a 2-D list with a header row and money rounded to cents."""
         rows: list[list[Any]] = [list(RECONCILIATION_COLUMNS)]
         for record in self.table.itertuples(index=False):
             rows.append(
                 [
                     record.period,
                     record.component,
-                    _cents(record.booked),
-                    None if np.isnan(record.modelled) else _cents(record.modelled),
-                    None if np.isnan(record.variance) else _cents(record.variance),
+                    _round_to_cents(record.booked),
+                    None
+                    if np.isnan(record.modelled)
+                    else _round_to_cents(record.modelled),
+                    None
+                    if np.isnan(record.variance)
+                    else _round_to_cents(record.variance),
                     None
                     if np.isnan(record.variance_pct)
                     else float(record.variance_pct),
@@ -98,7 +104,8 @@ class Reconciliation:
         return rows
 
 
-def _cents(value: float) -> float:
+def _round_to_cents(value: float) -> float:
+    """Round an amount to cents, with halves away from zero."""
     return float(np.sign(value) * np.floor(abs(value) * 100 + 0.5) / 100)
 
 
@@ -109,7 +116,9 @@ def reconcile(
     *,
     chargeback: ChargebackResult | None = None,
 ) -> Reconciliation:
-    """Reconcile ``ledger`` against the modelled BOM; see the module doc.
+    """Reconcile ``ledger`` against the modelled BOM.
+
+    The module docstring lists which periods are modelled and how rows are flagged.
 
     Raises:
         InputError: two mapping rules match one GL account, or the scenario's period
@@ -120,7 +129,8 @@ def reconcile(
         [_component_number(rule.component) for rule in gl_map.rules] + [-1],
         dtype=np.int64,
     )
-    component = rule_component[rule_index]  # index -1 picks the trailing -1: unmapped
+    # Index -1 (no rule) picks the trailing -1, which marks a line as unmapped.
+    component = rule_component[rule_index]
 
     components = component_costs(scenario)
     check_period_cost(scenario, components.fixed + components.energy_full)
@@ -130,11 +140,11 @@ def reconcile(
         ledger.period_code
     ]
     width = len(COMPONENTS) + 1  # the seven components, then Unmapped
-    slot = np.where(component >= 0, component, len(COMPONENTS))
+    column = np.where(component >= 0, component, len(COMPONENTS))
     # Whole cents summed as floats are exact, because the ledger's absolute cents
     # add up to no more than MAX_CENTS, below 2**53.
     booked_cents = np.bincount(
-        period_number * width + slot,
+        period_number * width + column,
         weights=ledger.amount_cents.astype(np.float64),
         minlength=len(periods) * width,
     )
@@ -142,8 +152,8 @@ def reconcile(
 
     modelled_matrix = np.full((len(periods), width), np.nan)
     if len(modelled_periods):
-        where = np.searchsorted(periods, modelled_periods)
-        modelled_matrix[where, : len(COMPONENTS)] = modelled
+        modelled_rows = np.searchsorted(periods, modelled_periods)
+        modelled_matrix[modelled_rows, : len(COMPONENTS)] = modelled
     table = _table(periods, booked, modelled_matrix, scenario)
 
     unmapped_mask = component < 0
@@ -250,7 +260,12 @@ def _table(
 
 
 def reconcile_table(ledger_range: Any, map_range: Any, inputs: Any) -> list[list[Any]]:
-    """Worksheet function RECONCILE(ledger_range, map_range, inputs): the reconciliation table.
+    """Compute the RECONCILE table from Python, raising InputError on invalid input.
+
+    The registered worksheet function is :func:`tokenbom_xl.excel.tables.reconcile`.
+    It returns the same table, but it also rejects dates and error values in the
+    data, leaves out inputs with an empty value, and returns ``#VALUE!`` with the
+    message instead of raising.
 
     ``ledger_range`` is the GL export with its header row (period, account,
     cost_centre, amount, description), ``map_range`` the mapping with its header row
@@ -258,11 +273,12 @@ def reconcile_table(ledger_range: Any, map_range: Any, inputs: Any) -> list[list
     parameter names and values from the Inputs sheet. Every GL period is modelled at
     the scenario's utilization. Returns a header row, then per period the seven
     components and an Unmapped row: period, component, booked, modelled, variance,
-    variance % (a fraction) and flag. Money is rounded to cents, and a cell is blank
+    variance % (a fraction) and flag. Money is rounded to cents, and a cell is empty
     where its figure is undefined.
 
     Raises:
-        InputError: invalid ledger, mapping or inputs; the message names the row and column.
+        InputError: invalid ledger, mapping or inputs. The message names the row and
+            column.
     """
     from tokenbom_xl.chargeback import parameter_pairs
     from tokenbom_xl.scenario import scenario_from_parameters
@@ -274,7 +290,10 @@ def reconcile_table(ledger_range: Any, map_range: Any, inputs: Any) -> list[list
 
 
 def reconciliation_frame(result: Reconciliation) -> pd.DataFrame:
-    """Return the reconciliation CSV table: money with two decimals, blank where undefined."""
+    """Return the reconciliation CSV table, with money as two-decimal text.
+
+    A figure that is undefined is an empty field.
+    """
     from tokenbom_xl.csvout import cents_text
     from tokenbom_xl.rounding import to_cents
 

@@ -1,7 +1,7 @@
 """The asset register: the capital behind Silicon, Fabric and Facility, one row per purchase.
 
 A register comes from a CSV file (:func:`read_asset_register`) or from the
-``[[assets]]`` tables of a scenario file; both are validated by :class:`Asset`. Each
+``[[assets]]`` tables of a scenario file, and :class:`Asset` validates both. Each
 row is a lot of identical units bought in one month. Depreciation starts in the
 purchase month, so an asset bought in 2026-01 with a 48-month life is charged from
 2026-01 to 2029-12. Prices and salvage are per unit.
@@ -13,7 +13,7 @@ Methods:
   Excel's ``VDB(unit_price, salvage, life_months, age, age + 1, 2, FALSE)``.
 - ``units-of-production``: (unit_price - salvage) x the tokens of the month /
   ``lifetime_tokens``, until the asset is fully depreciated. For an accelerator the
-  tokens are the ones that accelerator makes; for fabric and facility fit-out they are
+  tokens are the ones that accelerator makes. For fabric and facility fit-out they are
   the tokens the whole factory makes. ``life_months`` is the longest the asset stays
   in service, and any amount left at its last month is charged in that month.
 
@@ -143,7 +143,7 @@ class Asset(BaseModel):
     )
 
     @model_validator(mode="after")
-    def _consistent(self) -> Asset:
+    def _check_fields_together(self) -> Asset:
         if self.salvage >= self.unit_price:
             raise ValueError(
                 f"salvage ({number_text(self.salvage)}) must be less than unit_price "
@@ -219,7 +219,7 @@ def read_asset_register(path: str | Path) -> tuple[Asset, ...]:
     The first row that is neither blank nor a comment (a first cell starting with
     ``#``) is the header. Column names are those of :class:`Asset`, in any order and
     case. Blank cells in optional columns take the default. Purchase and change months
-    are written ``YYYY-MM``; a full date is rejected, so that no day is dropped unseen.
+    are written ``YYYY-MM``. A full date is rejected, so that no day is dropped unseen.
 
     Raises:
         InputError: the file is missing or unreadable, or any row is invalid. The
@@ -231,7 +231,10 @@ def read_asset_register(path: str | Path) -> tuple[Asset, ...]:
 
 
 def parse_asset_csv(text: str, *, source: str = "assets.csv") -> tuple[Asset, ...]:
-    """Validate an asset register given as CSV text; see :func:`read_asset_register`."""
+    """Validate an asset register given as CSV text.
+
+    The format and errors are those of :func:`read_asset_register`.
+    """
     reader = csv.reader(io.StringIO(text, newline=""))
     header: list[str] | None = None
     rows: list[tuple[int, list[str]]] = []
@@ -398,7 +401,8 @@ def _describe_row_error(
     where: str, error: Mapping[str, Any], values: Mapping[str, str]
 ) -> str:
     loc = [str(part) for part in error["loc"]]
-    if not loc:  # a rule across columns; its message names the columns and the fix
+    # A rule across columns has no location, and its message names the columns.
+    if not loc:
         message = str(error.get("ctx", {}).get("error", error["msg"]))
         return f"{where}: {message}"
     column = loc[0]

@@ -1,7 +1,7 @@
 """Files shipped with the package: the scenario and mapping templates.
 
-In a source checkout they live in the top-level ``templates/`` folder; an installed
-package carries the same folder as ``tokenbom_xl.templates``.
+In a source checkout they are in the top-level ``templates/`` folder. An installed
+package contains the same folder as ``tokenbom_xl.templates``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Re-striking the internal rate, and the over- or under-recovery of a fixed rate.
+"""Re-strike the internal rate, and compute the over- or under-recovery of a fixed rate.
 
 A chargeback that uses each period's own rate, the re-struck cost per good token
 C(U) / G, recovers exactly that period's cost. Many finance teams instead set one
@@ -36,7 +36,7 @@ FIXED_RATE_BASES = ("first-month", "year-budget")
 
 
 class Restrike(BaseModel):
-    """The fixed internal rate policy: when the rate is set and from what."""
+    """Policy for the fixed internal rate: when it is set and what it is based on."""
 
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
 
@@ -63,9 +63,8 @@ class Recovery:
     """A fixed rate per fiscal year and what it recovers, period by period (money per token)."""
 
     rate_before_balance: NDArray[np.float64]  # base_y, repeated over the year's periods
-    fixed_rate: NDArray[
-        np.float64
-    ]  # base_y less the balance brought into the year, per good token
+    # base_y less the balance brought into the year, per good token.
+    fixed_rate: NDArray[np.float64]
     recovered: NDArray[np.float64]  # G_t * fixed rate
     over_recovery: NDArray[np.float64]  # recovered - C_t; negative is an under-recovery
     balance_brought_forward: NDArray[np.float64]  # balance at the start of each period

@@ -2,7 +2,7 @@
 
 Largest remainder (Hamilton's method): every amount is rounded down to whole cents,
 and the cents still missing from the target go one each to the amounts with the
-largest remainders; equal remainders go to the earlier amount. Amounts are never
+largest remainders. Of two equal remainders, the earlier amount gets the cent first. Amounts are never
 negative here, so no rounded amount is negative either.
 
 The workbook repeats this with native formulas (INT, ROUND, LARGE, COUNTIF), so the
@@ -100,9 +100,9 @@ def largest_remainder(
         groups, weights=floor, minlength=len(targets)
     ).astype(np.int64)
     if (missing < 0).any() or (missing > sizes).any():
-        bad = int(np.argmax((missing < 0) | (missing > sizes)))
+        group = int(np.argmax((missing < 0) | (missing > sizes)))
         raise ValueError(
-            f"group {bad}: target {targets[bad]} cents is not within one cent per amount of the amounts' sum"
+            f"group {group}: target {targets[group]} cents is not within one cent per amount of the amounts' sum"
         )
     # Sort by group, then largest remainder first, then original position.
     order = np.lexsort((np.arange(len(amounts)), -remainder, groups))
@@ -127,9 +127,10 @@ def remainder_thresholds(
 ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
     """Return, per group, the figures the workbook's rounding formulas show.
 
-    ``missing`` is the target minus the rounded-down cents; ``threshold`` is the
-    smallest remainder that still gets a cent (the ``missing``-th largest, -1 where
-    nothing is missing); ``above`` counts the remainders larger than the threshold.
+    ``missing`` is the target minus the rounded-down cents. ``threshold`` is the
+    smallest remainder that still gets a cent, which is the ``missing``-th largest,
+    or -1 where nothing is missing. ``above`` counts the remainders larger than the
+    threshold.
     An amount gets a cent when its remainder is above the threshold, or equal to it
     and among the first ``missing - above`` such amounts.
     """

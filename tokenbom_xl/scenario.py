@@ -1,7 +1,7 @@
 """Scenario input: one factory and one period, validated by pydantic.
 
 A scenario is a TOML file. Top-level keys describe the factory and the period
-(accelerators, throughput, utilization, yield, hours, currency, API price); one table
+(accelerators, throughput, utilization, yield, hours, currency, API price). One table
 per cost component gives that component's basis. The models here are the single
 source of truth for field names, units and allowed ranges: the workbook's Inputs
 sheet, the worksheet functions' ``inputs`` range and the error messages all take
@@ -482,7 +482,10 @@ def load_scenario(path: str | Path) -> Scenario:
     try:
         return parse_scenario(data, source=str(path))
     except RecursionError:
-        raise InputError(f"{path}: values are nested too deeply to validate") from None
+        raise InputError(
+            f"{path}: values are nested too deeply to validate; a scenario needs at "
+            "most a few levels"
+        ) from None
 
 
 def parse_scenario(data: Mapping[str, Any], *, source: str = "scenario") -> Scenario:
@@ -540,14 +543,14 @@ def _describe_error(source: str, error: Mapping[str, Any]) -> str:
             f"{source}: {field} = {value.isoformat()} is read as a TOML "
             f"{_toml_kind(value)}; allowed: {allowed}"
         )
-    shown = _show_value(value)
+    value_text = _show_value(value)
     if kind == "string_pattern_mismatch" and field == "currency":
         return (
-            f"{source}: currency = {shown} is invalid: give a three-letter ISO 4217 "
+            f"{source}: currency = {value_text} is invalid: give a three-letter ISO 4217 "
             "code in upper case, such as USD or EUR"
         )
     problem = error["msg"][:1].lower() + error["msg"][1:]
-    return f"{source}: {field} = {shown} is invalid: {problem}; allowed: {allowed}"
+    return f"{source}: {field} = {value_text} is invalid: {problem}; allowed: {allowed}"
 
 
 def _toml_kind(value: date | time) -> str:
@@ -596,13 +599,13 @@ def _allowed_text(loc: tuple[Any, ...]) -> str:
     bounds = []
     for item in info.metadata:
         if isinstance(item, annotated_types.Gt):
-            bounds.append(f"> {_number_text(item.gt)}")
+            bounds.append(f"> {_bound_text(item.gt)}")
         elif isinstance(item, annotated_types.Ge):
-            bounds.append(f">= {_number_text(item.ge)}")
+            bounds.append(f">= {_bound_text(item.ge)}")
         elif isinstance(item, annotated_types.Lt):
-            bounds.append(f"< {_number_text(item.lt)}")
+            bounds.append(f"< {_bound_text(item.lt)}")
         elif isinstance(item, annotated_types.Le):
-            bounds.append(f"<= {_number_text(item.le)}")
+            bounds.append(f"<= {_bound_text(item.le)}")
     unit = (
         (info.json_schema_extra or {}).get("unit")
         if isinstance(info.json_schema_extra, dict)
@@ -637,7 +640,7 @@ def _is_month_field(info: Any) -> bool:
     return _MONTH_CHECK in info.metadata or MonthText in get_args(info.annotation)
 
 
-def _number_text(value: float) -> str:
+def _bound_text(value: float) -> str:
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:g}"
 
 
@@ -700,7 +703,8 @@ class Parameter:
     value: Any
     unit: str
     description: str
-    minimum: float | None = None  # the allowed range as (bound, inclusive)
+    # The allowed range as a bound and whether the bound itself is allowed.
+    minimum: float | None = None
     minimum_inclusive: bool = True
     maximum: float | None = None
     maximum_inclusive: bool = True
@@ -721,9 +725,10 @@ _MODEL_PARAMETER = re.compile(
 def scenario_parameters(scenario: Scenario) -> list[Parameter]:
     """List every value of ``scenario`` as a flat parameter, in file order.
 
-    Names join the component table and the field with an underscore
-    (``silicon.unit_price`` becomes ``silicon_unit_price``); top-level fields keep
-    their own name. Optional fields that are unset are left out.
+    Names join the component table and the field with an underscore, so
+    ``silicon.unit_price`` becomes ``silicon_unit_price``. Top-level fields keep their
+    own name, and [[models]] rows become ``model_1_name`` and so on. Optional fields
+    that are unset are left out.
     """
     parameters = []
     for field_name in Scenario.model_fields:
@@ -787,9 +792,9 @@ def scenario_from_parameters(
 ) -> Scenario:
     """Build a scenario from (name, value) pairs such as an Inputs sheet range.
 
-    Names are the flat names of :func:`scenario_parameters`. Blank names are skipped;
-    a whole-number float (as Excel sends every number) is accepted where a whole
-    number is required.
+    Names are the flat names of :func:`scenario_parameters`. Blank names are skipped.
+    A whole-number float, which is how Excel sends every number, is accepted where a
+    whole number is required.
 
     Raises:
         InputError: an unknown or repeated name, or a scenario that fails validation.
@@ -806,7 +811,7 @@ def scenario_from_parameters(
             )
         target = data
         if path[0] == "models":
-            # Model numbers may have gaps; the models keep the order of their numbers.
+            # Model numbers may have gaps, and the models keep the order of their numbers.
             target = data.setdefault("models", {}).setdefault(int(path[1]), {})
         else:
             for part in path[:-1]:
@@ -843,6 +848,11 @@ _INT_FIELDS = {
 
 
 def _from_excel(path: tuple[str, ...], value: Any) -> Any:
+    """Convert a number from Excel to the int or float type of the field at ``path``.
+
+    Excel sends every number as a float, and the strict models accept neither a float
+    for an int field nor an int for a float field.
+    """
     if (
         path[0] == "models"
         and path[-1] != "name"

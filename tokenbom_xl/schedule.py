@@ -27,8 +27,8 @@ therefore add up to the change exactly, up to floating-point rounding. The order
 decides how a joint change is attributed, so it is fixed and schedules compare.
 
 An asset counts towards capacity from its purchase month on, also after it is fully
-depreciated. Every array here is vectorized over assets and periods; nothing here
-knows about Excel.
+depreciated. Every array here is vectorized over assets and periods, and nothing here
+depends on Excel.
 """
 
 from __future__ import annotations
@@ -86,6 +86,10 @@ CAUSES: tuple[tuple[str, str], ...] = (
 
 # A message lists at most this many repeated asset_id values and counts the rest.
 MAX_LISTED_IDS = 30
+
+# The message for asset_id values in both the scenario and the register file lists at
+# most this many and counts the rest.
+MAX_LISTED_SHARED_IDS = 5
 
 # Fifty years, more than twice the longest depreciation life (240 months); a longer
 # horizon is rejected as a typing error.
@@ -167,7 +171,10 @@ class Horizon:
 
 @dataclass(frozen=True)
 class QuarterlyRollup:
-    """Quarterly totals of a schedule; rates are totals over totals (money per token)."""
+    """Quarterly totals of a schedule.
+
+    Rates are quarter totals divided by quarter totals, in money per token.
+    """
 
     labels: list[str]
     first: NDArray[np.int64]  # first period of each quarter
@@ -180,9 +187,8 @@ class QuarterlyRollup:
     cost_per_good_token: NDArray[np.float64]
     floor: NDArray[np.float64]
     exit_rate: NDArray[np.float64]  # cost per good token of the quarter's last period
-    decay: NDArray[
-        np.float64
-    ]  # (causes, quarters): the monthly parts summed over the quarter
+    # Shape (causes, quarters): the monthly parts summed over the quarter.
+    decay: NDArray[np.float64]
     over_recovery: NDArray[np.float64]
     balance_carried_forward: NDArray[np.float64]
 
@@ -199,17 +205,18 @@ class Schedule:
     horizon: Horizon
     table: AssetTable
     restrike: Restrike
-    energy_priced: (
-        bool  # energy from kW and a price per kWh (else a stated cost per accelerator)
-    )
-    driver_paths: Drivers  # the paths given; a driver without one follows the scenario
+    # True when energy comes from kW and a price per kWh, False when it is a stated
+    # cost per accelerator.
+    energy_priced: bool
+    # The paths given. A driver without a path follows the scenario.
+    driver_paths: Drivers
 
-    # Per asset and period, quantity included; and per asset at the start of the horizon.
+    # Depreciation per asset and period, quantity included, and per asset before the
+    # start of the horizon.
     depreciation: NDArray[np.float64]
     opening_accumulated: NDArray[np.float64]
-    opening_usage: NDArray[
-        np.float64
-    ]  # tokens per unit before the horizon (units-of-production rows)
+    # Tokens per unit before the horizon (units-of-production rows, else 0).
+    opening_usage: NDArray[np.float64]
 
     # Drivers
     accelerators: NDArray[np.float64]
@@ -218,9 +225,8 @@ class Schedule:
     yield_rate: NDArray[np.float64]
     energy_price_per_kwh: NDArray[np.float64]  # NaN when energy is stated
     wall_kw_per_accelerator: NDArray[np.float64]  # NaN when energy is stated
-    energy_per_accelerator: NDArray[
-        np.float64
-    ]  # full-load energy cost of one accelerator
+    # Full-load energy cost of one accelerator.
+    energy_per_accelerator: NDArray[np.float64]
     lifecycle_cycles_per_year: NDArray[np.float64]
     lifecycle_cost_per_cycle: NDArray[np.float64]
     api_price_per_million: NDArray[np.float64]
@@ -253,9 +259,8 @@ class Schedule:
     capacity_variance_per_token: NDArray[np.float64]
 
     # Decay and re-strike
-    decay_steps: NDArray[
-        np.float64
-    ]  # (causes - 1, periods): c after substituting causes 1..k
+    # Shape (causes - 1, periods): c after substituting causes 1..k.
+    decay_steps: NDArray[np.float64]
     decay: NDArray[np.float64]  # (causes, periods)
     recovery: Recovery
 
@@ -486,8 +491,11 @@ def _combine_registers(
     seen = {asset.asset_id for asset in from_scenario}
     repeated = sorted({asset.asset_id for asset in from_file if asset.asset_id in seen})
     if repeated:
+        listed = ", ".join(repr(name) for name in repeated[:MAX_LISTED_SHARED_IDS])
+        if len(repeated) > MAX_LISTED_SHARED_IDS:
+            listed += f" and {len(repeated) - MAX_LISTED_SHARED_IDS} more"
         raise InputError(
-            f"asset_id {', '.join(repr(name) for name in repeated[:5])} appears both in the scenario's "
+            f"asset_id {listed} appears both in the scenario's "
             "[[assets]] and in the asset register file; rename one of each pair"
         )
     combined = from_scenario + from_file
@@ -597,9 +605,8 @@ def _energy_drivers(
         default_price = energy_basis.price_per_kwh
         default_kw = energy_basis.full_load_kw / scenario.accelerators
     else:
-        default_price = default_kw = (
-            np.nan
-        )  # both paths are given; see _energy_is_priced
+        # Both paths are given, as _energy_is_priced checks, so no default is used.
+        default_price = default_kw = np.nan
     price = path_values(paths.energy_price_per_kwh, default_price, months)
     kw = path_values(paths.wall_kw_per_accelerator, default_kw, months)
     return price, kw, engine.energy_full_cost(kw, scenario.hours_per_period, price)
@@ -611,7 +618,7 @@ def _fabric(
     depreciation: NDArray[np.float64],
     silicon: NDArray[np.float64],
 ) -> NDArray[np.float64]:
-    """Fabric rows of the register, or else the scenario's Fabric basis in every period."""
+    """Return Fabric per period from the register's fabric rows, or else the scenario."""
     is_fabric = table.classes == "fabric"
     if is_fabric.any():
         return depreciation[is_fabric].sum(axis=0)
@@ -620,9 +627,8 @@ def _fabric(
         return silicon * basis.share_of_silicon
     if isinstance(basis, FabricCapex):
         return np.full(silicon.shape, basis.capex / basis.life_months)
-    raise TypeError(
-        basis
-    )  # pragma: no cover - the scenario model admits no other basis
+    # The scenario model admits no other basis.
+    raise TypeError(basis)  # pragma: no cover
 
 
 def _tokens_per_unit(
@@ -632,9 +638,9 @@ def _tokens_per_unit(
     scenario: Scenario,
     paths: Drivers,
 ) -> NDArray[np.float64]:
-    """Tokens each unit of the chosen rows serves in the given months (same shape as ``months``).
+    """Return the tokens each unit of ``rows`` serves in ``months``, in that shape.
 
-    An accelerator serves the tokens it makes; fabric and facility fit-out serve the
+    An accelerator serves the tokens it makes. Fabric and facility fit-out serve the
     tokens of the whole factory.
     """
     throughput = path_values(
@@ -667,7 +673,10 @@ def _usage_by_age(
 def _opening_usage(
     table: AssetTable, scenario: Scenario, paths: Drivers, start: int
 ) -> NDArray[np.float64]:
-    """Tokens each unit served before ``start`` while in service (units-of-production rows; else 0)."""
+    """Return the tokens each unit served before ``start`` while in service.
+
+    Only units-of-production rows count tokens. Every other row gets 0.
+    """
     opening = np.zeros(len(table))
     production = table.methods == "units-of-production"
     if not production.any():
@@ -687,7 +696,10 @@ def _decay(
     idle: float,
     hours: float,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Split each period's change in cost per good token by cause (see the module docstring)."""
+    """Split each period's change in cost per good token by cause.
+
+    The module docstring describes the order of substitution.
+    """
     count = cost_per_good_token.shape[0]
     keys = [key for key, _ in CAUSES]
     steps = np.full((len(CAUSES) - 1, count), np.nan)
@@ -744,7 +756,7 @@ def _quarterly(schedule: Schedule) -> QuarterlyRollup:
     full_cost = total_of(schedule.full_cost)
     capacity = total_of(schedule.capacity)
     good = total_of(schedule.good_tokens)
-    # The first period has no decay (NaN); a quarter's decay is the sum of its parts.
+    # The first period has no decay (NaN). A quarter's decay is the sum of its parts.
     decay = np.add.reduceat(np.nan_to_num(schedule.decay, nan=0.0), first, axis=1)
     return QuarterlyRollup(
         labels=[label for label, _, _ in quarters],

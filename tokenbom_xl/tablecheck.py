@@ -1,8 +1,9 @@
 """Checks shared by the table readers that need no pandas.
 
-Repeated header columns, and characters that a workbook cannot hold. Kept apart from
-:mod:`tokenbom_xl.tabular` so that readers which do not use pandas (the TBM mapping,
-read while a workbook is built) can use them without importing pandas.
+The checks reject repeated header columns and characters that a workbook cannot
+contain. They are kept apart from :mod:`tokenbom_xl.tabular` so that readers which do
+not use pandas (the TBM mapping, read while a workbook is built) can use them without
+importing pandas.
 """
 
 from __future__ import annotations
@@ -57,11 +58,11 @@ def column_letter(index: int) -> str:
 
 
 def control_character_problem(text: str) -> str | None:
-    """Describe the first character of ``text`` that a workbook cannot hold, or None."""
+    """Describe the first character of ``text`` that a workbook cannot contain, or None."""
     found = CONTROL_CHARACTERS.search(text)
     if found is None:
         return None
     return (
         f"{text!r} contains the control character U+{ord(found.group()):04X}, which "
-        "a workbook cannot hold; remove it from the input"
+        "a workbook cannot contain; remove it from the input"
     )

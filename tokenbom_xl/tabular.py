@@ -1,4 +1,4 @@
-"""Reading CSV files and worksheet ranges into tables of text, with row numbers.
+"""Read CSV files and worksheet ranges into tables of text, with row numbers.
 
 The usage, ledger and mapping readers share this layer, so every file error reads the
 same way: ``FILE: row N, column NAME: the value, what is wrong, and the fix``. Row
@@ -50,8 +50,8 @@ def read_csv_text_table(
 ) -> pd.DataFrame:
     """Read a CSV file into a frame with ``columns`` plus ``row`` (its row number).
 
-    Columns in ``numeric`` are parsed as float64 in the fast path; blank cells become
-    NaN. When a numeric cell does not parse, the file is read again as text and the
+    Columns in ``numeric`` are parsed as float64 in the fast path, where blank cells
+    become NaN. When a numeric cell does not parse, the file is read again as text and the
     caller's validation finds and names the cell. Other columns are text with
     surrounding spaces removed. Extra columns are ignored.
 
@@ -68,6 +68,7 @@ def read_csv_text_table(
             f"{','.join(columns)}"
         )
     reject_duplicate_columns(names, columns, source=str(path))
+
     text_columns = {names.index(column): column for column in columns}
     dtypes: dict[int, Any] = {index: str for index in text_columns}
     for index, column in text_columns.items():
@@ -77,6 +78,7 @@ def read_csv_text_table(
     # header (often an unquoted comma in a name) is an error, not a shifted row.
     for index in range(len(names) + 1):
         dtypes.setdefault(index, str)
+
     try:
         frame = _read(path, dtypes)
     except ValueError:
@@ -92,12 +94,14 @@ def read_csv_text_table(
             if kind == "float64"
         ):
             frame = _read(path, {index: str for index in dtypes})
+
     overflow = first_true(np.asarray(frame[len(names)], dtype=object) != "")
     if overflow is not None:
         raise InputError(
             f"{path}: row {overflow + 2}: more fields than the {len(names)} columns of the header; "
             "put names that contain a comma in double quotes"
         )
+
     frame = frame[list(text_columns)]
     for index in text_columns:
         if frame[index].dtype == object or pd.api.types.is_string_dtype(
@@ -125,7 +129,11 @@ def csv_cell_text(
 
 
 def _read_header(path: Path, kind: str) -> list[str]:
-    """Return the header row's fields; the file must be a regular, readable UTF-8 file."""
+    """Return the fields of the header row.
+
+    Raises:
+        InputError: the file is missing, a folder, not UTF-8, unreadable or empty.
+    """
     try:
         with path.open("r", encoding="utf-8-sig", newline="") as handle:
             first = handle.readline()
@@ -139,7 +147,7 @@ def _read_header(path: Path, kind: str) -> list[str]:
         ) from None
     except OSError as exc:
         raise InputError(
-            f"{path}: cannot read the {kind} file: {exc.strerror}"
+            f"{path}: cannot read the {kind} file: {exc.strerror or exc}"
         ) from None
     if not first.strip():
         raise InputError(f"{path}: the {kind} file is empty; it needs a header row")
@@ -149,7 +157,7 @@ def _read_header(path: Path, kind: str) -> list[str]:
 def _read(path: Path, dtypes: dict[int, Any]) -> pd.DataFrame:
     try:
         with warnings.catch_warnings():
-            # Rows with fewer fields than the header read as blank trailing cells;
+            # Rows with fewer fields than the header read as blank trailing cells.
             # pandas warns about rows longer than names, which the caller rejects.
             warnings.simplefilter("ignore", pd.errors.ParserWarning)
             frame = pd.read_csv(
@@ -198,7 +206,7 @@ def strip_text(values: pd.Series | np.ndarray) -> pd.Categorical:
 
 
 def _reject_control_characters(frame: pd.DataFrame, source: str) -> None:
-    """Raise InputError naming the first text cell that a workbook cannot hold.
+    """Raise InputError naming the first text cell that a workbook cannot contain.
 
     Only the distinct values of each text column are searched, so this is cheap.
     """
@@ -211,14 +219,14 @@ def _reject_control_characters(frame: pd.DataFrame, source: str) -> None:
         # make a match of its own.
         if not CONTROL_CHARACTERS.search("\n".join(map(str, categories))):
             continue
-        bad = [
+        invalid_codes = [
             number
             for number, text in enumerate(categories)
             if CONTROL_CHARACTERS.search(str(text))
         ]
-        if not bad:
+        if not invalid_codes:
             continue
-        index = first_true(np.isin(values.cat.codes.to_numpy(), bad))
+        index = first_true(np.isin(values.cat.codes.to_numpy(), invalid_codes))
         assert index is not None
         problem = control_character_problem(str(values.iloc[index]))
         raise cell_error(source, int(frame["row"].iloc[index]), column, str(problem))
@@ -303,7 +311,7 @@ def _cell_text(value: Any) -> str:
 def parse_numbers(
     values: pd.Series, *, percent: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Parse a column to float64; return (numbers, invalid).
+    """Parse a column to float64 and return (numbers, invalid).
 
     Blank cells become NaN and are not invalid. ``invalid`` marks cells that are not
     finite numbers. With ``percent``, ``25%`` reads as 0.25. An accounting negative

@@ -1,8 +1,8 @@
 """TBM mapping as data: where each component's cost lands in the TBM taxonomy.
 
-The default is ``templates/tbm_mapping.csv`` (TBM taxonomy v5.0.1 names); a customer's
-own file with the same columns replaces it. A component may land in several towers,
-each with a split percentage; a component's splits must add up to 100.
+The default is ``templates/tbm_mapping.csv`` (TBM taxonomy v5.0.1 names). A
+customer's own file with the same columns replaces it. A component may land in several
+towers, each with a split percentage, and a component's splits must add up to 100.
 """
 
 from __future__ import annotations
@@ -46,7 +46,8 @@ TBM_COLUMNS = (
     "split_percent",
 )
 
-# Splits may be written with a few decimals; they must add to 100 within this.
+# Splits may be written with a few decimals, so they must add up to 100 only within
+# this tolerance.
 _SPLIT_TOLERANCE = 1e-6
 
 
@@ -72,15 +73,19 @@ def load_tbm_mapping(path: str | Path) -> list[TbmRoute]:
     """Read and validate a TBM mapping CSV.
 
     Raises:
-        InputError: a missing file or column, an unknown component, a bad split, or
-            splits that do not add to 100; the message names the file and row.
+        InputError: a missing file or column, an unknown component, an invalid split,
+            an empty cost pool, tower or solution, a control character, or splits
+            that do not add up to 100. The message names the file and row.
     """
     text = read_text_file(path, kind="TBM mapping")
     return parse_tbm_mapping(text, source=str(path))
 
 
 def parse_tbm_mapping(text: str, *, source: str) -> list[TbmRoute]:
-    """Validate TBM mapping CSV text; see :func:`load_tbm_mapping`."""
+    """Validate TBM mapping CSV text.
+
+    The format and errors are those of :func:`load_tbm_mapping`.
+    """
     reader = csv.DictReader(io.StringIO(text))
     header = [name.strip() for name in (reader.fieldnames or [])]
     missing = [column for column in TBM_COLUMNS if column not in header]
@@ -91,10 +96,10 @@ def parse_tbm_mapping(text: str, *, source: str) -> list[TbmRoute]:
     reject_duplicate_columns(header, TBM_COLUMNS, source=source)
     names = {label.casefold(): label for _, label in COMPONENTS}
     routes: list[TbmRoute] = []
-    for row_number, row in enumerate(reader, start=2):
+    for row_number, raw_row in enumerate(reader, start=2):
         row = {
             (key or "").strip(): (value or "").strip()
-            for key, value in row.items()
+            for key, value in raw_row.items()
             if key is not None
         }
         if not any(row.values()):

@@ -1,4 +1,4 @@
-"""Reading a whole input file as text, with errors that name the file and the fix."""
+"""Read a whole input file as text, with errors that name the file and the fix."""
 
 from __future__ import annotations
 

@@ -12,8 +12,9 @@ macOS). Importing this module therefore works everywhere and needs no licence ke
 
 Each function's docstring is its description in Excel's function wizard and formula
 autocomplete, and each ``doc`` is the help line of one argument. Excel's wizard shows
-at most 255 characters of either, and xlwings cuts longer text there. The work happens in :mod:`tokenbom_xl.excel`,
-which never raises, so each function here only forwards its arguments.
+at most 255 characters of either, and xlwings cuts longer text there. The work
+happens in :mod:`tokenbom_xl.excel`, which never raises, so each function here only
+forwards its arguments.
 
 Error values: on the Office.js path (xlwings Lite, xlwings Server) "#NUM!" and the
 other error texts arrive in Excel as real error values. NOTE: the classic add-in
@@ -276,7 +277,7 @@ def chargeback(usage_range, inputs):
 @xw.arg(
     "ledger_range",
     doc="GL export with its header row: period (text, YYYY-MM), account, cost_centre, amount, description; "
-    "type codes as text to keep leading zeros",
+    "enter codes as text to keep leading zeros",
     **RANGE,
 )
 @xw.arg(

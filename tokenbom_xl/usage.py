@@ -16,8 +16,8 @@ Format (CSV, or the same table as a worksheet range with a header row)::
   rows for the period and leave it blank on the others, or repeat the same value. Two
   different values for one unit and period are an error, and so are shares that add
   up to more than 1 in a period. A unit with no share given has reserved nothing.
-- A row may leave ``model`` and ``good_tokens`` blank to state only a reservation;
-  it must then give ``reserved_share``. A row with none of the three is an error,
+- A row may leave ``model`` and ``good_tokens`` blank to state only a reservation,
+  and it must then give ``reserved_share``. A row with none of the three is an error,
   so a row cut short after the business unit is never read as 0 tokens.
 - Each (period, business unit, model) appears once.
 """
@@ -69,7 +69,7 @@ _PERIOD_PATTERN = r"[0-9]{4}-(0[1-9]|1[0-2])"
 class UsageData:
     """Validated usage rows, as arrays in input order.
 
-    ``reserved_share`` is per row and NaN where the row gives none; chargeback
+    ``reserved_share`` is per row and NaN where the row gives none. Chargeback
     combines it per business unit and period.
     """
 
@@ -96,8 +96,8 @@ def read_usage(path: str | Path) -> UsageData:
     """Read and validate a usage CSV file.
 
     Raises:
-        InputError: a missing file or column, or an invalid cell; the message names the
-            file, the row and the column.
+        InputError: a missing file or column, or an invalid cell. The message names
+            the file, the row and the column.
     """
     frame = read_csv_text_table(
         path, USAGE_COLUMNS, kind="usage", numeric=("good_tokens", "reserved_share")
@@ -132,10 +132,10 @@ def validate_period_labels(
     if valid.all():
         return
     # Labels of dropped blank rows may remain unused, so look at the rows' codes.
-    bad = first_true(~valid[codes])
-    if bad is None:
+    first_invalid = first_true(~valid[codes])
+    if first_invalid is None:
         return
-    value = labels[codes[bad]]
+    value = labels[codes[first_invalid]]
     hint = (
         " (a spreadsheet may have turned it into a date: format the column as text)"
         if len(str(value)) == 10
@@ -143,7 +143,7 @@ def validate_period_labels(
     )
     raise cell_error(
         source,
-        int(rows[bad]),
+        int(rows[first_invalid]),
         column,
         f"{value!r} is not a period; write the month as YYYY-MM, e.g. 2025-01{hint}",
     )
@@ -155,7 +155,11 @@ def _validate(
     *,
     cell_text: Callable[[int, str], str] | None = None,
 ) -> UsageData:
-    """Validate a usage frame; ``cell_text(row, column)`` returns a cell as written."""
+    """Validate a usage frame and return it as arrays.
+
+    ``cell_text(row, column)``, where given, returns a CSV cell as written, so that a
+    message can quote a large number exactly.
+    """
     rows = frame["row"].to_numpy()
     if len(frame) == 0:
         raise InputError(
@@ -210,19 +214,21 @@ def _validate(
     model_code, model_labels = codes_and_labels(frame["model"])
     no_model = model_labels[model_code] == ""
     missing_tokens = np.isnan(tokens)
-    both = first_true(no_model & ~missing_tokens & (np.nan_to_num(tokens) > 0))
-    if both is not None:
+    tokens_without_model = first_true(
+        no_model & ~missing_tokens & (np.nan_to_num(tokens) > 0)
+    )
+    if tokens_without_model is not None:
         raise cell_error(
             source,
-            int(rows[both]),
+            int(rows[tokens_without_model]),
             "model",
             "empty; name the model that made these tokens",
         )
-    lone_blank = first_true(missing_tokens & ~no_model)
-    if lone_blank is not None:
+    model_without_tokens = first_true(missing_tokens & ~no_model)
+    if model_without_tokens is not None:
         raise cell_error(
             source,
-            int(rows[lone_blank]),
+            int(rows[model_without_tokens]),
             "good_tokens",
             "empty; give the good tokens of this model (0 if none)",
         )
@@ -248,10 +254,10 @@ def _validate(
     # A row without a model states only a reservation, so it must give the share.
     # This also catches a row cut short after the business unit, which would
     # otherwise count as a unit with no tokens.
-    empty = first_true(no_model & np.isnan(share))
-    if empty is not None:
+    empty_row = first_true(no_model & np.isnan(share))
+    if empty_row is not None:
         raise InputError(
-            f"{source}: row {int(rows[empty])}: no model, good_tokens or reserved_share; give a "
+            f"{source}: row {int(rows[empty_row])}: no model, good_tokens or reserved_share; give a "
             "model and its good tokens, or only a reserved_share to state a reservation. "
             "If the row lost fields in an export, restore them"
         )
@@ -283,15 +289,21 @@ def _reject(
     values: pd.Series,
     problem: str,
 ) -> None:
-    bad = first_true(invalid)
-    if bad is not None:
+    first_invalid = first_true(invalid)
+    if first_invalid is not None:
         raise cell_error(
-            source, int(rows[bad]), column, f"{values.iloc[bad]!r} {problem}"
+            source,
+            int(rows[first_invalid]),
+            column,
+            f"{values.iloc[first_invalid]!r} {problem}",
         )
 
 
 def _reject_duplicates(data: UsageData) -> None:
-    """Reject a repeated (period, business unit, model); reservation-only rows may repeat."""
+    """Reject a repeated (period, business unit, model).
+
+    Reservation-only rows may repeat.
+    """
     key = (data.period_code * len(data.unit_labels) + data.unit_code) * (
         len(data.model_labels) + 1
     ) + data.model_code

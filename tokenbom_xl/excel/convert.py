@@ -18,8 +18,8 @@ The rules for one element, in order (the first that applies wins):
 - a number outside the argument's :class:`Domain` is ``#NUM!``;
 - the function's own checks (for example ``#DIV/0!`` where there are no good tokens).
 
-An empty cell stands for the argument's default where it has one, and for 0
-elsewhere (as in Excel arithmetic); TRUE and FALSE count as 1 and 0.
+An empty cell is read as the argument's default where it has one, and as 0
+elsewhere (as in Excel arithmetic). TRUE and FALSE count as 1 and 0.
 """
 
 from __future__ import annotations
@@ -223,7 +223,10 @@ def _read_cell(cell: Any, default: float | None) -> tuple[float, np.int8]:
 
 @dataclass(frozen=True)
 class Domain:
-    """The numbers an argument allows; any other number, NaN or infinity is ``#NUM!``."""
+    """Range of numbers that an argument allows.
+
+    Any other number, NaN or infinity is ``#NUM!``.
+    """
 
     minimum: float = -math.inf
     minimum_inclusive: bool = True
@@ -384,7 +387,7 @@ class ElementwiseCall:
     def result(
         self, values: Any, *, not_finite: str = NUM
     ) -> float | str | NDArray[Any]:
-        """Return the engine's ``values`` in Excel's shape, with an error value per element.
+        """Return the engine's ``values`` in Excel's shape, with error values where set.
 
         An element that is NaN or infinite without an earlier error gets ``not_finite``
         (for example ``#DIV/0!`` where a division had no good tokens). A 1 x 1 result is
@@ -399,8 +402,8 @@ class ElementwiseCall:
         if self.errors is None:
             return float(values[0, 0]) if values.size == 1 else values
         output = values.astype(object)
-        bad = self.errors != 0
-        output[bad] = _ERROR_TEXT[self.errors[bad]]
+        has_error = self.errors != 0
+        output[has_error] = _ERROR_TEXT[self.errors[has_error]]
         return output[0, 0] if output.size == 1 else output
 
 

@@ -1,7 +1,7 @@
 """The elementwise worksheet functions, each a thin layer over the engine's kernels.
 
 Every argument may be one value or a range. Arguments broadcast against each other,
-and a range gives a 2-D array; :mod:`tokenbom_xl.excel.convert` describes the shapes
+and a range gives a 2-D array. :mod:`tokenbom_xl.excel.convert` describes the shapes
 and the error rules. The checks each function adds:
 
 - utilization and yield must be in (0, 1], except in :func:`token_cost`, where 0
@@ -53,7 +53,10 @@ _DECLINING = DEPRECIATION_METHODS.index("declining-balance")
 def _scenario_domain(
     model: type[BaseModel], field: str, *, whole: bool = False
 ) -> Domain:
-    """Return the allowed range of a scenario field, so both inputs agree on it."""
+    """Return the allowed range of a scenario field as a worksheet-function domain.
+
+    Reading it from the model keeps the function and the scenario file in agreement.
+    """
     bounds: dict[str, float | bool] = {}
     for item in model.model_fields[field].metadata:
         if isinstance(item, annotated_types.Gt):
@@ -102,7 +105,7 @@ def silicon_cost(
     "straight-line" or "declining-balance" (double declining with the switch to
     straight-line, Excel's VDB(cost, salvage, life, age, age + 1, 2, FALSE)). The
     charge is 0 once ``age_months`` reaches ``life_months``. A salvage above the
-    unit price is ``#NUM!``; life and age must be whole months.
+    unit price gives ``#NUM!``. Life and age must be whole months.
     """
     call = ElementwiseCall(
         NumericArgument(accelerators, NONNEGATIVE),

@@ -158,7 +158,9 @@ def _default_routes() -> tuple[TbmRoute, ...]:
 
 @table_function
 def chargeback(usage_range, inputs):
-    """Return the chargeback of the usage in ``usage_range``: a header row, then one row per line.
+    """Charge the usage in ``usage_range`` to its consumers and return the rows.
+
+    The result is a header row, then one row per period and consumer line.
 
     ``usage_range`` is the usage table with its header row: period, business_unit,
     model, good_tokens and reserved_share. Other columns are ignored. ``inputs`` is
@@ -179,7 +181,9 @@ def chargeback(usage_range, inputs):
 
 @table_function
 def reconcile(ledger_range, map_range, inputs):
-    """Return the reconciliation of the GL in ``ledger_range``: a header row, then one row per period and component.
+    """Reconcile the GL in ``ledger_range`` with the scenario and return the rows.
+
+    The result is a header row, then one row per period and component.
 
     ``ledger_range`` is the GL export with its header row (period, account,
     cost_centre, amount, description), ``map_range`` the account mapping with its

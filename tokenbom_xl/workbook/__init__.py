@@ -75,8 +75,8 @@ def build_workbook(
     sheets. With ``ledger`` and ``gl_map`` (given together), it adds the Ledger
     Reconciliation, Ledger Data and GL Map sheets.
 
-    ``metering`` adds the Metering sheet; pass the scenario that
-    :func:`~tokenbom_xl.metering.apply.apply_metered` returned with it.
+    ``metering`` adds the Metering sheet. Pass it with the scenario that
+    :func:`~tokenbom_xl.metering.apply.apply_metered` returned.
 
     With ``schedule`` (from :func:`tokenbom_xl.schedule.compute_schedule` for the same
     scenario), the workbook also has the Schedule and Assets sheets.
@@ -114,5 +114,8 @@ def build_workbook(
 
 
 def write_workbook(built: BuiltWorkbook, path: str | Path) -> Path:
-    """Save ``built`` to ``path`` reproducibly; see :mod:`tokenbom_xl.workbook.save`."""
+    """Save ``built`` to ``path`` reproducibly and atomically.
+
+    :mod:`tokenbom_xl.workbook.save` describes how the bytes are made reproducible.
+    """
     return write_atomic(path, built.to_bytes())

@@ -1,6 +1,6 @@
 """The Assets sheet: the asset register, each asset's roll-forward, and its monthly depreciation.
 
-One row per asset. The register columns are inputs; the derived columns are native
+One row per asset. The register columns are inputs, and the derived columns are native
 formulas. A straight-line asset is charged a level amount, so its row shows the
 monthly charge before and after any change of life, and the Schedule sheet adds
 those up with SUMPRODUCT over the whole register. A declining-balance or

@@ -1,19 +1,20 @@
 """The Usage Data and Chargeback sheets.
 
 Usage Data contains the usage rows as read, with integer keys for period, business unit
-and model (SUMIFS criteria on text would treat a name such as ``=x`` or ``a*`` as an
-operator or a wildcard, so the formulas match on the keys), and each row's busy
-accelerator-seconds as a formula.
+and model, and each row's busy accelerator-seconds as a formula. The formulas match
+on the keys because a SUMIFS criterion on text would treat a name such as ``=x`` or
+``a*`` as an operator or a wildcard.
 
-Chargeback computes, with native formulas: the factory's accelerator-seconds, the
-models' seconds per good token, per period the utilization, C(U), capacity variance
-and unreserved idle, and per period and consumer the usage charge, capacity variance,
-unreserved idle and total, exact and rounded to cents by largest remainder. The
+Chargeback computes every figure with native formulas. For the factory, these are its
+accelerator-seconds and the models' seconds per good token. Per period, they are the
+utilization, C(U), capacity variance and unreserved idle. Per period and consumer,
+they are the usage charge, capacity variance, unreserved idle and total, exact and
+rounded to cents by largest remainder. The
 rounding helper columns sit at the right of the lines table.
 
 NOTE: each line's SUMIFS scans the whole usage table, so recalculation time grows with
-lines x usage rows; tens of thousands of usage rows recalculate in seconds, hundreds of
-thousands may take minutes in Excel or LibreOffice.
+lines x usage rows. Tens of thousands of usage rows recalculate in seconds, and
+hundreds of thousands may take minutes in Excel or LibreOffice.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from tokenbom_xl.errors import OutputError
 from tokenbom_xl.rounding import cent_parts, remainder_thresholds
 from tokenbom_xl.usage import UsageData
 from tokenbom_xl.workbook import style
-from tokenbom_xl.workbook.checks import close
+from tokenbom_xl.workbook.checks import within_tolerance
 from tokenbom_xl.workbook.context import BuildContext, quote_sheet, write_text
 from tokenbom_xl.workbook.rounding import (
     floor_formula,
@@ -69,7 +70,11 @@ class ChargebackLayout:
 def write_chargeback_sheets(
     ctx: BuildContext, usage: UsageData, result: ChargebackResult
 ) -> ChargebackLayout:
-    """Write the Chargeback and Usage Data sheets; return the Chargeback layout."""
+    """Write the Chargeback and Usage Data sheets and return the Chargeback layout.
+
+    Raises:
+        OutputError: the usage has more rows than one worksheet can contain.
+    """
     if len(usage) + USAGE_FIRST_ROW > EXCEL_MAX_ROWS:
         raise OutputError(
             f"{usage.source}: {len(usage):,} usage rows do not fit in one worksheet ({EXCEL_MAX_ROWS:,} rows); "
@@ -158,6 +163,7 @@ def _write_factory_and_models(
         ws[f"A{row}"] = label
         ctx.formula(ws, f"B{row}", formula, expected, number_format, name=name)
         ws[f"C{row}"] = unit
+
     row += 1
     ws[f"A{row}"] = "Central line"
     write_text(ws, f"B{row}", scenario.chargeback.central_line)
@@ -269,6 +275,7 @@ def _write_usage_data(
             style.TOKENS,
         )
         ws[f"J{row}"] = int(usage.row[index])
+
     style.set_column_widths(
         ws,
         {
@@ -364,6 +371,7 @@ def _write_periods_and_lines(
     periods = result.periods
     lines = result.lines
     row = models.last + 2
+
     ws[f"A{row}"] = "Periods (utilization from usage: busy accelerator-seconds / S)"
     ws[f"A{row}"].font = style.SECTION_FONT
     row += 1
@@ -464,6 +472,7 @@ def _write_period_rows(ctx, ws, result, first, blocks, thresholds, usage) -> Non
         )
         / 100.0
     )
+
     for index, record in enumerate(periods.itertuples(index=False)):
         row = first + index
         start, end = blocks[index]
@@ -542,6 +551,7 @@ def _write_period_rows(ctx, ws, result, first, blocks, thresholds, usage) -> Non
             ws, f"M{row}", f"=SUM(N{start}:N{end})", float(charged[index]), ctx.money
         )
         ctx.formula(ws, f"N{row}", f"=ROUND(M{row}*100,0)=F{row}", True)
+
         formulas = threshold_formulas(
             f"F{row}", f"R{start}:R{end}", f"S{start}:S{end}", f"O{row}", f"P{row}"
         )
@@ -565,6 +575,7 @@ def _write_line_rows(
     ws.cell(row=header_row - 1, column=1).font = style.SECTION_FONT
     style.write_header(ws, header_row, [label for _, label in _LINE_COLUMNS])
 
+    # Engine values of the cent-rounding helpers, for the expectations.
     total_floor, total_remainder = cent_parts(lines["total"].to_numpy())
     parts = np.column_stack(
         [
@@ -578,6 +589,7 @@ def _write_line_rows(
     parts_missing, parts_threshold, parts_above = remainder_thresholds(
         parts.ravel(), groups, lines["total_cents"].to_numpy()
     )
+
     money = ctx.money
     busy_range = _usage_range("I", usage_count)
     key_range = _usage_range("F", usage_count)
@@ -585,7 +597,7 @@ def _write_line_rows(
     share_range = _usage_range("E", usage_count)
     for index, record in enumerate(lines.itertuples(index=False)):
         row = first + index
-        prow = period_rows[record.period]
+        period_row = period_rows[record.period]
         start = blocks[record.period_index][0]
         write_text(ws, f"A{row}", record.period)
         write_text(ws, f"B{row}", record.business_unit)
@@ -593,6 +605,7 @@ def _write_line_rows(
         # A central line that is no business unit has key 0, which no usage row has.
         ws[f"D{row}"] = unit_keys.get(record.business_unit, 0)
         ws[f"E{row}"] = bool(record.central)
+
         keys = f"{key_range},C{row},{unit_range},D{row}"
         ctx.formula(
             ws,
@@ -618,6 +631,7 @@ def _write_line_rows(
         ctx.formula(
             ws, f"I{row}", f"=MAX(H{row}-G{row},0)", record.unused_share, style.PERCENT
         )
+
         ctx.formula(
             ws,
             f"J{row}",
@@ -628,18 +642,19 @@ def _write_line_rows(
         ctx.formula(
             ws,
             f"K{row}",
-            f"=IF($J${prow}>0,I{row}*$I${prow}/$J${prow},0)",
+            f"=IF($J${period_row}>0,I{row}*$I${period_row}/$J${period_row},0)",
             record.capacity_variance,
             money,
         )
         ctx.formula(
             ws,
             f"L{row}",
-            f"=IF($L${prow},$K${prow}*IF($D${prow}>0,G{row}/$D${prow},0),IF(E{row},$K${prow},0))",
+            f"=IF($L${period_row},$K${period_row}*IF($D${period_row}>0,G{row}/$D${period_row},0),IF(E{row},$K${period_row},0))",
             record.unreserved_idle,
             money,
         )
         ctx.formula(ws, f"M{row}", f"=J{row}+K{row}+L{row}", record.total, money)
+
         ctx.formula(
             ws,
             f"N{row}",
@@ -647,9 +662,9 @@ def _write_line_rows(
                 f"R{row}",
                 f"S{row}",
                 f"S${start}",
-                f"$O${prow}",
-                f"$P${prow}",
-                f"$Q${prow}",
+                f"$O${period_row}",
+                f"$P${period_row}",
+                f"$Q${period_row}",
             ),
             record.total_cents / 100.0,
             money,
@@ -685,6 +700,7 @@ def _write_line_rows(
                 / 100.0,
                 money,
             )
+
         ctx.formula(
             ws,
             f"R{row}",
@@ -758,12 +774,14 @@ def _add_chargeback_checks(
     )
     ctx.add_check(
         "Chargeback: exact charges add up to C(U)",
-        close(f"SUM({lines('M')})", f"SUM({periods('E')})"),
+        within_tolerance(f"SUM({lines('M')})", f"SUM({periods('E')})"),
         "usage charge + capacity variance + unreserved idle = C(U), summed over periods",
     )
     ctx.add_check(
         "Chargeback: usage charges add up to U x C(1)",
-        close(f"SUM({lines('J')})", f"SUMPRODUCT({periods('D')})*bom_full_cost"),
+        within_tolerance(
+            f"SUM({lines('J')})", f"SUMPRODUCT({periods('D')})*bom_full_cost"
+        ),
         "the usage charges absorb A + L: the good tokens and their scrap",
     )
     ctx.add_check(

@@ -1,4 +1,4 @@
-"""Adds the chargeback, TBM and reconciliation sheets to a workbook under construction.
+"""Add the chargeback, TBM and reconciliation sheets to a workbook under construction.
 
 Kept apart from :mod:`tokenbom_xl.workbook` so that a workbook without usage or ledger
 data is built without importing pandas.
@@ -35,7 +35,14 @@ def write_chargeback_and_ledger(
     ledger: Ledger | None,
     gl_map: GlMap | None,
 ) -> None:
-    """Write the sheets for the data given; see :func:`tokenbom_xl.workbook.build_workbook`."""
+    """Write the sheets for the data given.
+
+    :func:`tokenbom_xl.workbook.build_workbook` lists which data adds which sheets.
+
+    Raises:
+        InputError: only one of ``ledger`` and ``gl_map`` is given, or the usage or
+            ledger is invalid for this scenario.
+    """
     if (ledger is None) != (gl_map is None):
         missing = (
             "gl_map (the account-to-component mapping)"

@@ -1,7 +1,7 @@
 """The Checks sheet: each check TRUE or FALSE, and one master check over all of them.
 
-Sheets add their checks to the build context while they are written; this sheet is
-written last. Money and per-token comparisons allow a relative difference of 1e-9,
+Sheets add their checks to the build context while they are written, and this sheet
+is written last. Money and per-token comparisons allow a relative difference of 1e-9,
 which is far below a cent and far above floating-point noise.
 """
 
@@ -14,7 +14,7 @@ FIRST_ROW = 6
 TOLERANCE = "1E-9"
 
 
-def close(left: str, right: str) -> str:
+def within_tolerance(left: str, right: str) -> str:
     """Return a formula (no '=') that is TRUE when two figures agree to 1e-9 relative."""
     return f"ABS(({left})-({right}))<={TOLERANCE}*MAX(1,ABS({right}))"
 
@@ -33,7 +33,7 @@ def add_core_checks(ctx: BuildContext) -> None:
     )
     ctx.add_check(
         "Components add up to C(U)",
-        close(
+        within_tolerance(
             "cost_silicon+cost_fabric+cost_facility+cost_energy+cost_platform+cost_model_lifecycle+cost_operations",
             "bom_total",
         ),
@@ -41,17 +41,19 @@ def add_core_checks(ctx: BuildContext) -> None:
     )
     ctx.add_check(
         "C(U) = F + E(U)",
-        close("bom_fixed+cost_energy", "bom_total"),
+        within_tolerance("bom_fixed+cost_energy", "bom_total"),
         "fixed plus energy at U",
     )
     ctx.add_check(
         "A + L + V = C(U)",
-        close("bom_absorbed+bom_yield_loss+bom_capacity_variance", "bom_total"),
+        within_tolerance(
+            "bom_absorbed+bom_yield_loss+bom_capacity_variance", "bom_total"
+        ),
         "absorbed cost, yield loss and capacity variance split the total exactly",
     )
     ctx.add_check(
         "Waterfall adds up to the cost per good token",
-        close(
+        within_tolerance(
             "bom_floor_per_million+bom_yield_loss_per_million+bom_capacity_variance_per_million",
             "bom_cost_per_million",
         ),
@@ -75,6 +77,7 @@ def add_core_checks(ctx: BuildContext) -> None:
 
 
 def write_checks(ctx: BuildContext) -> None:
+    """Write the Checks sheet from the checks that the other sheets added."""
     ws = ctx.add_sheet("Checks", "Each check TRUE or FALSE, and the master check")
     ws["A1"] = "Checks"
     ws["A1"].font = style.TITLE_FONT

@@ -48,6 +48,7 @@ class ComponentSheet:
 
 
 def write_component_sheets(ctx: BuildContext, routes: list[TbmRoute]) -> None:
+    """Write one sheet per component, each ending in its named monthly cost."""
     for sheet in component_sheets(ctx):
         _write_sheet(ctx, sheet, routes_for(routes, sheet.title))
 
@@ -564,6 +565,7 @@ def _write_sheet(
             start_row=4 + offset, start_column=2, end_row=4 + offset, end_column=8
         )
         ws.row_dimensions[4 + offset].height = 30
+
     style.finish_sheet(
         ws,
         freeze=f"A{FIRST_LINE_ROW}",

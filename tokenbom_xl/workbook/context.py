@@ -77,7 +77,7 @@ class BuildContext:
             raise ValueError(
                 f"defined name {name!r} is already used for {self.names[name]}"
             )
-        column, row = _split(coordinate)
+        column, row = _split_coordinate(coordinate)
         reference = f"{quote_sheet(ws.title)}!${column}${row}"
         self.workbook.defined_names[name] = DefinedName(name, attr_text=reference)
         self.names[name] = reference
@@ -102,7 +102,7 @@ class BuildContext:
             raise ValueError(
                 f"formula for {ws.title}!{coordinate} must start with '=': {formula!r}"
             )
-        column, row = _split(coordinate)
+        column, row = _split_coordinate(coordinate)
         # ws.cell() skips the range parsing of ws[coordinate], which matters on
         # sheets with tens of thousands of formulas.
         cell = ws.cell(row=row, column=_column_index(column))
@@ -117,7 +117,7 @@ class BuildContext:
         return cell
 
     def add_check(self, label: str, formula: str, explanation: str) -> None:
-        """Add a check that must be TRUE; ``formula`` has no leading '='."""
+        """Add a check that must be TRUE, with ``formula`` written without a leading '='."""
         self.checks.append(Check(label, formula, explanation))
 
 
@@ -137,7 +137,7 @@ def _column_index(letters: str) -> int:
     return column_index_from_string(letters)
 
 
-def _split(coordinate: str) -> tuple[str, int]:
+def _split_coordinate(coordinate: str) -> tuple[str, int]:
     match = re.fullmatch(r"([A-Z]+)(\d+)", coordinate)
     if not match:
         raise ValueError(f"not a cell coordinate: {coordinate!r}")
@@ -162,7 +162,7 @@ def write_text(
     A value taken from an input file (a scenario name, a business unit, an account
     description) may begin with '=', '+', '-', '@' or '#'. openpyxl would store '=...'
     as a formula and '#N/A' as an error, so the cell type is forced to string after
-    the value is set. Characters that XML cannot hold become U+FFFD.
+    the value is set. Characters that XML cannot contain become U+FFFD.
     """
     value = "" if text is None else str(text)
     value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)

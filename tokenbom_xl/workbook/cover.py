@@ -1,5 +1,5 @@
-"""The Cover sheet: what the workbook is, which inputs built it, how to use it, and an
-index of the sheets."""
+"""Write the Cover sheet: what the workbook is, which inputs built it, how to use it,
+and an index of the sheets."""
 
 from __future__ import annotations
 

@@ -22,11 +22,12 @@ def utilization_grid() -> np.ndarray:
 
 
 def write_curve(ctx: BuildContext) -> None:
+    """Write the Utilization Curve sheet: a table of the curve and its chart."""
     ws = ctx.add_sheet(
         "Utilization Curve",
         "Cost per million good tokens against utilization and the API price",
     )
-    cur = ctx.scenario.currency
+    currency = ctx.scenario.currency
     grid = utilization_grid()
     curve = engine.evaluate(ctx.scenario, utilization=grid)
 
@@ -48,11 +49,11 @@ def write_curve(ctx: BuildContext) -> None:
         header_row,
         [
             "Utilization",
-            f"Energy cost E(U) ({cur})",
-            f"Total cost C(U) ({cur})",
+            f"Energy cost E(U) ({currency})",
+            f"Total cost C(U) ({currency})",
             "Good tokens",
-            f"Cost per M good tokens ({cur})",
-            f"API price per M tokens ({cur})",
+            f"Cost per M good tokens ({currency})",
+            f"API price per M tokens ({currency})",
         ],
     )
     for index, utilization in enumerate(grid):
@@ -93,13 +94,13 @@ def write_curve(ctx: BuildContext) -> None:
     chart = ScatterChart()
     chart.title = "Cost per million good tokens against utilization"
     chart.x_axis.title = "Utilization"
-    chart.y_axis.title = f"{cur} per million good tokens"
+    chart.y_axis.title = f"{currency} per million good tokens"
     chart.x_axis.number_format = "0%"
     chart.x_axis.scaling.min = 0
     chart.x_axis.scaling.max = 1
     chart.y_axis.scaling.min = 0
     chart.y_axis.scaling.max = axis_maximum(ctx)
-    chart.y_axis.number_format = '"$"0.00' if cur == "USD" else "0.00"
+    chart.y_axis.number_format = '"$"0.00' if currency == "USD" else "0.00"
     # openpyxl 3.1 hides axes unless delete is set explicitly.
     chart.x_axis.delete = False
     chart.y_axis.delete = False
@@ -119,7 +120,7 @@ def write_curve(ctx: BuildContext) -> None:
     chart.legend.position = "b"
     ws.add_chart(chart, "H3")
     ws["H2"] = (
-        f"The vertical axis stops at {chart.y_axis.scaling.max:g} {cur}/M so the crossover stays visible; the table holds every point."
+        f"The vertical axis stops at {chart.y_axis.scaling.max:g} {currency}/M so the crossover stays visible; the table holds every point."
     )
     ws["H2"].font = style.SUBTITLE_FONT
 
@@ -130,9 +131,12 @@ def write_curve(ctx: BuildContext) -> None:
 
 
 def axis_maximum(ctx: BuildContext) -> float:
-    """Return a round upper limit for the chart: 2.5x the API price or 1.5x the cost at
-    the scenario's utilization, whichever is higher. Near zero utilization the cost
-    runs off to infinity, and an axis scaled to it would flatten the crossover."""
+    """Return a round upper limit for the chart's vertical axis.
+
+    The limit is 2.5x the API price or 1.5x the cost at the scenario's utilization,
+    whichever is higher. Near zero utilization the cost runs off to infinity, and an
+    axis scaled to it would flatten the crossover.
+    """
     cost = float(ctx.result.cost_per_good_token) * 1e6
     limit = max(2.5 * ctx.scenario.api_price_per_million, 1.5 * cost)
     magnitude = 10 ** math.floor(math.log10(limit))

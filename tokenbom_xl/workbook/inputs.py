@@ -25,6 +25,7 @@ _EDITABLE_CHOICES = {
 
 
 def write_inputs(ctx: BuildContext) -> None:
+    """Write the Inputs sheet and define a name for every parameter's value cell."""
     ws = ctx.add_sheet("Inputs", "Every scenario value; yellow cells are inputs")
     ws["A1"] = "Inputs"
     ws["A1"].font = style.TITLE_FONT
@@ -90,18 +91,18 @@ def _unit_text(ctx: BuildContext, parameter: Parameter) -> str:
     return parameter.unit.replace("money", ctx.scenario.currency)
 
 
-def _bounds(parameter: Parameter, ref: str, *, separator: str = "") -> list[str]:
+def _bounds(parameter: Parameter, reference: str, *, separator: str = "") -> list[str]:
     """Return the parameter's bounds as comparisons such as 'B7>0'."""
     conditions = []
     if parameter.minimum is not None:
         operator = ">=" if parameter.minimum_inclusive else ">"
         conditions.append(
-            f"{ref}{separator}{operator}{separator}{_number(parameter.minimum)}"
+            f"{reference}{separator}{operator}{separator}{_number(parameter.minimum)}"
         )
     if parameter.maximum is not None:
         operator = "<=" if parameter.maximum_inclusive else "<"
         conditions.append(
-            f"{ref}{separator}{operator}{separator}{_number(parameter.maximum)}"
+            f"{reference}{separator}{operator}{separator}{_number(parameter.maximum)}"
         )
     return conditions
 

@@ -24,7 +24,7 @@ from tokenbom_xl.workbook.chargeback import (
     ChargebackLayout,
     period_key,
 )
-from tokenbom_xl.workbook.checks import close
+from tokenbom_xl.workbook.checks import within_tolerance
 from tokenbom_xl.workbook.context import BuildContext, quote_sheet, write_text
 
 __all__ = ["write_ledger_sheets"]
@@ -176,6 +176,7 @@ def _write_ledger_data(
             f'=IF(I{row}=0,"{UNMAPPED}",INDEX({names},I{row}))',
             labels[number - 1] if number else UNMAPPED,
         )
+
     style.set_column_widths(
         ws,
         {
@@ -260,6 +261,7 @@ def _write_reconciliation(
         row += 1
         ws[f"A{row}"] = label
         ctx.formula(ws, f"B{row}", formula, expected, number_format, name=name)
+
     row += 1
     ws[f"A{row}"] = "GL lines in the file"
     ws[f"B{row}"] = result.line_count
@@ -349,7 +351,7 @@ def _write_reconciliation(
     sheet = quote_sheet(RECONCILIATION_SHEET)
     ctx.add_check(
         "Reconciliation: mapped + unmapped = GL total",
-        close("rec_mapped+rec_unmapped", "rec_gl_total"),
+        within_tolerance("rec_mapped+rec_unmapped", "rec_gl_total"),
         "every GL line is mapped to a component or listed as unmapped",
     )
     ctx.add_check(
@@ -359,13 +361,14 @@ def _write_reconciliation(
     )
     ctx.add_check(
         "Reconciliation: periods add up to the GL total",
-        close(
+        within_tolerance(
             f'SUMIF({sheet}!$B${header_row}:$B${row},"Total",{sheet}!$C${header_row}:$C${row})',
             "rec_gl_total",
         ),
         "booked per period and component, with the unmapped rows, is the whole GL",
     )
     _write_unmapped(ctx, ws, row + 3, aggregated)
+
     style.set_column_widths(
         ws, {"A": 34, "B": 18, "C": 16, "D": 16, "E": 16, "F": 12, "G": 30}
     )
@@ -448,6 +451,6 @@ def _write_unmapped(ctx, ws, row: int, aggregated) -> None:
     )
     ctx.add_check(
         "Reconciliation: unmapped lines add up to the unmapped total",
-        close(f"{quote_sheet(RECONCILIATION_SHEET)}!E{row}", "rec_unmapped"),
+        within_tolerance(f"{quote_sheet(RECONCILIATION_SHEET)}!E{row}", "rec_unmapped"),
         "the listed unmapped lines are all the unmapped lines",
     )

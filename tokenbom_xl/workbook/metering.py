@@ -1,13 +1,13 @@
 """The Metering sheet: what was measured, from which files, and what the model used.
 
 The sheet has one section per kind of figure. First come the notes of
-:func:`apply_metered`, which say what was metered and what was taken from the
+:func:`apply_metered`, which list what was metered and what was taken from the
 scenario, then the measured figures. Each source file gets a row with its coverage,
 its rows read, used, outside the period and rejected, the reasons and the quality
-flags. Tokens by business unit and model, yield by model and booked costs follow. Every string
-that came from an input file goes through ``write_text``; every computed cell is a
-formula whose engine value is recorded. A check confirms that each source accounts
-for every row it read.
+flags. Tokens by business unit and model, yield by model and booked costs follow.
+Every string that came from an input file goes through ``write_text``, and every
+computed cell is a formula whose engine value is recorded. A check confirms that each
+source accounts for every row it read.
 """
 
 from __future__ import annotations
@@ -206,6 +206,7 @@ def _write_sources(ctx: BuildContext, ws: Worksheet, row: int, metered: Metered)
         write_text(ws, f"K{current}", source.rejection_text() or "none")
         write_text(ws, f"L{current}", source.flag_text() or "none")
         write_text(ws, f"M{current}", "; ".join(source.notes))
+
     last = first + len(metered.sources) - 1
     total = last + 1
     ws[f"A{total}"] = "Total"
@@ -286,6 +287,7 @@ def _write_tokens(ctx: BuildContext, ws: Worksheet, row: int, metered: Metered) 
             entry.scrapped_tokens,
             style.TOKENS,
         )
+
     last = first + len(metered.tokens) - 1
     total = last + 1
     ws[f"A{total}"] = "Total"

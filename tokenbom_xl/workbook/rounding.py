@@ -1,7 +1,7 @@
 """Native formulas for rounding money to cents by largest remainder.
 
-The engine's rules are in :mod:`tokenbom_xl.rounding`; these helpers write the same
-steps as Excel formulas. Per amount: ``floor`` = INT(ROUND(amount*100,6)) and
+The engine's rules are in :mod:`tokenbom_xl.rounding`, and these helpers write the
+same steps as Excel formulas. Per amount: ``floor`` = INT(ROUND(amount*100,6)) and
 ``remainder`` = ROUND((ROUND(amount*100,6)-floor)*1000000,0). Per block of amounts
 that must add up to a target: ``missing`` = target cents - SUM(floors), ``threshold``
 = LARGE(remainders, missing) and ``above`` = COUNTIF(remainders, ">"&threshold). An

@@ -1,11 +1,11 @@
-"""Saving a workbook byte-for-byte reproducibly, and atomically.
+"""Save a workbook byte-for-byte reproducibly, and atomically.
 
 openpyxl stamps the current time into ``docProps/core.xml`` and into every zip entry,
 so two saves of the same workbook differ. Here the document timestamps are fixed and
 the zip is rewritten with fixed entry times, so the same input gives the same bytes.
-The file is written by :func:`tokenbom_xl.atomic.write_bytes_atomic`: under a
-temporary name in the target folder, renamed over the target only when complete, so
-a failed run never leaves a partial workbook or replaces a good one.
+The file is written by :func:`tokenbom_xl.atomic.write_bytes_atomic` under a
+temporary name in the target folder and renamed over the target only when complete.
+A failed run therefore never leaves a partial workbook or replaces a good one.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ def write_atomic(path: str | Path, data: bytes) -> Path:
 
     Raises:
         OutputError: ``path`` is not a regular file, or the folder cannot be created
-            or written to; the target is left as it was.
+            or written to. The target is left as it was.
     """
     written = write_bytes_atomic(path, data, example_name="token_bom.xlsx")
     logger.debug("wrote %s (%d bytes)", written, len(data))

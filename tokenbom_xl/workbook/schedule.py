@@ -416,6 +416,7 @@ class _ScheduleWriter:
                 money,
                 horizon=self.horizon_sum(key, values),
             )
+
         self.row(
             "total",
             "Total cost C(U)",

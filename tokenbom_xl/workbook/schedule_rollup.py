@@ -1,7 +1,7 @@
 """Below the Schedule sheet's monthly block: the quarterly roll-up, the decay waterfall and the charts.
 
-The quarterly roll-up adds up each fiscal quarter's months; its rates are totals over
-totals. The waterfall starts at the first month's cost per good token, steps through
+The quarterly roll-up adds up each fiscal quarter's months, and its rates are quarter
+totals divided by quarter totals. The waterfall starts at the first month's cost per good token, steps through
 the decay parts summed over the horizon, and ends at the last month's. A stacked
 column chart draws it with an invisible base series, which Excel 2010 can show (its
 own waterfall chart type came later).
@@ -17,7 +17,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from tokenbom_xl.schedule import CAUSES, Schedule
 from tokenbom_xl.workbook import style
-from tokenbom_xl.workbook.checks import close
+from tokenbom_xl.workbook.checks import within_tolerance
 from tokenbom_xl.workbook.context import BuildContext
 from tokenbom_xl.workbook.schedule_layout import (
     FIRST_PERIOD_COLUMN,
@@ -50,7 +50,7 @@ def _write_quarterly(
     layout: ScheduleLayout,
     first_row: int,
 ) -> int:
-    """Write the quarterly roll-up from ``first_row``; returns its last row."""
+    """Write the quarterly roll-up from ``first_row`` and return its last row."""
     quarterly = schedule.quarterly
     money, per_million = ctx.money, ctx.per_million
     cur = ctx.scenario.currency
@@ -70,7 +70,7 @@ def _write_quarterly(
     row = months_row
 
     def months_of(key: str, index: int, *, from_second: bool = False) -> str | None:
-        """Return the monthly cells of quarter ``index`` in row ``key``; None if there are none."""
+        """Return the monthly cells of quarter ``index`` in row ``key``, or None if there are none."""
         first = int(quarterly.first[index])
         if from_second:
             first = max(first, 1)  # the first month has no decay
@@ -201,7 +201,7 @@ def _write_quarterly(
     last_quarter = letter(len(quarterly.labels) - 1)
     ctx.add_check(
         "Schedule: quarterly cost adds up to the horizon's cost",
-        close(
+        within_tolerance(
             f"SUM({SHEET}!{letter(0)}{rows['total']}:{last_quarter}{rows['total']})",
             f"{SHEET}!D{layout['total']}",
         ),
@@ -217,7 +217,7 @@ def _write_waterfall(
     layout: ScheduleLayout,
     first_row: int,
 ) -> tuple[int, int]:
-    """Write the decay waterfall from ``first_row``; returns its first and last data rows."""
+    """Write the decay waterfall from ``first_row`` and return its first and last data rows."""
     per_million = ctx.per_million
     cur = ctx.scenario.currency
     months = schedule.horizon.months
@@ -276,7 +276,7 @@ def _write_waterfall(
     )
     ctx.add_check(
         "Schedule: the waterfall ends at the last month's cost",
-        close(f"{SHEET}!C{row - 1}", f"{SHEET}!C{row}"),
+        within_tolerance(f"{SHEET}!C{row - 1}", f"{SHEET}!C{row}"),
         "first month plus the decay parts over the horizon equals the last month's cost per good token",
     )
     return first_data, row

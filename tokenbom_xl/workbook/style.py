@@ -75,9 +75,9 @@ def finish_sheet(
 ) -> None:
     """Apply frozen panes, print set-up and password-free protection to a sheet.
 
-    A sheet fits one page wide, unless ``title_columns`` is given: then it is too
-    wide for that (a column per month), so it prints at 70% across several pages
-    with those columns repeated on each.
+    A sheet fits one page wide, unless ``title_columns`` is given. Such a sheet is
+    too wide for one page (a column per month), so it prints at 70% across several
+    pages with those columns repeated on each.
     """
     if freeze:
         ws.freeze_panes = freeze
@@ -103,7 +103,7 @@ def finish_sheet(
 def group_helper_columns(ws: Worksheet, first: str, last: str) -> None:
     """Collapse the helper columns ``first``:``last`` into an outline group.
 
-    The columns stay in the workbook and in every formula; the reader expands them
+    The columns stay in the workbook and in every formula. The reader expands them
     with the outline's + button to audit the arithmetic.
     """
     ws.column_dimensions.group(first, last, outline_level=1, hidden=True)

@@ -30,18 +30,36 @@ NEVER_TEXT = "never"
 
 
 def write_summary(ctx: BuildContext) -> None:
+    """Write the Summary sheet and define the ``bom_`` names that it computes."""
     ws = ctx.add_sheet(
         "Summary", "The seven components, the per-token waterfall and build versus buy"
     )
-    result = ctx.result
-    cur = ctx.scenario.currency
-    money, per_million = ctx.money, ctx.per_million
-
     ws["A1"] = "Summary"
     ws["A1"].font = style.TITLE_FONT
     write_text(ws, "A2", ctx.scenario.name, font=style.SUBTITLE_FONT)
 
-    # The seven components at the scenario's utilization.
+    total_row = _write_components(ctx, ws)
+    row = _write_factory(ctx, ws, total_row + 2)
+    row = _write_cost_split(ctx, ws, row + 2)
+    waterfall_first, waterfall_last = _write_waterfall(ctx, ws, row + 2)
+    _write_build_versus_buy(ctx, ws, waterfall_last + 2)
+
+    header_row = COMPONENT_ROW - 1
+    _add_waterfall_chart(ws, waterfall_first, waterfall_last, ctx.scenario.currency)
+    style.set_column_widths(ws, {"A": 40, "B": 30, "C": 20, "D": 20, "E": 22})
+    style.finish_sheet(
+        ws, freeze=f"A{COMPONENT_ROW}", title_rows=f"{header_row}:{header_row}"
+    )
+
+
+def _write_components(ctx: BuildContext, ws) -> int:
+    """Write the seven components at the scenario's utilization.
+
+    Returns the row of the total C(U).
+    """
+    result = ctx.result
+    cur = ctx.scenario.currency
+    money, per_million = ctx.money, ctx.per_million
     header_row = COMPONENT_ROW - 1
     style.write_header(
         ws,
@@ -71,6 +89,7 @@ def write_summary(ctx: BuildContext) -> None:
             cost / good * 1e6,
             per_million,
         )
+
     total_row = COMPONENT_ROW + len(COMPONENTS)
     last = total_row - 1
     ws[f"A{total_row}"] = "Total cost C(U)"
@@ -102,9 +121,19 @@ def write_summary(ctx: BuildContext) -> None:
     )
     for column in "CDE":
         ws[f"{column}{total_row}"].border = style.TOTAL_BORDER
+    return total_row
 
-    # The factory: fixed and variable cost, capacity and output.
-    row = total_row + 2
+
+def _write_factory(ctx: BuildContext, ws, row: int) -> int:
+    """Write the factory's fixed and variable cost, capacity and output.
+
+    Returns the last row written.
+    """
+    result = ctx.result
+    cur = ctx.scenario.currency
+    money = ctx.money
+    good = float(result.good_tokens)
+
     ws[f"A{row}"] = "Factory"
     ws[f"A{row}"].font = style.SECTION_FONT
     row += 1
@@ -192,9 +221,19 @@ def write_summary(ctx: BuildContext) -> None:
         ws[f"B{row}"] = symbol
         ctx.formula(ws, f"C{row}", formula, expected, number_format, name=name)
         ws[f"D{row}"] = unit
+    return row
 
-    # Where the cost goes: absorbed by good tokens, lost to scrap, idle capacity.
-    row += 2
+
+def _write_cost_split(ctx: BuildContext, ws, row: int) -> int:
+    """Write where the cost goes: absorbed by good tokens, lost to scrap, idle capacity.
+
+    Returns the last row written.
+    """
+    result = ctx.result
+    cur = ctx.scenario.currency
+    money = ctx.money
+    total = float(result.total)
+
     ws[f"A{row}"] = "Where the cost goes"
     ws[f"A{row}"].font = style.SECTION_FONT
     row += 1
@@ -233,6 +272,7 @@ def write_summary(ctx: BuildContext) -> None:
         ctx.formula(
             ws, f"D{row}", f"=C{row}/bom_total", float(expected) / total, style.PERCENT
         )
+
     row += 1
     ws[f"A{row}"] = "A + L + V"
     ws[f"A{row}"].font = style.TOTAL_FONT
@@ -258,9 +298,18 @@ def write_summary(ctx: BuildContext) -> None:
         style.PERCENT,
         bold=True,
     )
+    return row
 
-    # Per good token: floor, then yield loss, then capacity variance.
-    row += 2
+
+def _write_waterfall(ctx: BuildContext, ws, row: int) -> tuple[int, int]:
+    """Write the cost per good token: floor, then yield loss, then capacity variance.
+
+    Returns the first and last row of the waterfall, for its chart.
+    """
+    result = ctx.result
+    cur = ctx.scenario.currency
+    per_million = ctx.per_million
+
     ws[f"A{row}"] = "Cost per good token (waterfall)"
     ws[f"A{row}"].font = style.SECTION_FONT
     row += 1
@@ -304,6 +353,7 @@ def write_summary(ctx: BuildContext) -> None:
         ctx.formula(
             ws, f"D{row}", f"=SUM(C${waterfall_first}:C{row})", running, per_million
         )
+
     row += 1
     ws[f"A{row}"] = "Cost per good token"
     ws[f"A{row}"].font = style.TOTAL_FONT
@@ -328,9 +378,16 @@ def write_summary(ctx: BuildContext) -> None:
     )
     ws[f"C{row}"].border = style.TOTAL_BORDER
     waterfall_last = row
+    return waterfall_first, waterfall_last
 
-    # Build versus buy.
-    row += 2
+
+def _write_build_versus_buy(ctx: BuildContext, ws, row: int) -> None:
+    """Write the API price, the crossover utilization U* and the cheaper option."""
+    result = ctx.result
+    cur = ctx.scenario.currency
+    money, per_million = ctx.money, ctx.per_million
+    cost_m = float(result.cost_per_good_token) * 1e6
+
     ws[f"A{row}"] = "Build versus buy"
     ws[f"A{row}"].font = style.SECTION_FONT
     row += 1
@@ -396,12 +453,6 @@ def write_summary(ctx: BuildContext) -> None:
         "The factory beats the API price above U*. 'never' means it cannot at this price and yield."
         if math.isnan(crossover) or crossover <= 1
         else ""
-    )
-
-    _add_waterfall_chart(ws, waterfall_first, waterfall_last, cur)
-    style.set_column_widths(ws, {"A": 40, "B": 30, "C": 20, "D": 20, "E": 22})
-    style.finish_sheet(
-        ws, freeze=f"A{COMPONENT_ROW}", title_rows=f"{header_row}:{header_row}"
     )
 
 

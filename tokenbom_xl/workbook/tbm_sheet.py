@@ -31,7 +31,7 @@ from tokenbom_xl.workbook.chargeback import (
     EXCEL_MAX_ROWS,
     ChargebackLayout,
 )
-from tokenbom_xl.workbook.checks import close
+from tokenbom_xl.workbook.checks import within_tolerance
 from tokenbom_xl.workbook.context import BuildContext, quote_sheet, write_text
 from tokenbom_xl.workbook.rounding import (
     floor_formula,
@@ -386,7 +386,7 @@ def _write_tbm_rows(
     exact = f"{chargeback}!${layout.total_column}${layout.line_first_row}:${layout.total_column}${layout.line_first_row + lines - 1}"
     ctx.add_check(
         "TBM: rows add up to the chargeback",
-        close(f"SUM({sheet}!$G${first}:$G${last})", f"SUM({exact})"),
+        within_tolerance(f"SUM({sheet}!$G${first}:$G${last})", f"SUM({exact})"),
         "the exact TBM amounts split the exact charges and nothing else",
     )
     ctx.add_check(
