@@ -373,3 +373,20 @@ def test_blank_gl_rows_add_no_period(tmp_path):
         read_gl_map(TEMPLATES / "gl_map.csv"),
     )
     assert sorted(set(result.table["period"])) == ["2025-01"]
+
+
+def test_unmapped_lines_netting_to_zero_flagged():
+    scenario = load_scenario(REFERENCE_SCENARIO)
+    ledger = ledger_from_range(
+        [
+            GL_HEADER,
+            ["2025-01", "161000", "a", 5000, ""],
+            ["2025-01", "999999", "a", 100, "travel"],
+            ["2025-01", "999999", "b", -100, "travel refund"],
+        ]
+    )
+    result = reconcile(scenario, ledger, read_gl_map(TEMPLATES / "gl_map.csv"))
+    unmapped = row_of(result.table, "2025-01", "Unmapped")
+    assert unmapped["booked"] == 0.0
+    assert unmapped["flag"] == "unmapped"
+    assert len(result.unmapped) == 2

@@ -227,3 +227,32 @@ def test_edited_inputs_keep_checks_true(tmp_path, recalc):
     recalculated = recalc(tmp_path / "edited_by_user.xlsx")
     assert recalculated.errors() == []
     assert recalculated.named("checks_all_pass") is True
+
+
+@pytest.mark.libreoffice
+def test_unmapped_lines_netting_to_zero_flagged(tmp_path, recalc):
+    header = ["period", "account", "cost_centre", "amount", "description"]
+    ledger = ledger_from_range(
+        [
+            header,
+            ["2025-01", "161000", "a", 5000, ""],
+            ["2025-01", "999999", "a", 100, "travel"],
+            ["2025-01", "999999", "a", -100, "travel refund"],
+        ]
+    )
+    built, _, recalculated = build_and_recalculate(
+        tmp_path,
+        recalc,
+        "net_zero.xlsx",
+        load_scenario(REFERENCE_SCENARIO),
+        ledger=ledger,
+        gl_map=read_gl_map(TEMPLATES / "gl_map.csv"),
+    )
+    assert_matches_engine(built, recalculated)
+    flags = [
+        expectation.value
+        for expectation in built.expectations
+        if expectation.sheet == "Ledger Reconciliation"
+        and expectation.value == "unmapped"
+    ]
+    assert flags == ["unmapped"]

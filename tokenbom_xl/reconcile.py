@@ -13,9 +13,8 @@ Which periods are modelled:
 
 Flags, in order of precedence:
 
-- ``unmapped``: an Unmapped row whose booked amount is not 0. NOTE: unmapped lines
-  that net to exactly 0 leave the row ``ok``, although the unmapped list still shows
-  them;
+- ``unmapped``: an Unmapped row of a period with at least one unmapped GL line, even
+  when those lines net to 0;
 - ``no modelled cost``: something booked against a modelled cost of 0 or none;
 - ``over tolerance``, ``over materiality`` or ``over tolerance and materiality``:
   |variance %| above the tolerance, |variance| above the materiality amount (0 turns
@@ -149,12 +148,13 @@ def reconcile(
         minlength=len(periods) * width,
     )
     booked = booked_cents.reshape(len(periods), width) / 100.0
+    unmapped_lines = np.bincount(period_number[component < 0], minlength=len(periods))
 
     modelled_matrix = np.full((len(periods), width), np.nan)
     if len(modelled_periods):
         modelled_rows = np.searchsorted(periods, modelled_periods)
         modelled_matrix[modelled_rows, : len(COMPONENTS)] = modelled
-    table = _table(periods, booked, modelled_matrix, scenario)
+    table = _table(periods, booked, modelled_matrix, unmapped_lines, scenario)
 
     unmapped_mask = component < 0
     unmapped = pd.DataFrame(
@@ -217,7 +217,11 @@ def _modelled(
 
 
 def _table(
-    periods: np.ndarray, booked: np.ndarray, modelled: np.ndarray, scenario: Scenario
+    periods: np.ndarray,
+    booked: np.ndarray,
+    modelled: np.ndarray,
+    unmapped_lines: np.ndarray,
+    scenario: Scenario,
 ) -> pd.DataFrame:
     names = [label for _, label in COMPONENTS] + [UNMAPPED]
     count, width = booked.shape
@@ -244,7 +248,9 @@ def _table(
         ~is_unmapped & (np.nan_to_num(modelled_flat) == 0) & (booked_flat != 0)
     )
     flag[not_modelled] = "no modelled cost"
-    flag[is_unmapped & (booked_flat != 0)] = "unmapped"
+    has_unmapped_lines = np.zeros((count, width), dtype=bool)
+    has_unmapped_lines[:, -1] = unmapped_lines > 0
+    flag[has_unmapped_lines.ravel()] = "unmapped"
 
     return pd.DataFrame(
         {

@@ -299,8 +299,14 @@ def _write_reconciliation(
                     record.booked,
                     ctx.money,
                 )
+                # Flag the row by its count of unmapped lines, so lines that net
+                # to 0 are still flagged.
                 ctx.formula(
-                    ws, f"G{row}", f'=IF(C{row}<>0,"unmapped","ok")', record.flag
+                    ws,
+                    f"G{row}",
+                    f"=IF(COUNTIFS({keys},{period_key(period)},{numbers},0)>0,"
+                    '"unmapped","ok")',
+                    record.flag,
                 )
                 continue
             ctx.formula(
