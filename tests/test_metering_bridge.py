@@ -157,3 +157,29 @@ def test_tokens_split_by_model_yield(tmp_path):
     assert (
         metered.yield_rate == 0.75
     )  # only the evaluated model's served tokens weigh in
+
+
+def test_timed_pue_series_wins_over_untimed(tmp_path):
+    timed = tmp_path / "timed.csv"
+    timed.write_text(
+        "timestamp,pue\n"
+        "2026-11-01T00:00:00Z,1.1\n"
+        "2026-11-01T00:01:00Z,1.1\n"
+        "2026-11-01T00:02:00Z,1.1\n",
+        encoding="utf-8",
+    )
+    # Untimed readings weigh one each, so 1,000 of them would outweigh the three
+    # minutes of the timed series if the two weights were mixed.
+    untimed = tmp_path / "untimed.csv"
+    untimed.write_text("pue\n" + "1.5\n" * 1000, encoding="utf-8")
+
+    metered = meter(MeterInputs(facility=[str(timed), str(untimed)]), NOVEMBER)
+    flags = {
+        source.file: [flag.code for flag in source.flags] for source in metered.sources
+    }
+
+    assert metered.energy is not None
+    assert metered.energy.pue == pytest.approx(1.1)
+    assert metered.energy.pue_sources == [str(timed)]
+    assert "not_selected" in flags[str(untimed)]
+    assert "not_selected" not in flags[str(timed)]

@@ -6,8 +6,9 @@ prefix on the path), runs it, and combines the results:
 - utilization: busy over observed accelerator-seconds across telemetry sources
   (timed sources win over single scrapes);
 - energy: mean accelerator power, full-load and idle power fitted from (U, W)
-  readings, and PUE. PUE is time-weighted over facility series, and a published
-  table is used only when no series is given;
+  readings, and PUE. PUE is time-weighted over facility series, series with
+  timestamps win over those without, and a published table is used only when no
+  series is given;
 - tokens by business unit and model from serving sources, split into good and
   scrapped by the yield of their model from evaluation sources;
 - booked costs and depreciation profiles from the ledger.
@@ -349,7 +350,7 @@ def _combine(collected: _Collected, options: ReadOptions) -> Metered:
     unmeasured: list[str] = []
 
     utilization, energy = _telemetry_entries(collected.telemetry)
-    pue, pue_sources = _pue(collected.facility)
+    pue, pue_sources = _combined_pue(collected.facility)
     if pue is not None:
         energy = (energy or EnergyEntry()).model_copy(
             update={"pue": pue, "pue_sources": pue_sources}
@@ -421,12 +422,28 @@ def _telemetry_entries(
     return utilization, energy
 
 
-def _pue(results: list[facility.FacilityResult]) -> tuple[float | None, list[str]]:
+def _combined_pue(
+    results: list[facility.FacilityResult],
+) -> tuple[float | None, list[str]]:
+    """Return the weighted mean PUE of the chosen facility files, and those files.
+
+    Timed series are weighted by covered seconds and the others by their reading
+    count. The two weights cannot be mixed, so timed series win over untimed ones,
+    and any series wins over a published table. Files left out are flagged.
+    """
     series = [
         result for result in results if not result.table and result.pue is not None
     ]
+    timed = [result for result in series if result.timed]
     tables = [result for result in results if result.table and result.pue is not None]
-    chosen = series or tables
+    chosen = timed or series or tables
+    for result in series:
+        if timed and not result.timed:
+            result.report.flag(
+                "not_selected",
+                "PUE not used: a facility series with timestamps was given",
+                key="not_selected",
+            )
     if series:
         for result in tables:
             result.report.flag(
@@ -436,6 +453,7 @@ def _pue(results: list[facility.FacilityResult]) -> tuple[float | None, list[str
             )
     if not chosen:
         return None, []
+
     weight = sum(result.weight_seconds for result in chosen)
     pue = sum(result.pue * result.weight_seconds for result in chosen) / weight  # type: ignore[operator]
     return pue, [result.report.file for result in chosen]
