@@ -405,8 +405,9 @@ def _see_times(report: SourceReport, groups: list[tuple], options: ReadOptions) 
     """Widen the report's time coverage with the first and last valid record counted."""
     label = options.period.label if options.period is not None else None
     for group in groups:
-        period, first, last = group[0], group[7], group[8]
-        if first is None or period is None:
+        period, model, first, last = group[0], group[2], group[7], group[8]
+        # A group with a blank model is rejected whole, as _classify_groups does.
+        if first is None or period is None or model is None or not model.strip():
             continue
         if label is None or options.include_outside_period or period == label:
             report.see_time(float(first))
