@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -454,12 +455,20 @@ def _header(response: Any, name: str) -> str | None:
 
 
 def _http_date(text: str | None) -> float | None:
+    """Parse an HTTP Date header into epoch seconds, or return None if unreadable.
+
+    HTTP dates are in UTC (RFC 9110, section 5.6.7). Python returns a naive
+    datetime for the zone "-0000" or no zone, so that is read as UTC too.
+    """
     if not text:
         return None
     try:
-        return parsedate_to_datetime(text).timestamp()
+        moment = parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError):
         return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
 
 
 def _record_time(record: dict[str, Any], options: ReadOptions) -> float | None:
