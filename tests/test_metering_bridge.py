@@ -7,7 +7,7 @@ import json
 import pytest
 
 from tokenbom_xl.errors import InputError
-from tokenbom_xl.metering.bridge import MeterInputs, _detect, meter, split_format
+from tokenbom_xl.metering.bridge import MeterInputs, _detect_format, meter, split_format
 from tokenbom_xl.metering.options import ReadOptions
 from tokenbom_xl.metering.times import parse_period
 
@@ -34,7 +34,7 @@ REAL_FORMATS = [
 
 @pytest.mark.parametrize(("kind", "name", "expected"), REAL_FORMATS)
 def test_detects_real_formats(realdata, kind, name, expected):
-    assert _detect(kind, str(realdata / name), NOVEMBER) == expected
+    assert _detect_format(kind, str(realdata / name), NOVEMBER) == expected
 
 
 def test_detects_written_formats(tmp_path):
@@ -50,9 +50,9 @@ def test_detects_written_formats(tmp_path):
     log = tmp_path / "log.csv"
     log.write_text("timestamp,model,output_tokens\n", encoding="utf-8")
 
-    assert _detect("telemetry", str(query_range), NOVEMBER) == "query-range"
-    assert _detect("serving", str(otlp), NOVEMBER) == "otlp"
-    assert _detect("serving", str(log), NOVEMBER) == "serving-log"
+    assert _detect_format("telemetry", str(query_range), NOVEMBER) == "query-range"
+    assert _detect_format("serving", str(otlp), NOVEMBER) == "otlp"
+    assert _detect_format("serving", str(log), NOVEMBER) == "serving-log"
 
 
 def test_unknown_telemetry_format(tmp_path):
@@ -63,7 +63,7 @@ def test_unknown_telemetry_format(tmp_path):
         InputError,
         match=r"notes.txt: not a recognised telemetry format; name it with a prefix",
     ):
-        _detect("telemetry", str(path), NOVEMBER)
+        _detect_format("telemetry", str(path), NOVEMBER)
 
 
 def test_split_format():
