@@ -49,6 +49,7 @@ _FACILITY_KEYS = {
     "facility_power_kw": 1.0,
     "facility_w": 1e-3,
     "total_w": 1e-3,
+    "facility_power_w": 1e-3,
 }
 _IT_KEYS = {"it_kw": 1.0, "it_power_kw": 1.0, "it_w": 1e-3, "it_power_w": 1e-3}
 
