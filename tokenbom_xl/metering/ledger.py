@@ -274,22 +274,26 @@ def _read_profiles(
                 f"{len(values)} fields where the header has {len(header)} (truncated line?)",
             )
             continue
+
+        # Odoo's duration counts depreciations and its period is the months between
+        # them. Without a depreciation_period column, they are taken as 12 months apart.
         duration = values[index["depreciation_duration"]].strip()
-        per = (
+        period_months = (
             values[index["depreciation_period"]].strip()
             if "depreciation_period" in index
             else "12"
         )
         if (
-            not (_is_small_count(duration) and _is_small_count(per))
+            not (_is_small_count(duration) and _is_small_count(period_months))
             or int(duration) == 0
-            or int(per) == 0
+            or int(period_months) == 0
         ):
             report.reject(
                 number,
-                f"depreciation_duration {duration!r} or depreciation_period {per!r} is not a whole number > 0",
+                f"depreciation_duration {duration!r} or depreciation_period {period_months!r} is not a whole number > 0",
             )
             continue
+
         name = values[index["name"]].strip() if "name" in index else values[0]
         asset = (
             values[index["account_asset_id"]].strip()
@@ -301,11 +305,13 @@ def _read_profiles(
             if "account_depreciation_expense_id" in index
             else ""
         )
-        # Odoo's duration counts depreciations and its period is the months between them.
         result.profiles.append(
-            DepreciationProfile(name, asset, expense, int(duration) * int(per))
+            DepreciationProfile(
+                name, asset, expense, int(duration) * int(period_months)
+            )
         )
         report.rows_used += 1
+
     listed = ", ".join(
         f"{p.name[:80]} {p.life_months} months"
         for p in result.profiles[:_LISTED_PROFILES]

@@ -299,6 +299,7 @@ class _Reader:
                 context.line, "usage has no completion_tokens or output_tokens"
             )
             return False
+
         total = usage.get("total_tokens")
         if _is_token_count(total) and total != output + (prompt or 0):
             report.flag(
@@ -328,6 +329,7 @@ class _Reader:
         )
         if not self.options.in_period(report, time, context.line, rows):
             return False
+
         model = (
             record.get("model")
             or context.wrapper.get("model")
@@ -347,6 +349,7 @@ class _Reader:
                 line=context.line,
                 key="failed",
             )
+
         business_unit = self._business_unit(record, context)
         self.counts.add(
             business_unit,
