@@ -138,3 +138,17 @@ def test_every_power_column_name_read(tmp_path, facility, it, scale):
 
     assert result.report.rows_used == 2
     assert result.pue == pytest.approx(1.25)
+
+
+def test_pue_table_without_usable_row(tmp_path):
+    path = tmp_path / "campuses.csv"
+    path.write_text(
+        "site,quarterly PUE,TTM PUE\nOld campus,9.0,\n* Footnote: estimates.\n",
+        encoding="utf-8",
+    )
+    result = read_pue_table(str(path), ReadOptions())
+    flags = list(result.report.flags.values())
+
+    assert result.pue is None
+    assert [flag.code for flag in flags] == ["missing_field"]
+    assert flags[0].message == "no site row with a usable PUE"

@@ -148,6 +148,9 @@ def _choose_site(
         InputError: ``--site`` matches no site or several sites.
     """
     if not options.site:
+        if not sites:
+            report.flag("missing_field", "no site row with a usable PUE", key="no_pue")
+            return FacilityResult(report, None, 0.0, False, table=True)
         if len(sites) == 1:
             chosen = next(iter(sites))
         else:
