@@ -227,4 +227,4 @@ def test_build_ledger_needs_map(tmp_path):
         ],
     )
     assert result.exit_code == 2
-    assert "--ledger and --gl-map go together" in result.output
+    assert "--ledger and --gl-map must be given together" in result.output

@@ -240,7 +240,7 @@ def test_prefix_without_path_rejected(runner, tmp_path):
     result = invoke_meter(runner, tmp_path, "--serving", "openai:")
 
     assert result.exit_code == 2
-    assert "no path after the format openai:" in result.output
+    assert "the path after openai: is missing" in result.output
 
 
 def test_file_name_with_colon_read_as_path(runner, tmp_path, usage_file, monkeypatch):

@@ -93,7 +93,7 @@ def test_driver_file_replaces_scenario_path(runner, tmp_path):
     [
         (
             ["--from", "2026-1"],
-            "--from = '2026-1' is invalid; give the first month as YYYY-MM",
+            "--from '2026-1' is invalid; give the first month as YYYY-MM",
         ),
         (["--from", "2020-01"], "no accelerator is in service in 2020-01"),
         (

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from tokenbom_xl.errors import InputError
-from tokenbom_xl.metering.bridge import MeterInputs, _detect, meter, split_format
+from tokenbom_xl.metering.bridge import MeterInputs, _detect_format, meter, split_format
 from tokenbom_xl.metering.options import ReadOptions
 from tokenbom_xl.metering.times import parse_period
 
@@ -34,7 +34,7 @@ REAL_FORMATS = [
 
 @pytest.mark.parametrize(("kind", "name", "expected"), REAL_FORMATS)
 def test_detects_real_formats(realdata, kind, name, expected):
-    assert _detect(kind, str(realdata / name), NOVEMBER) == expected
+    assert _detect_format(kind, str(realdata / name), NOVEMBER) == expected
 
 
 def test_detects_written_formats(tmp_path):
@@ -50,9 +50,9 @@ def test_detects_written_formats(tmp_path):
     log = tmp_path / "log.csv"
     log.write_text("timestamp,model,output_tokens\n", encoding="utf-8")
 
-    assert _detect("telemetry", str(query_range), NOVEMBER) == "query-range"
-    assert _detect("serving", str(otlp), NOVEMBER) == "otlp"
-    assert _detect("serving", str(log), NOVEMBER) == "serving-log"
+    assert _detect_format("telemetry", str(query_range), NOVEMBER) == "query-range"
+    assert _detect_format("serving", str(otlp), NOVEMBER) == "otlp"
+    assert _detect_format("serving", str(log), NOVEMBER) == "serving-log"
 
 
 def test_unknown_telemetry_format(tmp_path):
@@ -63,7 +63,7 @@ def test_unknown_telemetry_format(tmp_path):
         InputError,
         match=r"notes.txt: not a recognised telemetry format; name it with a prefix",
     ):
-        _detect("telemetry", str(path), NOVEMBER)
+        _detect_format("telemetry", str(path), NOVEMBER)
 
 
 def test_split_format():
@@ -157,3 +157,29 @@ def test_tokens_split_by_model_yield(tmp_path):
     assert (
         metered.yield_rate == 0.75
     )  # only the evaluated model's served tokens weigh in
+
+
+def test_timed_pue_series_wins_over_untimed(tmp_path):
+    timed = tmp_path / "timed.csv"
+    timed.write_text(
+        "timestamp,pue\n"
+        "2026-11-01T00:00:00Z,1.1\n"
+        "2026-11-01T00:01:00Z,1.1\n"
+        "2026-11-01T00:02:00Z,1.1\n",
+        encoding="utf-8",
+    )
+    # Untimed readings weigh one each, so 1,000 of them would outweigh the three
+    # minutes of the timed series if the two weights were mixed.
+    untimed = tmp_path / "untimed.csv"
+    untimed.write_text("pue\n" + "1.5\n" * 1000, encoding="utf-8")
+
+    metered = meter(MeterInputs(facility=[str(timed), str(untimed)]), NOVEMBER)
+    flags = {
+        source.file: [flag.code for flag in source.flags] for source in metered.sources
+    }
+
+    assert metered.energy is not None
+    assert metered.energy.pue == pytest.approx(1.1)
+    assert metered.energy.pue_sources == [str(timed)]
+    assert "not_selected" in flags[str(untimed)]
+    assert "not_selected" not in flags[str(timed)]

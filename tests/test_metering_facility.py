@@ -113,3 +113,42 @@ def test_missing_pue_column(tmp_path):
         InputError, match="no PUE column and no facility_kw and it_kw columns"
     ):
         read_facility_series(str(path), ReadOptions())
+
+
+@pytest.mark.parametrize(
+    ("facility", "it", "scale"),
+    [
+        ("facility_kw", "it_kw", 1.0),
+        ("total_kw", "it_power_kw", 1.0),
+        ("facility_power_kw", "it_kw", 1.0),
+        ("facility_w", "it_w", 1000.0),
+        ("total_w", "it_power_w", 1000.0),
+        ("facility_power_w", "it_power_w", 1000.0),
+    ],
+)
+def test_every_power_column_name_read(tmp_path, facility, it, scale):
+    path = tmp_path / "power.csv"
+    path.write_text(
+        f"timestamp,{facility},{it}\n"
+        f"2026-11-01T00:00:00Z,{120 * scale},{100 * scale}\n"
+        f"2026-11-01T00:05:00Z,{130 * scale},{100 * scale}\n",
+        encoding="utf-8",
+    )
+    result = read_facility_series(str(path), ReadOptions())
+
+    assert result.report.rows_used == 2
+    assert result.pue == pytest.approx(1.25)
+
+
+def test_pue_table_without_usable_row(tmp_path):
+    path = tmp_path / "campuses.csv"
+    path.write_text(
+        "site,quarterly PUE,TTM PUE\nOld campus,9.0,\n* Footnote: estimates.\n",
+        encoding="utf-8",
+    )
+    result = read_pue_table(str(path), ReadOptions())
+    flags = list(result.report.flags.values())
+
+    assert result.pue is None
+    assert [flag.code for flag in flags] == ["missing_field"]
+    assert flags[0].message == "no site row with a usable PUE"

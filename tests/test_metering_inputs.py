@@ -206,7 +206,7 @@ CASES = [
         two_member_zip,
         read_nvidia_smi,
         SMALL,
-        r"two.zip: a zip file must hold exactly one file, this one holds 2",
+        r"two.zip: a zip file must contain exactly one file, but this one contains 2",
     ),
     (
         "truncated gzip",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -269,6 +270,30 @@ def test_cassette_aliases_rejected(tmp_path):
         match=r"line 2: invalid YAML cassette \(YAML aliases are not accepted",
     ):
         read_openai_usage(str(path), ReadOptions())
+
+
+@pytest.mark.parametrize("date", ["-0000", ""])
+def test_cassette_date_without_zone_is_utc(tmp_path, monkeypatch, date):
+    # HTTP dates are always UTC. Python returns a naive datetime for "-0000" and
+    # for no zone, which must not be read in the machine's local zone.
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    path = tmp_path / "cassette.yaml"
+    path.write_text(
+        "interactions:\n"
+        '- request: {body: \'{"model": "m"}\'}\n'
+        f"  response: {{headers: {{Date: ['Sat, 31 Oct 2026 22:00:00 {date}']}}, "
+        'body: {string: \'{"usage": {"completion_tokens": 3}}\'}}\n',
+        encoding="utf-8",
+    )
+    try:
+        result = read_openai_usage(str(path), ReadOptions())
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+    assert totals(result) == {("unassigned", "m"): (3, 0, 1)}
+    assert result.report.coverage == "2026-10-31T22:00:00Z to 2026-10-31T22:00:00Z"
 
 
 # --- OTLP/JSON GenAI spans --------------------------------------------------------

@@ -192,3 +192,22 @@ def test_csv_log_reports_time_coverage(tmp_path):
 
     # The October record is outside the period and does not widen the coverage.
     assert result.report.coverage == "2026-11-02T10:00:00Z to 2026-11-20T10:00:00Z"
+
+
+def test_rejected_records_leave_coverage_alone(tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_text(
+        "timestamp,business_unit,model,output_tokens\n"
+        "2026-11-01T10:00:00Z,ads,,100\n"
+        "2026-11-02T10:00:00Z,ads,m8,-5\n"
+        "2026-11-10T10:00:00Z,ads,m8,100\n"
+        "2026-11-20T10:00:00Z,ads, ,100\n",
+        encoding="utf-8",
+    )
+
+    result = read_serving_log(str(path), NOVEMBER)
+
+    assert result.report.rows_used == 1
+    assert result.report.rows_rejected == 3
+    # Only the one valid record counts towards the time coverage.
+    assert result.report.coverage == "2026-11-10T10:00:00Z to 2026-11-10T10:00:00Z"

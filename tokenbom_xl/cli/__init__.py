@@ -1,8 +1,8 @@
 """The ``tokenbom`` command line.
 
-Exit codes: 0 success, 1 a check failed or an output could not be produced, 2 bad
-input (a scenario, a data file or an argument). Each subcommand lives in its own
-module and is registered on :data:`main` below.
+Exit codes: 0 for success, 1 when a check failed or an output could not be
+produced, and 2 for invalid input (a scenario, a data file or an argument). Each
+subcommand is defined in its own module and registered on :data:`main` below.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def main(verbose: int) -> None:
 
 
 def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn the package's errors into a one-line message and the documented exit code."""
+    """Wrap a command so the package's errors print as messages with the documented exit code."""
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -57,15 +57,18 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _fail(message: str, code: int) -> None:
+    """Print ``message`` to stderr, one "error:" line per line, and exit with ``code``."""
     for line in message.splitlines() or [message]:
         click.echo(f"error: {line}", err=True)
     sys.exit(code)
 
 
 def currency_text(amount: float, currency: str, decimals: int = 4) -> str:
-    """Format an amount as '$3.4484' or '3.4484 EUR'; trailing zeros are dropped when decimals=0.
+    """Format an amount as '$3.4484' or '3.4484 EUR', with ``decimals`` places.
 
-    An amount that rounds to zero prints without a minus sign.
+    With decimals=0 the amount uses Python's general format instead, which keeps up
+    to six significant digits and drops trailing zeros ('$0.6', '$10'). An amount
+    that rounds to zero prints without a minus sign.
     """
     symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(currency)
     # The z option (Python 3.11) turns a negative zero after rounding into 0.

@@ -25,8 +25,11 @@ from tokenbom_xl.metering.times import parse_period, parse_zone
 
 
 def run_meter(options: dict[str, Any]) -> None:
-    """Read the sources, write the metered TOML (and usage CSV), print a summary."""
-    read_options = _read_options(options)
+    """Read the sources, write the metered TOML and usage CSV, and print a summary.
+
+    The usage CSV is written only when --usage-csv is given.
+    """
+    read_options = _build_read_options(options)
     _check_outputs(options)
     inputs = MeterInputs(
         telemetry=options["inputs_telemetry"],
@@ -57,7 +60,7 @@ def run_meter(options: dict[str, Any]) -> None:
 
 
 def _check_outputs(options: dict[str, Any]) -> None:
-    """Reject an output that is an input file (after its FORMAT: prefix) or the other output."""
+    """Reject an output that is an input file, after its FORMAT: prefix, or the other output."""
     inputs: list[tuple[str, str | Path | None]] = [
         ("--scenario", options["scenario_file"])
     ]
@@ -70,7 +73,12 @@ def _check_outputs(options: dict[str, Any]) -> None:
     )
 
 
-def _read_options(options: dict[str, Any]) -> ReadOptions:
+def _build_read_options(options: dict[str, Any]) -> ReadOptions:
+    """Build the readers' settings from the command's options.
+
+    Raises:
+        InputError: the period, the time zone or a --model-map item is invalid.
+    """
     limits = ReadLimits()
     for name in (
         "max_line_bytes",
@@ -80,7 +88,7 @@ def _read_options(options: dict[str, Any]) -> ReadOptions:
     ):
         if options[name] is not None:
             limits = replace(limits, **{name: options[name]})
-    model_map = _model_map(options["model_map"])
+    model_map = _parse_model_map(options["model_map"])
     good_values = frozenset(options["good_scores"]) or GoodTokenRule().good_values
     fields = tuple(
         field.strip()
@@ -108,7 +116,7 @@ def _read_options(options: dict[str, Any]) -> ReadOptions:
     )
 
 
-def _model_map(items: tuple[str, ...]) -> dict[str, str]:
+def _parse_model_map(items: tuple[str, ...]) -> dict[str, str]:
     """Parse the --model-map FROM=TO items, rejecting two targets for one model."""
     model_map: dict[str, str] = {}
     item_by_source: dict[str, str] = {}
@@ -130,7 +138,7 @@ def _model_map(items: tuple[str, ...]) -> dict[str, str]:
 
 
 def _row_counts(source: SourceEntry) -> str:
-    """Describe a source's rows: read, used, outside the period and rejected."""
+    """Return a source's row counts as text: read, used, outside the period, rejected."""
     used = f"{source.rows_used:,} used"
     if source.rows_used_outside_period:
         used += (
@@ -143,6 +151,7 @@ def _row_counts(source: SourceEntry) -> str:
 
 
 def _print_summary(metered: Metered, written: Path, usage_path: Path | None) -> None:
+    """Print the files written, each source's counts and flags, and the figures."""
     click.echo(f"Wrote {written} (period {metered.period})")
     if usage_path is not None:
         click.echo(
@@ -158,6 +167,7 @@ def _print_summary(metered: Metered, written: Path, usage_path: Path | None) -> 
                 f"    flag {flag.code}: {flag.message}"
                 + (f" (x {flag.count})" if flag.count > 1 else "")
             )
+
     if metered.utilization is not None:
         click.echo(f"  utilization {metered.utilization.value:.4f}")
     if metered.energy is not None and metered.energy.mean_power_w is not None:

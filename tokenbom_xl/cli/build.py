@@ -85,6 +85,7 @@ def build(
     else:
         scenario_file = scenario
         target = output or Path("workbooks") / f"token_bom_{scenario.stem}.xlsx"
+
     check_output_paths(
         [("--output" if output else "the default --output", target)],
         [
@@ -106,13 +107,14 @@ def build(
         measured = load_metered(metered)
         model, notes = apply_metered(model, measured)
         metering = AppliedMetering(measured, notes)
+
     try:
         result = evaluate(model)
     except InputError as exc:
         raise InputError(f"{scenario_file}: {exc}") from None
     if (ledger_path is None) != (gl_map_path is None):
         missing = "--gl-map" if gl_map_path is None else "--ledger"
-        raise InputError(f"--ledger and --gl-map go together; add {missing}")
+        raise InputError(f"--ledger and --gl-map must be given together; add {missing}")
     extra = _read_data_files(usage_path, ledger_path, gl_map_path, tbm_map_path)
     if metering is not None:
         from tokenbom_xl.metering.apply import period_notes
@@ -120,6 +122,7 @@ def build(
         metering.notes.extend(
             period_notes(measured, usage=extra.get("usage"), ledger=extra.get("ledger"))
         )
+
     written = write_workbook(build_workbook(model, metering=metering, **extra), target)
     if quiet:
         return

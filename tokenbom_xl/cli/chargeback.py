@@ -60,12 +60,12 @@ def chargeback(
     """Charge each period's cost to the business units in the usage.
 
     Each usage period's cost C(U) of SCENARIO, with U taken from the usage, is
-    charged as a usage charge at the full-absorption rate per model, capacity
-    variance to reserved-but-unused capacity, and unreserved idle to the central
-    line (or spread by usage, as the scenario's [chargeback] table sets). Amounts are rounded to cents
-    and add up to each period's C(U) exactly. Text that a spreadsheet would run as a
-    formula is written with a leading apostrophe. Nothing is written when an input
-    is invalid.
+    charged in three parts. Usage charges apply the full-absorption rate per
+    model. Capacity variance goes to reserved-but-unused capacity. Unreserved idle
+    goes to the central line, or is spread by usage, as the scenario's [chargeback]
+    table sets. Amounts are rounded to cents and add up to each period's C(U) exactly. Text that a
+    spreadsheet would run as a formula is written with a leading apostrophe.
+    Nothing is written when an input is invalid.
     """
     from tokenbom_xl.chargeback import chargeback_frame, compute_chargeback
     from tokenbom_xl.csvout import write_csv
@@ -105,12 +105,14 @@ def chargeback(
 
 
 def _routes(path: Path | None):
+    """Load the TBM mapping from ``path``, or the shipped default without one."""
     from tokenbom_xl.tbm import default_tbm_mapping, load_tbm_mapping
 
     return load_tbm_mapping(path) if path else default_tbm_mapping()
 
 
 def _tbm_frame(result, routes):
+    """Return the TBM-ready rows of ``result``, with amounts as cent text."""
     from tokenbom_xl.csvout import cents_text
     from tokenbom_xl.tbm import TBM_OUTPUT_COLUMNS, tbm_rows
 
@@ -120,6 +122,7 @@ def _tbm_frame(result, routes):
 
 
 def _print_summary(result, frame, limit: int, currency: str) -> None:
+    """Print the period totals, then at most ``limit`` consumer lines."""
     from tokenbom_xl.cli import currency_text
 
     periods = result.periods

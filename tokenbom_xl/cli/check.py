@@ -9,6 +9,9 @@ import click
 
 from tokenbom_xl.cli import EXIT_FAILED, currency_text, handle_errors
 
+# The Checks sheet lists its checks from this row down, below the header.
+_FIRST_CHECK_ROW = 6
+
 
 @click.command()
 @click.argument("workbook", type=click.Path(dir_okay=False, path_type=Path))
@@ -17,14 +20,14 @@ from tokenbom_xl.cli import EXIT_FAILED, currency_text, handle_errors
     type=click.IntRange(min=1),
     default=512,
     show_default=True,
-    help="Largest uncompressed size of the workbook's parts to accept, in MiB.",
+    help="Maximum uncompressed size of the workbook's parts, in MiB.",
 )
 @click.option(
     "--timeout",
     type=click.FloatRange(min=1),
     default=300.0,
     show_default=True,
-    help="Seconds to wait for LibreOffice.",
+    help="Maximum time to wait for LibreOffice, in seconds.",
 )
 @handle_errors
 def check(workbook: Path, max_size_mb: int, timeout: float) -> None:
@@ -42,7 +45,8 @@ def check(workbook: Path, max_size_mb: int, timeout: float) -> None:
     )
     if "checks_all_pass" not in recalculated.names:
         raise InputError(
-            f"{workbook}: has no checks_all_pass defined name; is it a Token BOM workbook?"
+            f"{workbook}: missing the checks_all_pass defined name; check a workbook "
+            "written by tokenbom build"
         )
 
     click.echo(f"Recalculated {workbook} in LibreOffice")
@@ -74,7 +78,7 @@ def check(workbook: Path, max_size_mb: int, timeout: float) -> None:
 
 
 def _figure_text(name: str, value: object, currency: str) -> str:
-    """Show a per-million figure as money per million, anything else as it is."""
+    """Format a per-million figure as money per million, and any other value as it is."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return str(value)
     if name.endswith("_per_million"):
@@ -86,7 +90,7 @@ def _check_rows(recalculated) -> list[tuple[str, object]]:
     """Return (label, value) for each row of the Checks sheet below its header."""
     values = recalculated.values.get("Checks", {})
     rows = []
-    row = 6
+    row = _FIRST_CHECK_ROW
     while f"A{row}" in values:
         rows.append((str(values[f"A{row}"]), values.get(f"B{row}")))
         row += 1

@@ -14,7 +14,8 @@ _FILE_HELP = (
 )
 
 
-def _file_option(name: str, kind: str, what: str):
+def _file_option(name: str, kind: str, description: str):
+    """Return the click option for one kind of source file, listing its formats."""
     from tokenbom_xl.metering.formats import FORMATS
 
     return click.option(
@@ -22,7 +23,7 @@ def _file_option(name: str, kind: str, what: str):
         "inputs_" + kind,
         multiple=True,
         metavar="FILE",
-        help=f"{what} {_FILE_HELP.format(formats=', '.join(FORMATS[kind]))}",
+        help=f"{description} {_FILE_HELP.format(formats=', '.join(FORMATS[kind]))}",
     )
 
 
@@ -128,7 +129,10 @@ def _file_option(name: str, kind: str, what: str):
     show_default=True,
     help="Numeric score at or above which a sample is good.",
 )
-@click.option("--site", help="Site (row) of a published PUE table.")
+@click.option(
+    "--site",
+    help="Site to take from a published PUE table: its exact name or a unique part of it.",
+)
 @click.option(
     "--nvidia-smi-fields",
     metavar="LIST",
@@ -138,19 +142,19 @@ def _file_option(name: str, kind: str, what: str):
     "--max-line-bytes",
     type=click.IntRange(min=1024),
     default=None,
-    help="Longest accepted line, in bytes (default 16 MiB).",
+    help="Maximum line length, in bytes (default 16 MiB).",
 )
 @click.option(
     "--max-document-bytes",
     type=click.IntRange(min=1024),
     default=None,
-    help="Largest JSON or YAML document, in bytes (default 256 MiB).",
+    help="Maximum size of a JSON or YAML document, in bytes (default 256 MiB).",
 )
 @click.option(
     "--max-decompressed-bytes",
     type=click.IntRange(min=1024),
     default=None,
-    help="Most bytes a gzip or zip input may decompress to (default 16 GiB).",
+    help="Maximum size, in bytes, that a gzip or zip input may decompress to (default 16 GiB).",
 )
 @click.option(
     "--max-compression-ratio",
@@ -164,9 +168,9 @@ def _file_option(name: str, kind: str, what: str):
 def meter(**options: object) -> None:
     """Read one period's metering sources and write the metered TOML.
 
-    Give any subset of sources; every option is repeatable. What no source measured
-    is listed, and `tokenbom build SCENARIO --metered FILE` takes it from the
-    scenario. Each file's coverage, rejected rows and quality flags are printed and
+    Give any subset of sources, and repeat a source option for several files. What
+    no source measured is listed, and `tokenbom build SCENARIO --metered FILE` takes
+    it from the scenario. Each file's coverage, rejected rows and quality flags are printed and
     written into the TOML.
     """
     from tokenbom_xl.cli._meter_run import run_meter

@@ -70,6 +70,7 @@ def check_output_paths(outputs: LabelledPaths, inputs: LabelledPaths) -> None:
 
 
 def _same_file(first: Path, second: Path) -> bool:
+    """Return whether two paths name one file, by resolved path or by inode."""
     if _resolved(first) == _resolved(second):
         return True
     try:
@@ -84,7 +85,7 @@ def _resolved(path: Path) -> Path:
 
 
 def _resolved_note(first: Path, second: Path) -> str:
-    """Say how two differently spelled paths are one file; '' when spelled alike."""
+    """Return how two differently spelled paths name one file, or '' if alike."""
     if str(first) == str(second):
         return ""
     if _resolved(first) == _resolved(second):

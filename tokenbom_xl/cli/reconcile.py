@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from tokenbom_xl.cli import handle_errors
+from tokenbom_xl.cli import currency_text, handle_errors
 from tokenbom_xl.cli.paths import OutputFile, check_output_paths
 
 DEFAULT_OUTPUT = Path("reconciliation.csv")
@@ -110,8 +110,6 @@ def reconcile(
         return
     _print_table(frame)
     cur = model.currency
-    from tokenbom_xl.cli import currency_text
-
     click.echo(
         f"GL total {currency_text(result.gl_total, cur, 2)} = mapped {currency_text(result.mapped_total, cur, 2)}"
         f" + unmapped {currency_text(result.unmapped_total, cur, 2)} ({len(unmapped):,} of {result.line_count:,} lines)"
@@ -124,12 +122,15 @@ def reconcile(
 
 
 def _print_table(frame) -> None:
+    """Print one line per period and component of the reconciliation."""
     click.echo(
         f"{'period':<8} {'component':<16} {'booked':>14} {'modelled':>14} {'variance':>14} {'var. %':>8}  flag"
     )
     for record in frame.itertuples(index=False):
-        pct = f"{float(record.variance_pct):.1%}" if record.variance_pct != "" else ""
+        variance_percent = (
+            f"{float(record.variance_pct):.1%}" if record.variance_pct != "" else ""
+        )
         click.echo(
             f"{record.period:<8} {record.component:<16} {record.booked:>14} {record.modelled:>14} "
-            f"{record.variance:>14} {pct:>8}  {record.flag}"
+            f"{record.variance:>14} {variance_percent:>8}  {record.flag}"
         )

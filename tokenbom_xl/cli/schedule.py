@@ -38,9 +38,8 @@ DEFAULT_MONTHS = 36
 )
 @click.option(
     "--months",
-    type=click.IntRange(
-        min=1, max=600
-    ),  # schedule.MAX_MONTHS; importing it would slow start-up
+    # max is schedule.MAX_MONTHS, written out because importing it slows start-up.
+    type=click.IntRange(min=1, max=600),
     default=DEFAULT_MONTHS,
     show_default=True,
     help="Number of months in the schedule.",
@@ -83,7 +82,7 @@ def schedule(
         start = parse_month(first_month.strip())
     except ValueError:
         raise InputError(
-            f"--from = {first_month!r} is invalid; give the first month as YYYY-MM, such as 2026-01"
+            f"--from {first_month!r} is invalid; give the first month as YYYY-MM, such as 2026-01"
         ) from None
 
     target = output or Path("workbooks") / f"token_bom_schedule_{scenario.stem}.xlsx"

@@ -1,8 +1,8 @@
-"""Applying one period's metered inputs to a scenario.
+"""Apply one period's metered inputs to a scenario.
 
-:func:`apply_metered` overrides what was measured and keeps the rest. It returns a
-note for each decision, which the workbook and the command line print to show what
-was metered and what was taken from the scenario:
+:func:`apply_metered` overrides the inputs that were measured and keeps the rest.
+It returns a note for each decision. The workbook and the command line print the
+notes to show what was metered and what was taken from the scenario:
 
 - ``utilization`` from telemetry (busy over observed accelerator-seconds);
 - ``yield_rate`` from evaluation results;
@@ -11,8 +11,8 @@ was metered and what was taken from the scenario:
   and PUE from the facility. A ``stated`` energy amount has no price per kWh to
   apply power to, so it is kept.
 
-Token counts and booked costs do not change the scenario: they feed chargeback and
-reconciliation, and the notes compare them with the model.
+Token counts and booked costs do not change the scenario, because they feed
+chargeback and reconciliation. The notes report them next to the model's figures.
 """
 
 from __future__ import annotations
@@ -41,24 +41,24 @@ class AppliedMetering:
 
 
 def apply_metered(scenario: Scenario, metered: Metered) -> tuple[Scenario, list[str]]:
-    """Override the scenario's metered inputs; return the new scenario and the notes.
+    """Override the metered inputs and return the new scenario with the notes.
 
     Raises:
-        InputError: the combined scenario fails validation (for example a fitted
-            idle fraction above 1); the message names the field.
+        InputError: the combined scenario fails validation, for example because a
+            metered mean power of 0 W gives it_kw = 0. The message names the field.
     """
     data = scenario.model_dump()
     notes: list[str] = [f"Period {metered.period}."]
     _apply_utilization(scenario, metered, data, notes)
     _apply_yield(scenario, metered, data, notes)
     _apply_energy(scenario, metered, data, notes)
-    _note_tokens(scenario, metered, data, notes)
+    _note_tokens(scenario, metered, notes)
     _note_ledger(scenario, metered, notes)
     return parse_scenario(data, source=f"scenario with metered {metered.period}"), notes
 
 
 class _PeriodTable(Protocol):
-    """Usage or ledger data: rows labelled with a period ``YYYY-MM``."""
+    """Usage or ledger data whose rows are labelled with a period ``YYYY-MM``."""
 
     period_labels: Iterable[str]
 
@@ -156,6 +156,7 @@ def _apply_energy(
             'metered power or PUE to; use basis = "physical" to apply them.'
         )
         return
+
     section = dict(data["energy"])
     utilization = data["utilization"]
     idle_fraction = section.get("idle_fraction", 0.0)
@@ -163,13 +164,15 @@ def _apply_energy(
     if energy.full_load_power_w is not None and energy.idle_power_w is not None:
         full_load_w = energy.full_load_power_w
         idle_fraction = min(energy.idle_power_w / full_load_w, 1.0)
-        source_text = f"fitted from utilization and power readings (idle {energy.idle_power_w:.1f} W)"
+        power_source = f"fitted from utilization and power readings (idle {energy.idle_power_w:.1f} W)"
     elif energy.mean_power_w is not None:
-        # Mean power at utilization U is full-load power x (i + (1 - i) x U).
+        # Mean power at utilization U is full-load power x (i + (1 - i) x U), where
+        # i is the idle fraction.
         full_load_w = energy.mean_power_w / (
             idle_fraction + (1 - idle_fraction) * utilization
         )
-        source_text = f"from mean power {energy.mean_power_w:.1f} W at utilization {utilization:.4g}"
+        power_source = f"from mean power {energy.mean_power_w:.1f} W at utilization {utilization:.4g}"
+
     if full_load_w is not None:
         it_kw = full_load_w * scenario.accelerators / 1000.0
         pue = energy.pue if energy.pue is not None else section.get("pue")
@@ -182,7 +185,7 @@ def _apply_energy(
         section.update(wall_kw=None, it_kw=it_kw, pue=pue, idle_fraction=idle_fraction)
         pue_source = "metered" if energy.pue is not None else "from the scenario"
         notes.append(
-            f"energy: full-load IT power {full_load_w:.1f} W per accelerator {source_text}, so it_kw = {it_kw:.4g} "
+            f"energy: full-load IT power {full_load_w:.1f} W per accelerator {power_source}, so it_kw = {it_kw:.4g} "
             f"for {scenario.accelerators} accelerators; idle_fraction {idle_fraction:.4g}; PUE {pue:.4g} {pue_source}."
         )
     else:
@@ -198,15 +201,13 @@ def _apply_energy(
     data["energy"] = {key: value for key, value in section.items() if value is not None}
 
 
-def _note_tokens(
-    scenario: Scenario, metered: Metered, data: dict[str, Any], notes: list[str]
-) -> None:
-    output_tokens = sum(entry.output_tokens for entry in metered.tokens)
+def _note_tokens(scenario: Scenario, metered: Metered, notes: list[str]) -> None:
     if not metered.tokens:
         notes.append(
             "tokens: none metered; good tokens are capacity x utilization x yield from the scenario."
         )
         return
+    output_tokens = sum(entry.output_tokens for entry in metered.tokens)
     capacity = float(
         token_capacity(
             scenario.accelerators, scenario.tokens_per_second, scenario.hours_per_period

@@ -1,4 +1,4 @@
-"""The metering bridge: read every source of one period into a :class:`Metered`.
+"""Metering bridge: reads every source of one period into a :class:`Metered`.
 
 :func:`meter` chooses a reader for each file (by its content, or by a ``FORMAT:``
 prefix on the path), runs it, and combines the results:
@@ -6,8 +6,9 @@ prefix on the path), runs it, and combines the results:
 - utilization: busy over observed accelerator-seconds across telemetry sources
   (timed sources win over single scrapes);
 - energy: mean accelerator power, full-load and idle power fitted from (U, W)
-  readings, and PUE. PUE is time-weighted over facility series, and a published
-  table is used only when no series is given;
+  readings, and PUE. PUE is time-weighted over facility series, series with
+  timestamps win over those without, and a published table is used only when no
+  series is given;
 - tokens by business unit and model from serving sources, split into good and
   scrapped by the yield of their model from evaluation sources;
 - booked costs and depreciation profiles from the ledger.
@@ -56,6 +57,7 @@ from tokenbom_xl.metering.metered import (
     YieldEntry,
 )
 from tokenbom_xl.metering.options import ReadOptions
+from tokenbom_xl.metering.prometheus import looks_like_exposition
 from tokenbom_xl.metering.report import SourceReport, format_time
 from tokenbom_xl.metering.telemetry import TelemetryResult, summarize_telemetry
 from tokenbom_xl.metering.tokens import ServingResult, TokenCounts
@@ -64,13 +66,14 @@ __all__ = ["FORMATS", "MeterInputs", "meter", "split_format"]
 
 logger = logging.getLogger(__name__)
 
-# Lines read to recognise a format; enough to pass a capture file's preamble.
+# Number of opening lines read to detect a format. It is enough to get past the
+# preamble of a capture file that interleaves several nvidia-smi outputs.
 _SNIFF_LINES = 40
 
 
 @dataclass
 class MeterInputs:
-    """The files of one period, by kind."""
+    """Input file arguments of one period, by kind of source."""
 
     telemetry: Sequence[str] = ()
     facility: Sequence[str] = ()
@@ -81,6 +84,8 @@ class MeterInputs:
 
 @dataclass
 class _Collected:
+    """Reader results of one run by kind, and the source report of every file."""
+
     telemetry: list[TelemetryResult] = field(default_factory=list)
     facility: list[facility.FacilityResult] = field(default_factory=list)
     serving: list[ServingResult] = field(default_factory=list)
@@ -107,13 +112,13 @@ def split_format(kind: str, argument: str) -> tuple[str | None, str]:
     if head in FORMATS[kind]:
         if not rest:
             raise InputError(
-                f"--{kind} {argument}: no path after the format {head}:; "
+                f"--{kind} {argument}: the path after {head}: is missing; "
                 f"give it as {head}:PATH"
             )
         return head, rest
     if not _FORMAT_NAME.fullmatch(head) or os.path.lexists(argument):
         return None, argument
-    raise InputError(f"--{kind} {argument}: {_prefix_problem(kind, head)}")
+    raise InputError(f"--{kind} {argument}: {_describe_invalid_prefix(kind, head)}")
 
 
 # Text that a user may have meant as a FORMAT: prefix, valid or not. It has two or
@@ -121,8 +126,8 @@ def split_format(kind: str, argument: str) -> tuple[str | None, str]:
 _FORMAT_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]+")
 
 
-def _prefix_problem(kind: str, head: str) -> str:
-    """Describe an invalid FORMAT: prefix and list the formats of ``kind``."""
+def _describe_invalid_prefix(kind: str, head: str) -> str:
+    """Return a message that describes an invalid prefix and lists the valid ones."""
     valid = ", ".join(FORMATS[kind])
     fix = f"use one of {valid}, or drop the prefix to detect the format"
     others = [other for other, names in FORMATS.items() if head in names]
@@ -149,28 +154,29 @@ def meter(
             names the file and, where it applies, the line.
     """
     if options.period is None:
-        raise InputError("a period is required, e.g. --period 2026-11")
+        raise InputError("missing period; give one such as --period 2026-11")
     sources = _split_arguments(inputs)
     collected = _Collected()
     vllm_paths: list[str] = []
     order: list[str] = []
-    for kind, chosen, path in sources:
+    for kind, format_name, path in sources:
         order.append(path)
         if on_file is not None:
             on_file(kind, path)
-        chosen = chosen or _detect(kind, path, options)
-        logger.info("reading %s as %s", path, chosen)
-        if chosen == "vllm":
+        format_name = format_name or _detect_format(kind, path, options)
+        logger.info("reading %s as %s", path, format_name)
+        if format_name == "vllm":
             vllm_paths.append(path)
             continue
-        _read(kind, chosen, path, options, collected)
+        _read_file(kind, format_name, path, options, collected)
+
     if vllm_paths:
         for result in vllm.read_vllm_scrapes(vllm_paths, options):
             collected.serving.append(result)
             collected.reports.append(result.report)
     # Reports follow the order the files were given (vLLM scrapes are read together).
     collected.reports.sort(key=lambda report: order.index(report.file))
-    return _combine(collected, options)
+    return _combine_results(collected, options)
 
 
 def _split_arguments(inputs: MeterInputs) -> list[tuple[str, str | None, str]]:
@@ -191,8 +197,8 @@ def _split_arguments(inputs: MeterInputs) -> list[tuple[str, str | None, str]]:
     seen: dict[tuple[str, object], str] = {}
     for kind in ("telemetry", "facility", "serving", "eval", "ledger"):
         for argument in getattr(inputs, kind):
-            chosen, path = split_format(kind, argument)
-            sources.append((kind, chosen, path))
+            format_name, path = split_format(kind, argument)
+            sources.append((kind, format_name, path))
             identity = _file_identity(path)
             if identity is None:
                 continue
@@ -208,7 +214,7 @@ def _split_arguments(inputs: MeterInputs) -> list[tuple[str, str | None, str]]:
 
 
 def _file_identity(path: str) -> object | None:
-    """Return what makes ``path`` one file: (device, inode), else its resolved path.
+    """Return the identity of ``path``'s file: (device, inode), else its resolved path.
 
     Returns None when the file cannot be examined, so that its reader reports why.
     """
@@ -216,15 +222,15 @@ def _file_identity(path: str) -> object | None:
         status = os.stat(path)
     except (OSError, ValueError):
         return None
-    # Python's os docs promise st_ino identifies a file on its st_dev only when it
-    # is non-zero, so an inode of 0 falls back to the resolved path.
+    # Python's os.stat_result docs say that st_ino identifies a file on its st_dev
+    # only when it is non-zero, so an inode of 0 falls back to the resolved path.
     if status.st_ino:
         return (status.st_dev, status.st_ino)
     return os.path.realpath(path)
 
 
 def _same_file_note(first: str, second: str, kind: str) -> str:
-    """Say how two differently spelled arguments are one file; '' when spelled alike."""
+    """Return how two differently spelled arguments name one file, or '' if alike."""
     first_path = split_format(kind, first)[1]
     second_path = split_format(kind, second)[1]
     if first_path == second_path:
@@ -234,9 +240,10 @@ def _same_file_note(first: str, second: str, kind: str) -> str:
     return " (hard links to one file)"
 
 
-def _read(
-    kind: str, chosen: str, path: str, options: ReadOptions, collected: _Collected
+def _read_file(
+    kind: str, format_name: str, path: str, options: ReadOptions, collected: _Collected
 ) -> None:
+    """Read ``path`` with the reader of ``format_name`` and collect the result."""
     readers: dict[str, Callable[[str, ReadOptions], Any]] = {
         "nvidia-smi": nvidia_smi.read_nvidia_smi,
         "prometheus": gpu_exposition.read_gpu_exposition,
@@ -249,7 +256,7 @@ def _read(
         "inspect": inspect_eval.read_inspect_log,
         "gl": ledger.read_ledger,
     }
-    result = readers[chosen](path, options)
+    result = readers[format_name](path, options)
     target = {
         "telemetry": collected.telemetry,
         "facility": collected.facility,
@@ -261,8 +268,8 @@ def _read(
     collected.reports.append(result.report)
 
 
-def _detect(kind: str, path: str, options: ReadOptions) -> str:
-    """Choose a reader for ``path`` from its opening bytes and lines.
+def _detect_format(kind: str, path: str, options: ReadOptions) -> str:
+    """Return the format of ``path``, detected from its opening bytes and lines.
 
     Raises:
         InputError: the content matches no format of this kind.
@@ -273,7 +280,7 @@ def _detect(kind: str, path: str, options: ReadOptions) -> str:
         return "gl"
     if kind == "serving" and file_magic(path) == b"PAR1":
         return "serving-log"
-    lines = _first_lines(path, options)
+    lines = _read_first_lines(path, options)
     text = "\n".join(lines)
     head = next((line.strip() for line in lines if line.strip()), "")
     if kind == "telemetry":
@@ -281,10 +288,11 @@ def _detect(kind: str, path: str, options: ReadOptions) -> str:
             return "query-range"
         if nvidia_smi.looks_like_nvidia_smi(lines):
             return "nvidia-smi"
-        if _prometheus_text(lines):
+        if looks_like_exposition(lines):
             return "prometheus"
         if "nvidia-smi" in text.lower():
-            # A capture of several nvidia-smi outputs; its tables come later.
+            # A capture of several nvidia-smi outputs whose first table starts
+            # beyond the lines read.
             return "nvidia-smi"
     elif kind == "facility":
         if head.startswith(("[", "{")):
@@ -295,9 +303,9 @@ def _detect(kind: str, path: str, options: ReadOptions) -> str:
     elif kind == "serving":
         if otel.looks_like_otlp(text):
             return "otlp"
-        if vllm.looks_like_vllm(lines) and _prometheus_text(lines):
+        if vllm.looks_like_vllm(lines) and looks_like_exposition(lines):
             return "vllm"
-        if _flat_log(head):
+        if _looks_like_flat_log(head):
             return "serving-log"
         return "openai"
     choices = ", ".join(FORMATS[kind])
@@ -307,13 +315,7 @@ def _detect(kind: str, path: str, options: ReadOptions) -> str:
     )
 
 
-def _prometheus_text(lines: list[str]) -> bool:
-    from tokenbom_xl.metering.prometheus import looks_like_exposition
-
-    return looks_like_exposition(lines)
-
-
-def _first_lines(path: str, options: ReadOptions) -> list[str]:
+def _read_first_lines(path: str, options: ReadOptions) -> list[str]:
     lines = []
     with open_input(path, options.limits) as source:
         for _, line in source.lines():
@@ -323,7 +325,7 @@ def _first_lines(path: str, options: ReadOptions) -> list[str]:
     return lines
 
 
-def _flat_log(head: str) -> bool:
+def _looks_like_flat_log(head: str) -> bool:
     """Return whether the first line is a flat serving-log record or CSV header."""
     lowered = head.lower()
     has_tokens = any(
@@ -344,12 +346,13 @@ def _flat_log(head: str) -> bool:
 # Combining
 
 
-def _combine(collected: _Collected, options: ReadOptions) -> Metered:
+def _combine_results(collected: _Collected, options: ReadOptions) -> Metered:
+    """Combine the collected results and list what no source measured."""
     period = options.period.label  # type: ignore[union-attr]
     unmeasured: list[str] = []
 
     utilization, energy = _telemetry_entries(collected.telemetry)
-    pue, pue_sources = _pue(collected.facility)
+    pue, pue_sources = _combined_pue(collected.facility)
     if pue is not None:
         energy = (energy or EnergyEntry()).model_copy(
             update={"pue": pue, "pue_sources": pue_sources}
@@ -421,12 +424,28 @@ def _telemetry_entries(
     return utilization, energy
 
 
-def _pue(results: list[facility.FacilityResult]) -> tuple[float | None, list[str]]:
+def _combined_pue(
+    results: list[facility.FacilityResult],
+) -> tuple[float | None, list[str]]:
+    """Return the weighted mean PUE of the chosen facility files, and those files.
+
+    Timed series are weighted by covered seconds and the others by their reading
+    count. The two weights cannot be mixed, so timed series win over untimed ones,
+    and any series wins over a published table. Files left out are flagged.
+    """
     series = [
         result for result in results if not result.table and result.pue is not None
     ]
+    timed = [result for result in series if result.timed]
     tables = [result for result in results if result.table and result.pue is not None]
-    chosen = series or tables
+    chosen = timed or series or tables
+    for result in series:
+        if timed and not result.timed:
+            result.report.flag(
+                "not_selected",
+                "PUE not used: a facility series with timestamps was given",
+                key="not_selected",
+            )
     if series:
         for result in tables:
             result.report.flag(
@@ -436,6 +455,7 @@ def _pue(results: list[facility.FacilityResult]) -> tuple[float | None, list[str
             )
     if not chosen:
         return None, []
+
     weight = sum(result.weight_seconds for result in chosen)
     pue = sum(result.pue * result.weight_seconds for result in chosen) / weight  # type: ignore[operator]
     return pue, [result.report.file for result in chosen]
@@ -475,7 +495,7 @@ def _token_entries(
         entry = yields.get(model)
         good = scrapped = None
         if entry is not None:
-            good = round_half_up(totals.output_tokens * entry.yield_rate)
+            good = _round_tokens_half_up(totals.output_tokens * entry.yield_rate)
             scrapped = totals.output_tokens - good
         entries.append(
             TokenEntry(
@@ -492,7 +512,7 @@ def _token_entries(
     return entries
 
 
-def round_half_up(value: float) -> int:
+def _round_tokens_half_up(value: float) -> int:
     """Round a non-negative token estimate to a whole token, halves up."""
     return int(value + 0.5)
 
@@ -500,25 +520,29 @@ def round_half_up(value: float) -> int:
 def _overall_yield(
     tokens: list[TokenEntry], yields: list[YieldEntry]
 ) -> tuple[float | None, str]:
-    """Return the factory's yield: served tokens weighted by their model's yield, if any."""
+    """Return the factory's yield and a description of its basis.
+
+    The yield weights each served model's output tokens by that model's yield.
+    Without served tokens of an evaluated model, it falls back to the good share
+    of the evaluated output tokens, then to the share of samples that passed.
+    Returns (None, "") when nothing was evaluated.
+    """
     served = [entry for entry in tokens if entry.good_tokens is not None]
     served_tokens = sum(entry.output_tokens for entry in served)
     if served_tokens > 0:
         good = sum(entry.good_tokens or 0 for entry in served)
-        return (
-            good / served_tokens,
-            "served output tokens of the evaluated models, weighted by model yield",
-        )
+        basis = "served output tokens of the evaluated models, weighted by model yield"
+        return good / served_tokens, basis
+
     scored = sum(entry.output_tokens for entry in yields)
     if scored > 0:
-        return sum(
-            entry.good_output_tokens for entry in yields
-        ) / scored, "output tokens of the evaluated samples"
+        good = sum(entry.good_output_tokens for entry in yields)
+        return good / scored, "output tokens of the evaluated samples"
+
     samples = sum(entry.samples for entry in yields)
     if samples > 0:
-        return sum(
-            entry.good_samples for entry in yields
-        ) / samples, "share of evaluated samples that passed"
+        passed = sum(entry.good_samples for entry in yields)
+        return passed / samples, "share of evaluated samples that passed"
     return None, ""
 
 

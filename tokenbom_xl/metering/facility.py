@@ -9,10 +9,10 @@ PUE or facility and IT power. Recognised columns (case-insensitive):
 - power: ``facility_kw`` (or ``total_kw``, ``facility_power_kw``) and ``it_kw``
   (or ``it_power_kw``), or the same names ending in ``_w`` for watts.
 
-A PUE below 1, above 5, negative or non-numeric power cannot be physical: such
-readings are flagged and excluded, never averaged in. The period's PUE is the
-time-weighted mean of the remaining readings, so a gap shortens the covered time
-instead of stretching the readings around it.
+A PUE outside 1 to 5, or a negative, zero or non-numeric power reading, cannot be
+physical. Such readings are flagged and excluded, never averaged in. The period's
+PUE is the time-weighted mean of the remaining readings, so a gap shortens the
+covered time instead of stretching the readings around it.
 """
 
 from __future__ import annotations
@@ -36,8 +36,9 @@ __all__ = ["FORMAT", "MAX_PUE", "MIN_PUE", "FacilityResult", "read_facility_seri
 
 FORMAT = "facility series"
 
-# The physical range of PUE: total facility power over IT power is at least 1, and
-# no operating data centre reports above 5 (the scenario accepts the same range).
+# The accepted range of PUE. Total facility power over IT power is at least 1, and
+# 5 is a generous upper bound for an operating data centre. The scenario accepts
+# the same range.
 MIN_PUE = 1.0
 MAX_PUE = 5.0
 
@@ -48,6 +49,7 @@ _FACILITY_KEYS = {
     "facility_power_kw": 1.0,
     "facility_w": 1e-3,
     "total_w": 1e-3,
+    "facility_power_w": 1e-3,
 }
 _IT_KEYS = {"it_kw": 1.0, "it_power_kw": 1.0, "it_w": 1e-3, "it_power_w": 1e-3}
 
@@ -58,7 +60,9 @@ class FacilityResult:
 
     report: SourceReport
     pue: float | None
-    weight_seconds: float  # covered seconds; for untimed or table data, the row count
+    # Covered seconds of a timed series, the reading count of an untimed one, and 1
+    # for a published table.
+    weight_seconds: float
     timed: bool
     table: bool = False
     site: str | None = None
@@ -68,8 +72,8 @@ def read_facility_series(path: str, options: ReadOptions) -> FacilityResult:
     """Read a PUE or facility-power series from CSV, TSV or JSON.
 
     Raises:
-        InputError: the file cannot be read, or has no time column or no PUE or
-            power column.
+        InputError: the file cannot be read, or has neither a PUE column nor a
+            facility and an IT power column.
     """
     report = SourceReport("facility", FORMAT, path)
     with open_input(path, options.limits) as source:
@@ -79,7 +83,7 @@ def read_facility_series(path: str, options: ReadOptions) -> FacilityResult:
         rows = _json_rows(parse_json_text(text, path), path)
     else:
         rows = _csv_rows(text, path)
-    return _summarize(rows, report, options)
+    return _summarize_rows(rows, report, options)
 
 
 def _json_rows(document: Any, path: str) -> list[tuple[int, dict[str, Any]]]:
@@ -90,9 +94,11 @@ def _json_rows(document: Any, path: str) -> list[tuple[int, dict[str, Any]]]:
                 break
     if not isinstance(document, list):
         raise InputError(
-            f"{path}: expected a JSON list of readings (or an object with a 'data' list)"
+            f"{path}: expected a JSON list of readings, or an object with a 'data', "
+            "'values', 'series' or 'readings' list; export the series in one of "
+            "these shapes or as CSV"
         )
-    # JSON has no line per row; rows are numbered from 1 in the list's order.
+    # JSON has no line per row, so rows are numbered from 1 in list order.
     return [
         (index, item if isinstance(item, dict) else {})
         for index, item in enumerate(document, start=1)
@@ -102,7 +108,9 @@ def _json_rows(document: Any, path: str) -> list[tuple[int, dict[str, Any]]]:
 def _csv_rows(text: str, path: str) -> list[tuple[int, dict[str, Any]]]:
     lines = text.splitlines()
     if not lines:
-        raise InputError(f"{path}: the file is empty")
+        raise InputError(
+            f"{path}: the file is empty; export the series with a header row"
+        )
     delimiter = ","
     if "\t" in lines[0]:
         delimiter = "\t"
@@ -129,9 +137,10 @@ def _csv_rows(text: str, path: str) -> list[tuple[int, dict[str, Any]]]:
     return rows
 
 
-def _summarize(
+def _summarize_rows(
     rows: list[tuple[int, dict[str, Any]]], report: SourceReport, options: ReadOptions
 ) -> FacilityResult:
+    """Check the rows, then return their time-weighted PUE and its weight."""
     keys = {str(key).lower() for _, row in rows for key in row}
     time_key = next((key for key in _TIME_KEYS if key in keys), None)
     has_power = bool(keys & set(_FACILITY_KEYS)) and bool(keys & set(_IT_KEYS))
@@ -156,11 +165,11 @@ def _summarize(
             continue
         time = None
         if time_key is not None:
-            time = _time(row.get(time_key), options)
+            time = _parse_time(row.get(time_key), options)
             if time is None:
                 report.reject(line, f"unreadable {time_key} {row.get(time_key)!r}")
                 continue
-        pue = _pue(row, line, report)
+        pue = _row_pue(row, line, report)
         if pue is None:
             continue
         if not options.in_period(report, time, line):
@@ -173,6 +182,7 @@ def _summarize(
     if not values:
         report.flag("missing_field", "no usable PUE reading", key="no_pue")
         return FacilityResult(report, None, 0.0, time_key is not None)
+
     values_array = np.array(values)
     if time_key is None or len(values) < 2:
         if time_key is not None:
@@ -209,7 +219,7 @@ def _summarize(
     )
 
 
-def _time(value: Any, options: ReadOptions) -> float | None:
+def _parse_time(value: Any, options: ReadOptions) -> float | None:
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, (int, float)):
@@ -218,7 +228,8 @@ def _time(value: Any, options: ReadOptions) -> float | None:
     return parsed[0] if parsed else None
 
 
-def _number(value: Any) -> float | None:
+def _parse_number(value: Any) -> float | None:
+    """Return a cell as a float, None when blank, or NaN when it is not a number."""
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, (int, float)):
@@ -235,12 +246,12 @@ def _number(value: Any) -> float | None:
         return math.nan
 
 
-def _pue(row: dict[str, Any], line: int, report: SourceReport) -> float | None:
-    """Return the row's PUE, or None after rejecting or flagging the row."""
-    pue = _number(row.get("pue"))
+def _row_pue(row: dict[str, Any], line: int, report: SourceReport) -> float | None:
+    """Return the row's PUE, or None after rejecting the row."""
+    pue = _parse_number(row.get("pue"))
     if pue is None:
-        facility = _power(row, _FACILITY_KEYS)
-        it = _power(row, _IT_KEYS)
+        facility = _row_power(row, _FACILITY_KEYS)
+        it = _row_power(row, _IT_KEYS)
         if facility is None or it is None:
             report.reject(line, "no PUE and no facility and IT power")
             return None
@@ -268,7 +279,7 @@ def _pue(row: dict[str, Any], line: int, report: SourceReport) -> float | None:
             key="impossible_pue",
         )
         return None
-    low, high = _number(row.get("min_pue")), _number(row.get("max_pue"))
+    low, high = _parse_number(row.get("min_pue")), _parse_number(row.get("max_pue"))
     if low is not None and high is not None and not low <= pue <= high:
         report.flag(
             "inconsistent",
@@ -279,9 +290,10 @@ def _pue(row: dict[str, Any], line: int, report: SourceReport) -> float | None:
     return pue
 
 
-def _power(row: dict[str, Any], keys: dict[str, float]) -> float | None:
+def _row_power(row: dict[str, Any], keys: dict[str, float]) -> float | None:
+    """Return the first power column of ``keys`` in kW, or None when none is set."""
     for key, scale in keys.items():
-        value = _number(row.get(key))
+        value = _parse_number(row.get(key))
         if value is not None:
             return value * scale
     return None

@@ -1,7 +1,7 @@
-"""The input formats by kind of source, as a path's ``FORMAT:`` prefix names them.
+"""Input format names by kind of source, as a path's ``FORMAT:`` prefix gives them.
 
-Kept apart from the readers so the command line can list them without importing
-the readers' libraries.
+This module is separate from the readers, so the command line can list the
+formats without importing the readers' libraries.
 """
 
 from __future__ import annotations

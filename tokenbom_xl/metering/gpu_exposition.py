@@ -1,6 +1,6 @@
 """Reader for accelerator metrics in Prometheus text exposition.
 
-Two exporters are understood:
+It reads the metrics of two exporters:
 
 - the DCGM exporter: ``DCGM_FI_DEV_GPU_UTIL`` (%), ``DCGM_FI_DEV_POWER_USAGE`` (W) and
   ``DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION`` (mJ since boot, a counter that resets on
@@ -39,7 +39,7 @@ _HOST_LABELS = ("Hostname", "hostname", "instance", "node", "kubernetes_node")
 
 
 def gpu_identity(labels: dict[str, str]) -> tuple[str | None, str]:
-    """Return (accelerator id, host) from a series' labels; the id is None if absent."""
+    """Return (accelerator id, host) from a series' labels, with an id of None if absent."""
     host = next((labels[name] for name in _HOST_LABELS if labels.get(name)), "")
     for name in _GPU_LABELS:
         value = labels.get(name)

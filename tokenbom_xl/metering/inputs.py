@@ -1,4 +1,4 @@
-"""Opening input files safely: bounded lines, bounded decompression, strict encodings.
+"""Safe opening of input files: bounded lines, bounded decompression, strict encodings.
 
 Every reader opens its file through :func:`open_input`. Plain files, gzip files and
 single-member zip files are read as a stream, and the decompressed bytes are counted
@@ -8,7 +8,7 @@ bound, so a file with one 2 GB line is rejected after reading ``max_line_bytes``
 it. Runs of lines that a reader ignores, such as blank lines and comments, are passed
 over in bulk, so a file of millions of two-byte comment lines costs about as much as
 its decompression. Text is UTF-8, or UTF-16 when the file starts with a UTF-16
-byte-order mark, which PowerShell's ``>`` writes; UTF-16 is converted to UTF-8 as it
+byte-order mark, which PowerShell's ``>`` writes. UTF-16 is converted to UTF-8 as it
 is read. Anything else is rejected with the line and byte where decoding failed.
 """
 
@@ -63,7 +63,7 @@ RATIO_EXEMPT_BYTES = 16 * MIB
 
 @dataclass(frozen=True)
 class ReadLimits:
-    """Size limits for one input file; each is settable from ``tokenbom meter``.
+    """Size limits for one input file, each settable with an option of ``tokenbom meter``.
 
     A JSON Lines record may be 16 MiB, and a whole JSON or YAML document, which is
     parsed in memory, 256 MiB. Both are estimates far above the exports seen so far.
@@ -87,7 +87,7 @@ class ReadLimits:
 
 
 class DecompressionBudget:
-    """The bytes that one compressed file may expand to, counted as they come out."""
+    """Decompressed-size allowance of one compressed file, counted as bytes come out."""
 
     def __init__(
         self, path: str, limits: ReadLimits, compressed_bytes: int, compression: str
@@ -131,7 +131,7 @@ class DecompressionBudget:
 
 
 class _CappedReader(io.RawIOBase):
-    """A raw stream over a decompressor that raises once its budget is spent."""
+    """Raw stream over a decompressor that raises InputError once its budget is spent."""
 
     def __init__(self, source: BinaryIO, budget: DecompressionBudget) -> None:
         self._source = source
@@ -162,11 +162,12 @@ class _CappedReader(io.RawIOBase):
 
 
 class _Utf16Reader(io.RawIOBase):
-    """A raw stream that decodes UTF-16 text and returns it encoded as UTF-8."""
+    """Raw stream that decodes UTF-16 text and returns it encoded as UTF-8."""
 
     def __init__(self, source: BinaryIO, codec: str, path: str) -> None:
         self._source = source
-        self._codec = codec  # "utf-16-le" or "utf-16-be"; the byte-order mark is read
+        # "utf-16-le" or "utf-16-be". The caller has already consumed the byte-order mark.
+        self._codec = codec
         self._decoder = codecs.getincrementaldecoder(codec)("strict")
         self._path = path
         self._pending = b""
@@ -206,8 +207,8 @@ class _Utf16Reader(io.RawIOBase):
 # not pay for a bulk scan after every comment.
 _BULK_AFTER = 16
 _MAX_BULK_AFTER = 1 << 16
-# Bytes of the buffer that the first bulk scan looks at; each scan that finds only
-# ignored lines looks at four times as many.
+# Bytes of the buffer that the first bulk scan looks at. Each scan that finds only
+# ignored lines makes the next one look at four times as many.
 _FIRST_WINDOW = 16 * 1024
 
 
@@ -264,8 +265,8 @@ class IgnoredLines:
     def _all_ignored(self, buffer: bytes, start: int, end: int) -> bool:
         """Return whether every line in ``buffer[start:start + end]`` is ignored.
 
-        Looks only at the first byte of each line, in two passes over the bytes, and
-        returns False when unsure: for a line that starts with a carriage return,
+        Looks only at the first byte of each line, in two passes over the bytes.
+        Returns False when unsure: for a line that starts with a carriage return,
         for prefixes of several bytes, and when a word of ``unless`` is present.
         """
         table = _first_byte_marks(self.prefixes)
@@ -283,6 +284,7 @@ class IgnoredLines:
     def _run_by_line(
         self, buffer: bytes, start: int, size: int
     ) -> tuple[int, int, bool]:
+        """Return what :meth:`leading_run` returns, checking the lines one by one."""
         window = np.frombuffer(buffer, dtype=np.uint8, count=size, offset=start)
         ends = np.flatnonzero(window == ord("\n"))
         starts = np.empty_like(ends)
@@ -309,7 +311,7 @@ class IgnoredLines:
 
 
 class InputFile:
-    """A readable input: decompressed UTF-8 text, read by line or as one document."""
+    """Readable input of decompressed UTF-8 text, read by line or as one document."""
 
     def __init__(
         self, path: str, stream: BinaryIO, limits: ReadLimits, compression: str
@@ -319,8 +321,9 @@ class InputFile:
         self.compression = compression  # "", "gzip" or "zip"
         self._stream = stream
         self._buffer = b""
-        self._position = 0  # of the next unread byte in _buffer
-        self.encoding = self._detect_encoding()  # of the file; the text is UTF-8
+        self._position = 0  # index of the next unread byte in _buffer
+        # The file's encoding. The text that the methods return is always UTF-8.
+        self.encoding = self._detect_encoding()
 
     def __enter__(self) -> InputFile:
         return self
@@ -332,6 +335,7 @@ class InputFile:
         self._stream.close()
 
     def _detect_encoding(self) -> str:
+        """Consume a byte-order mark and return the encoding, decoding UTF-16 from here on."""
         head = self._stream.peek(4)[:4] if hasattr(self._stream, "peek") else b""
         if head.startswith(_UTF8_BOM):
             self._stream.read(3)
@@ -344,7 +348,7 @@ class InputFile:
         return "utf-8"
 
     def _fill(self) -> bool:
-        """Append the next chunk of the stream to the buffer; False at the end."""
+        """Append the next chunk of the stream to the buffer, or return False at the end."""
         chunk = self._stream.read(_CHUNK_BYTES)
         if not chunk:
             return False
@@ -358,10 +362,10 @@ class InputFile:
         """Yield (line number, text without the line ending), one line at a time.
 
         When ``ignored`` is given, long runs of lines that it matches are skipped in
-        bulk after their first lines were yielded, so a reader must treat every
-        such line as having no effect beyond the first of a run. ``after`` is the
-        number of lines that an earlier call already yielded, so the numbering
-        continues when a reader switches to another ``ignored`` rule.
+        bulk after their first lines were yielded. A reader must therefore need no
+        more than the first lines of such a run. ``after`` is the number of lines
+        that an earlier call already yielded, so the numbering continues when a
+        reader switches to another ``ignored`` rule.
 
         Raises:
             InputError: a line is longer than ``max_line_bytes`` or is not valid text.
@@ -376,12 +380,12 @@ class InputFile:
                 return
             number += 1
             if len(raw) - raw.endswith(b"\n") > limit:
-                raise InputError(self._long_line(number))
+                raise InputError(self._long_line_message(number))
             try:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
                 raise InputError(
-                    self._not_utf8(number, exc.start, raw[exc.start])
+                    self._not_utf8_message(number, exc.start, raw[exc.start])
                 ) from None
             yield number, text.rstrip("\r\n")
             if ignored is None:
@@ -405,7 +409,7 @@ class InputFile:
         while end < 0:
             pending = len(self._buffer) - self._position
             if pending > limit:
-                raise InputError(self._long_line(number))
+                raise InputError(self._long_line_message(number))
             if not self._fill():
                 break
             end = self._buffer.find(b"\n", pending)
@@ -418,7 +422,7 @@ class InputFile:
         return raw
 
     def _skip_ignored(self, ignored: IgnoredLines, number: int) -> int:
-        """Pass over the ignored lines that follow line ``number``; return how many."""
+        """Pass over the ignored lines that follow line ``number`` and return their count."""
         skipped = 0
         window = _FIRST_WINDOW
         while True:
@@ -456,16 +460,18 @@ class InputFile:
             line_start = start if newline < 0 else newline + 1
             line = number + self._buffer.count(b"\n", start, position) + 1
             raise InputError(
-                self._not_utf8(line, position - line_start, self._buffer[position])
+                self._not_utf8_message(
+                    line, position - line_start, self._buffer[position]
+                )
             ) from None
 
-    def _not_utf8(self, number: int, index: int, value: int) -> str:
+    def _not_utf8_message(self, number: int, index: int, value: int) -> str:
         return (
             f"{self.path}: line {number}: not UTF-8 text (byte {index + 1} of the line is "
             f"0x{value:02x}); convert the file to UTF-8, e.g. iconv -f latin1 -t utf-8"
         )
 
-    def _long_line(self, number: int) -> str:
+    def _long_line_message(self, number: int) -> str:
         return (
             f"{self.path}: line {number} is longer than {self.limits.max_line_bytes:,} bytes "
             "(a damaged or binary file?); raise --max-line-bytes if the line is genuine"
@@ -536,7 +542,7 @@ def open_input(path: str | Path, limits: ReadLimits | None = None) -> InputFile:
 
 
 class CsvLineError(ValueError):
-    """A line that Python's csv module cannot split; the message gives the cause."""
+    """Error for a line that Python's csv module cannot split. The message gives the cause."""
 
 
 def csv_fields(
@@ -583,7 +589,7 @@ def _open_binary(path: str) -> io.BufferedReader:
     except IsADirectoryError:
         raise InputError(f"{path}: is a folder; give the file inside it") from None
     except OSError as exc:
-        raise InputError(f"{path}: cannot read the file: {exc.strerror}") from None
+        raise InputError(f"{path}: failed to open the file: {exc.strerror}") from None
 
 
 def _single_zip_member(handle: io.BufferedReader, path: str) -> BinaryIO:
@@ -597,7 +603,7 @@ def _single_zip_member(handle: io.BufferedReader, path: str) -> BinaryIO:
     if len(members) != 1:
         names = ", ".join(info.filename for info in members[:5]) or "none"
         raise InputError(
-            f"{path}: a zip file must hold exactly one file, this one holds {len(members)} ({names}); unzip it first"
+            f"{path}: a zip file must contain exactly one file, but this one contains {len(members)} ({names}); unzip it first"
         )
     return archive.open(members[0])
 

@@ -7,15 +7,16 @@ Both log formats are read: the ``.json`` log, and the ``.eval`` zip archive
 (``header.json`` plus ``samples/*.json``), whose members are decompressed under the
 same size limits as any other file.
 
-A sample is good when :class:`~tokenbom_xl.metering.options.GoodTokenRule` says its
-score is; its output tokens are then good tokens, otherwise scrapped ones. Yield is
-good output tokens over all output tokens of the scored samples. Samples that
-ended in an error have no score and are rejected. A run whose status is not
-``success`` is flagged, because its samples may not be representative.
+A sample is good when :class:`~tokenbom_xl.metering.options.GoodTokenRule` accepts
+its score. The output tokens of a good sample are good tokens, and those of other
+samples are scrapped. Yield is good output tokens over all output tokens of the
+scored samples. Samples that ended in an error have no score and are rejected. A
+run whose status is not ``success`` is flagged, because its samples may not be
+representative.
 
 Model names lose Inspect's provider prefix (``openai/gpt-4o-mini`` becomes
-``gpt-4o-mini``) so they match the names serving engines report; ``--model-map``
-renames them further.
+``gpt-4o-mini``), so they match the names that serving engines report.
+``--model-map`` renames them further.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ class ModelYield:
 
     @property
     def yield_rate(self) -> float | None:
-        """Good output tokens over all output tokens; the sample pass rate if no tokens."""
+        """Good share of output tokens, or of samples if none has output tokens."""
         if self.output_tokens > 0:
             return self.good_output_tokens / self.output_tokens
         if self.samples > 0:
@@ -65,13 +66,12 @@ class ModelYield:
 
 @dataclass
 class EvalResult:
-    """What one evaluation log gave: yield counts per model and the source report."""
+    """Yield counts per model from one evaluation log, and its source report."""
 
     report: SourceReport
     models: dict[str, ModelYield] = field(default_factory=dict)
-    scores: list[tuple[Any, int, Any, bool]] = field(
-        default_factory=list
-    )  # (sample id, epoch, score, good)
+    # (sample id, epoch, score, good) of every sample counted
+    scores: list[tuple[Any, int, Any, bool]] = field(default_factory=list)
 
 
 def read_inspect_log(path: str, options: ReadOptions) -> EvalResult:
@@ -100,7 +100,7 @@ def read_inspect_log(path: str, options: ReadOptions) -> EvalResult:
     if not samples:
         report.flag(
             "missing_field",
-            "the log holds no samples (written with log_samples off?)",
+            "the log contains no samples (written with log_samples off?)",
             key="no_samples",
         )
     return result
@@ -118,6 +118,7 @@ def _is_archive(path: str) -> bool:
 def _read_eval_archive(
     path: str, limits: ReadLimits
 ) -> tuple[dict[str, Any], list[Any]]:
+    """Return the header and the samples of an .eval archive, within ``limits``."""
     try:
         budget = DecompressionBudget(path, limits, os.path.getsize(path), "zip")
         archive = zipfile.ZipFile(path)
@@ -179,6 +180,7 @@ def _read_header(
 
 
 def _model_name(raw: str, options: ReadOptions) -> str:
+    """Return the name after --model-map, dropping the provider prefix unless mapped."""
     if raw in options.model_map:
         return options.model_map[raw]
     bare = raw.split("/", 1)[1] if "/" in raw else raw
@@ -193,6 +195,7 @@ def _read_sample(
     options: ReadOptions,
     seen: set[tuple[str, str]],
 ) -> None:
+    """Count one sample under ``model``, or reject it with the reason."""
     report = result.report
     report.rows_read += 1
     if not isinstance(sample, dict):
@@ -208,10 +211,11 @@ def _read_sample(
         )
         return
     seen.add(key)
+
     if sample.get("error"):
         report.reject(None, "sample ended in an error (no score)")
         return
-    score = _score(sample, options)
+    score = _sample_score(sample, options)
     if score is None:
         report.reject(None, f"no score from {options.good_rule.scorer or 'any scorer'}")
         return
@@ -222,25 +226,28 @@ def _read_sample(
             f"score {score!r} is not a single value; choose the scorer with --scorer",
         )
         return
-    tokens = _output_tokens(sample, header)
+    tokens = _sample_output_tokens(sample, header)
     if tokens is None:
         report.reject(None, "sample has no output token count")
         return
+    # Samples carry no time of their own, so the run's earliest time decides.
     if not options.in_period(report, report.first_time):
         return
+
     counts = result.models.setdefault(model, ModelYield())
     counts.samples += 1
     counts.output_tokens += tokens
     if good:
         counts.good_samples += 1
         counts.good_output_tokens += tokens
-    digits = key[1].isascii() and key[1].isdigit() and len(key[1]) <= 9
-    epoch = int(key[1]) if digits else 1
+    numeric_epoch = key[1].isascii() and key[1].isdigit() and len(key[1]) <= 9
+    epoch = int(key[1]) if numeric_epoch else 1
     result.scores.append((sample.get("id"), epoch, score, good))
     report.rows_used += 1
 
 
-def _score(sample: dict[str, Any], options: ReadOptions) -> Any:
+def _sample_score(sample: dict[str, Any], options: ReadOptions) -> Any:
+    """Return the value of the chosen scorer's score, or None when it has none."""
     scores = sample.get("scores")
     if not isinstance(scores, dict) or not scores:
         return None
@@ -249,7 +256,8 @@ def _score(sample: dict[str, Any], options: ReadOptions) -> Any:
     return entry.get("value") if isinstance(entry, dict) else None
 
 
-def _output_tokens(sample: dict[str, Any], header: dict[str, Any]) -> int | None:
+def _sample_output_tokens(sample: dict[str, Any], header: dict[str, Any]) -> int | None:
+    """Return the evaluated model's output tokens, or None when absent or invalid."""
     evaluated = header["eval"].get("model")
     usage = sample.get("model_usage")
     if isinstance(usage, dict) and isinstance(usage.get(evaluated), dict):

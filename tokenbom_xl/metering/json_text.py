@@ -42,12 +42,12 @@ class InvalidJson(ValueError):
 
 
 def decode_json(text: str) -> Any:
-    """Parse one JSON document, refusing nesting deeper than ``MAX_NESTING_DEPTH``.
+    """Parse one JSON document, rejecting nesting deeper than ``MAX_NESTING_DEPTH``.
 
     Raises:
         InvalidJson: the text is not valid JSON, is nested too deeply, or contains
-            an integer too long to convert; the message gives the line and column of
-            a syntax error.
+            an integer too long to convert. The message gives the line and column
+            of a syntax error.
     """
     too_deep = f"nested more than {MAX_NESTING_DEPTH} levels deep"
     depth = _depth_over_limit(text)
@@ -67,7 +67,7 @@ def decode_json(text: str) -> Any:
             exc.msg,
         ) from None
     except ValueError:
-        # Since 3.11, Python refuses to convert an integer of more than 4,300 digits.
+        # Since Python 3.11, converting more than 4,300 digits to int raises ValueError.
         raise InvalidJson(
             "invalid JSON: an integer has more than 4,300 digits; check that the file "
             "is a genuine export",
@@ -105,8 +105,8 @@ def _depth_over_limit(text: str) -> int | None:
         return None
     data = text.encode("utf-8", "surrogatepass")
     if b"\\" in data:
-        # Drop escape pairs, so every quote left opens or closes a string: a
-        # backslash escapes the next character, and outside strings JSON has none.
+        # Drop escape pairs, so that every quote left opens or closes a string. A
+        # backslash escapes the next character, and JSON has none outside strings.
         data = data.replace(b"\\\\", b"").replace(b'\\"', b"")
     structure = np.frombuffer(data.translate(None, _NOT_STRUCTURE), dtype=np.uint8)
     quote = structure == ord('"')

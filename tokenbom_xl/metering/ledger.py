@@ -2,10 +2,11 @@
 
 A GL export has one line per posting: period, account, cost centre, amount and
 description. Account and cost-centre codes stay text, so ``001000`` keeps its
-leading zeros. Amounts are decimals (``-1234.56``; ``1,234.56`` when quoted);
-a blank or unreadable amount rejects the line, naming it. Lines of other periods are
-counted as outside the period. The bridge totals the period's bookings by account
-and cost centre; mapping accounts to BOM components is the reconciliation's job.
+leading zeros. Amounts are decimals such as ``-1234.56``, or ``1,234.56`` when
+quoted. A blank or unreadable amount rejects the line, and the report names it.
+Lines of other periods are counted as outside the period. The bridge totals the
+period's bookings by account and cost centre. Mapping accounts to BOM components is
+the reconciliation's job.
 
 Column names are matched case-insensitively, with common variants (``cost_center``,
 ``cost centre``, ``gl_account``, ``posting_period``). A period is ``YYYY-MM`` or a
@@ -20,6 +21,7 @@ scenario's depreciation life can be compared with the books.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Context, Decimal, InvalidOperation
 
@@ -72,6 +74,9 @@ _MAX_AMOUNT = Decimal(10) ** 24
 _MIN_EXPONENT = -12
 _EXACT = Context(prec=64)
 
+# Depreciation profiles listed in the source report's note. The rest are counted.
+_LISTED_PROFILES = 20
+
 
 def add_amounts(first: Decimal, second: Decimal) -> Decimal:
     """Return the exact sum of two booked amounts or totals."""
@@ -100,7 +105,7 @@ class DepreciationProfile:
 
 @dataclass
 class LedgerResult:
-    """What one ledger file gave, and the source report."""
+    """Booked totals or depreciation profiles from one ledger file, and its report."""
 
     report: SourceReport
     booked: dict[tuple[str, str], BookedTotal] = field(default_factory=dict)
@@ -108,6 +113,7 @@ class LedgerResult:
 
     @property
     def total(self) -> Decimal:
+        """Exact sum of the booked amounts."""
         total = Decimal(0)
         for item in self.booked.values():
             total = add_amounts(total, item.amount)
@@ -118,8 +124,8 @@ def read_ledger(path: str, options: ReadOptions) -> LedgerResult:
     """Read a GL export (or a depreciation profile table) for the period.
 
     Raises:
-        InputError: the file has no header or misses a required column; the message
-            names the columns found and the ones expected.
+        InputError: the file has no header or lacks a required column. The
+            message names the columns found and the ones expected.
     """
     with open_input(path, options.limits) as source:
         lines = source.lines(IgnoredLines())
@@ -137,7 +143,7 @@ def read_ledger(path: str, options: ReadOptions) -> LedgerResult:
             ) from None
         if "depreciation_duration" in header:
             return _read_profiles(path, header, lines)
-        columns = _locate(header, path)
+        columns = _locate_columns(header, path)
         result = LedgerResult(SourceReport("ledger", FORMAT, path))
         for number, line in lines:
             if not line.strip():
@@ -148,11 +154,16 @@ def read_ledger(path: str, options: ReadOptions) -> LedgerResult:
                 result.report.rows_read += 1
                 result.report.reject(number, f"unreadable CSV ({exc})")
                 continue
-            _read_line(result, columns, values, number, len(header), options)
+            _read_booking(result, columns, values, number, len(header), options)
     return result
 
 
-def _locate(header: list[str], path: str) -> dict[str, int]:
+def _locate_columns(header: list[str], path: str) -> dict[str, int]:
+    """Return the index of each known column.
+
+    Raises:
+        InputError: a required column is missing, or a column used appears twice.
+    """
     columns: dict[str, int] = {}
     for name, variants in _COLUMNS.items():
         for variant in variants:
@@ -170,7 +181,7 @@ def _locate(header: list[str], path: str) -> dict[str, int]:
     return columns
 
 
-def _read_line(
+def _read_booking(
     result: LedgerResult,
     columns: dict[str, int],
     values: list[str],
@@ -178,6 +189,7 @@ def _read_line(
     width: int,
     options: ReadOptions,
 ) -> None:
+    """Add one GL line to its account and cost centre, or reject it with the reason."""
     report = result.report
     report.rows_read += 1
     if len(values) != width:
@@ -196,6 +208,7 @@ def _read_line(
     if not account:
         report.reject(number, "blank account")
         return
+
     amount_text = values[columns["amount"]].strip()
     try:
         amount = Decimal(amount_text.replace(",", ""))
@@ -210,6 +223,7 @@ def _read_line(
             number, "amount of 10^24 or more, or with more than 12 decimal places"
         )
         return
+
     if options.period is not None and period != options.period.label:
         if not options.include_outside_period:
             report.rows_outside_period += 1
@@ -226,6 +240,7 @@ def _read_line(
             "(--include-outside-period)",
             key="outside_period",
         )
+
     cost_centre = (
         values[columns["cost_centre"]].strip() if "cost_centre" in columns else ""
     )
@@ -237,11 +252,14 @@ def _read_line(
     report.rows_used += 1
 
 
-def _read_profiles(path: str, header: list[str], lines: object) -> LedgerResult:
+def _read_profiles(
+    path: str, header: list[str], lines: Iterator[tuple[int, str]]
+) -> LedgerResult:
+    """Read an Odoo asset depreciation profile table into profiles with their life."""
     result = LedgerResult(SourceReport("ledger", PROFILE_FORMAT, path))
     report = result.report
     index = {name: position for position, name in enumerate(header)}
-    for number, line in lines:  # type: ignore[attr-defined]
+    for number, line in lines:
         if not line.strip():
             continue
         report.rows_read += 1
@@ -256,22 +274,26 @@ def _read_profiles(path: str, header: list[str], lines: object) -> LedgerResult:
                 f"{len(values)} fields where the header has {len(header)} (truncated line?)",
             )
             continue
+
+        # Odoo's duration counts depreciations and its period is the months between
+        # them. Without a depreciation_period column, they are taken as 12 months apart.
         duration = values[index["depreciation_duration"]].strip()
-        per = (
+        period_months = (
             values[index["depreciation_period"]].strip()
             if "depreciation_period" in index
             else "12"
         )
         if (
-            not (_small_whole(duration) and _small_whole(per))
+            not (_is_small_count(duration) and _is_small_count(period_months))
             or int(duration) == 0
-            or int(per) == 0
+            or int(period_months) == 0
         ):
             report.reject(
                 number,
-                f"depreciation_duration {duration!r} or depreciation_period {per!r} is not a whole number > 0",
+                f"depreciation_duration {duration!r} or depreciation_period {period_months!r} is not a whole number > 0",
             )
             continue
+
         name = values[index["name"]].strip() if "name" in index else values[0]
         asset = (
             values[index["account_asset_id"]].strip()
@@ -283,21 +305,24 @@ def _read_profiles(path: str, header: list[str], lines: object) -> LedgerResult:
             if "account_depreciation_expense_id" in index
             else ""
         )
-        # Odoo's duration counts depreciations and its period is the months between them.
         result.profiles.append(
-            DepreciationProfile(name, asset, expense, int(duration) * int(per))
+            DepreciationProfile(
+                name, asset, expense, int(duration) * int(period_months)
+            )
         )
         report.rows_used += 1
+
     listed = ", ".join(
-        f"{p.name[:80]} {p.life_months} months" for p in result.profiles[:20]
+        f"{p.name[:80]} {p.life_months} months"
+        for p in result.profiles[:_LISTED_PROFILES]
     )
-    more = len(result.profiles) - 20
+    more = len(result.profiles) - _LISTED_PROFILES
     report.notes.append(
         "depreciation profiles: " + listed + (f", and {more} more" if more > 0 else "")
     )
     return result
 
 
-def _small_whole(text: str) -> bool:
+def _is_small_count(text: str) -> bool:
     """Return whether ``text`` is ASCII digits of a count below a million."""
     return text.isascii() and text.isdigit() and len(text) <= 6

@@ -1,8 +1,8 @@
 """The metered TOML: one period's measured inputs and the reports of their sources.
 
 ``tokenbom meter`` writes it and ``tokenbom build --metered`` reads it. Each table is
-present only when some source measured it; ``taken_from_scenario`` lists what no
-source measured. Money stays text (``"1234.56"``) so no binary float rounds a
+present only when some source measured it, and ``taken_from_scenario`` lists what no
+source measured. Money stays text (``"1234.56"``), so no binary float rounds a
 booked amount. The file is validated on load as strictly as a scenario.
 """
 
@@ -38,12 +38,16 @@ class _Model(BaseModel):
 
 
 class RejectionEntry(_Model):
+    """Rows of one source rejected for one reason, with their first line numbers."""
+
     reason: str
     count: int = Field(ge=0)
     lines: list[int] = []
 
 
 class FlagEntry(_Model):
+    """Quality flag of one source, with its count and first line."""
+
     code: str
     message: str
     count: int = Field(ge=1)
@@ -51,7 +55,7 @@ class FlagEntry(_Model):
 
 
 class SourceEntry(_Model):
-    """One input file and what its reader made of it."""
+    """One input file with its reader's row counts, rejections, flags and notes."""
 
     kind: str
     format: str
@@ -70,6 +74,7 @@ class SourceEntry(_Model):
 
     @property
     def coverage(self) -> str:
+        """The covered time as 'first to last', or a note that it is unknown."""
         if not self.first_time:
             return "unknown (no timestamps)"
         return f"{self.first_time} to {self.last_time}"
@@ -104,7 +109,9 @@ class UtilizationEntry(_Model):
     busy_accelerator_seconds: float = Field(ge=0)
     observed_accelerator_seconds: float = Field(gt=0)
     accelerators_seen: int = Field(ge=1)
-    timed: bool  # False: a mean of point readings, and the seconds count readings
+    # If False, value is a mean of point readings and the seconds fields count
+    # readings instead of seconds.
+    timed: bool
     sources: list[str] = []
 
 
@@ -155,6 +162,8 @@ class BookedEntry(_Model):
 
 
 class ProfileEntry(_Model):
+    """Depreciation profile from the ledger: an asset class and its life."""
+
     name: str
     asset_account: str = ""
     expense_account: str = ""
@@ -179,7 +188,7 @@ class Metered(_Model):
 
 
 def metered_toml(metered: Metered) -> str:
-    """Serialize to TOML text; unset values are left out, as TOML has no null."""
+    """Serialize ``metered`` to TOML, leaving out unset values because TOML has no null."""
     import tomli_w
 
     return tomli_w.dumps(metered.model_dump(mode="json", exclude_none=True))
@@ -189,8 +198,8 @@ def load_metered(path: str | Path) -> Metered:
     """Read and validate a metered TOML file.
 
     Raises:
-        InputError: the file is missing, not TOML, or fails validation; each message
-            names the file and the field.
+        InputError: the file is missing, not TOML, or fails validation. Each
+            message names the file and the field.
     """
     path = Path(path)
     try:
@@ -213,7 +222,7 @@ def load_metered(path: str | Path) -> Metered:
         ) from None
     except OSError as exc:
         raise InputError(
-            f"{path}: cannot read the metered file: {exc.strerror}"
+            f"{path}: failed to read the metered file: {exc.strerror}"
         ) from None
     try:
         return Metered.model_validate(data)
@@ -222,23 +231,25 @@ def load_metered(path: str | Path) -> Metered:
         for error in exc.errors():
             field = ".".join(str(part) for part in error["loc"])
             lines.append(
-                f"{path}: {field}: {error['msg'].lower()} (value {_shown(error.get('input'))})"
+                f"{path}: {field}: {error['msg'].lower()} (value {_describe_value(error.get('input'))})"
             )
         raise InputError("\n".join(lines)) from None
 
 
-def _shown(value: Any) -> str:
+def _describe_value(value: Any) -> str:
+    """Return a value's repr, or only its type name for a table or an array."""
     return type(value).__name__ if isinstance(value, (dict, list)) else repr(value)
 
 
+# Columns of the chargeback usage CSV, in order.
 USAGE_COLUMNS = ("period", "business_unit", "model", "good_tokens", "reserved_share")
 
 
 def usage_csv(metered: Metered, *, scenario_yield: float | None = None) -> str:
     """Return the usage CSV that chargeback reads: good tokens by business unit and model.
 
-    ``reserved_share`` is left blank: reservations are a commercial input, not a
-    measurement. A model with no metered yield uses ``scenario_yield``.
+    ``reserved_share`` is left blank, because reservations are a commercial input
+    and not a measurement. A model with no metered yield uses ``scenario_yield``.
 
     Raises:
         InputError: a model has no metered yield and no scenario yield was given.
@@ -254,9 +265,9 @@ def usage_csv(metered: Metered, *, scenario_yield: float | None = None) -> str:
                     f"model {entry.model!r} has no metered yield, so its good tokens are unknown; "
                     "give --eval results for it, or --scenario to use the scenario's yield_rate"
                 )
-            # Halves round up, as for metered yields.
+            # Halves round up, as for metered yields in the bridge.
             good = int(entry.output_tokens * scenario_yield + 0.5)
         # Names are written exactly as the sources gave them, even one that starts
-        # with '='; the chargeback reader and the workbook keep them as text.
+        # with '='. The chargeback reader and the workbook keep them as text.
         writer.writerow([metered.period, entry.business_unit, entry.model, good, ""])
     return buffer.getvalue()

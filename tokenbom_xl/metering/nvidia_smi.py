@@ -3,7 +3,7 @@
 nvidia-smi separates fields with ", ", puts units in the header
 (``power.draw [W]``) and, unless ``nounits`` is given, in the values too
 (``631.95 W``, ``100 %``). Fields a board does not support read ``[N/A]``,
-``[Not Supported]`` or ``[Requested functionality has been deprecated]``; under MIG
+``[Not Supported]`` or ``[Requested functionality has been deprecated]``. Under MIG,
 utilization is ``[N/A]`` while power is real. Timestamps look like
 ``2026/07/14 08:12:53.353`` and carry no zone.
 
@@ -36,29 +36,30 @@ FORMAT = "nvidia-smi CSV"
 
 _IDENTITY_FIELDS = ("uuid", "pci.bus_id", "index", "serial")
 _UTILIZATION_FIELD = "utilization.gpu"
-# power.draw is the 1-second average on Ampere and newer; the others stand in for it.
+# power.draw is the 1-second average on Ampere and newer. The other two fields are
+# read when a file has no power.draw column.
 _POWER_FIELDS = ("power.draw", "power.draw.average", "power.draw.instant")
 _HEADER_FIELD = re.compile(r"([a-z_][a-z0-9_.]*)(?: \[([^\]]+)\])?", re.IGNORECASE)
 _VALUE = re.compile(r"([-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)(?: ?(\S+))?")
-# Blank lines and comments end a table; a run of them ends it once.
+# Blank lines and comments end a table, and a run of them ends it once.
 _SEPARATORS = IgnoredLines(prefixes=(b"#",))
 
 
 def looks_like_nvidia_smi(first_lines: list[str]) -> bool:
-    """Return whether the opening lines hold a --query-gpu header row."""
-    return any(_header(line) is not None for line in first_lines)
+    """Return whether the opening lines contain a --query-gpu header row."""
+    return any(_parse_header(line) is not None for line in first_lines)
 
 
-def _split(line: str) -> list[str]:
+def _split_fields(line: str) -> list[str]:
     return csv_fields(line, skip_initial_space=True)
 
 
-def _header(line: str) -> list[tuple[str, str]] | None:
+def _parse_header(line: str) -> list[tuple[str, str]] | None:
     """Return [(field, unit)] if ``line`` is a --query-gpu header row, else None."""
-    if not line or line.startswith("#") or ", " not in line and "," not in line:
+    if not line or line.startswith("#") or "," not in line:
         return None
     try:
-        parts = _split(line)
+        parts = _split_fields(line)
     except CsvLineError:
         return None
     fields = []
@@ -82,20 +83,23 @@ def read_nvidia_smi(path: str, options: ReadOptions) -> TelemetryResult:
     """
     report = SourceReport("telemetry", FORMAT, path)
     samples = GpuSamples(report, options)
-    given = [(name.strip(), "") for name in options.nvidia_smi_fields] or None
-    header: list[tuple[str, str]] | None = given
+    # The --nvidia-smi-fields list, used as the header wherever the file gives none.
+    given_header = [(name.strip(), "") for name in options.nvidia_smi_fields] or None
+    header: list[tuple[str, str]] | None = given_header
     tables = 0
-    seen_header = given is not None
-    columns = {name for name, _ in given or []}
+    seen_header = given_header is not None
+    columns = {name for name, _ in given_header or []}
     with open_input(path, options.limits) as source:
         for number, line in source.lines(_SEPARATORS):
-            found = _header(line)
+            found = _parse_header(line)
             if found is not None:
-                header, tables, seen_header = found, tables + 1, True
+                header = found
+                tables += 1
+                seen_header = True
                 columns.update(name for name, _ in found)
                 continue
             if not line.strip() or line.startswith("#"):
-                header = given
+                header = given_header
                 continue
             if header is None:
                 if not seen_header and number == 1:
@@ -107,7 +111,7 @@ def read_nvidia_smi(path: str, options: ReadOptions) -> TelemetryResult:
                 continue
             report.rows_read += 1
             try:
-                values = _split(line)
+                values = _split_fields(line)
             except CsvLineError as exc:
                 report.reject(number, f"unreadable CSV ({exc})")
                 continue
@@ -115,7 +119,8 @@ def read_nvidia_smi(path: str, options: ReadOptions) -> TelemetryResult:
                 report.rows_used += 1
     if not seen_header:
         raise InputError(
-            f"{path}: no nvidia-smi --query-gpu header row found; export with --format=csv"
+            f"{path}: no nvidia-smi --query-gpu header row found; export with --format=csv, "
+            "or give the --query-gpu list with --nvidia-smi-fields"
         )
     if tables > 1:
         report.notes.append(
@@ -132,6 +137,7 @@ def _read_row(
     line: int,
     options: ReadOptions,
 ) -> bool:
+    """Add one data row to ``samples`` and return whether it was used."""
     report = samples.report
     if len(values) != len(header):
         report.reject(
@@ -144,7 +150,7 @@ def _read_row(
         for (name, unit), value in zip(header, values, strict=True)
     }
 
-    gpu = _identity(row)
+    gpu = _gpu_identity(row)
     if gpu is None:
         report.reject(line, "no GPU identity (uuid, pci.bus_id, index or serial)")
         return False
@@ -170,7 +176,7 @@ def _read_row(
     ):
         for field in fields:
             if field in row:
-                value = _number(row[field], unit, field, line, report)
+                value = _parse_cell(row[field], unit, field, line, report)
                 if value is False:
                     return False
                 readings[target] = value  # type: ignore[assignment]
@@ -180,7 +186,7 @@ def _read_row(
     return samples.add(gpu, time, line, host=host, **readings)
 
 
-def _identity(row: dict[str, tuple[str, str]]) -> str | None:
+def _gpu_identity(row: dict[str, tuple[str, str]]) -> str | None:
     for field in _IDENTITY_FIELDS:
         value = row.get(field, ("", ""))[0]
         if value and not value.startswith("["):
@@ -188,7 +194,7 @@ def _identity(row: dict[str, tuple[str, str]]) -> str | None:
     return None
 
 
-def _number(
+def _parse_cell(
     cell: tuple[str, str], unit: str, field: str, line: int, report: SourceReport
 ) -> float | None | bool:
     """Return the number in a cell, None for a placeholder, or False after rejecting the row."""

@@ -1,6 +1,6 @@
 """Reader for OpenAI-style usage records, as JSON, JSON Lines, SSE or recorded cassettes.
 
-Shapes understood, each from real servers and clients:
+It reads these shapes, each taken from real servers and clients:
 
 - a Chat Completions response: ``usage.prompt_tokens`` and ``usage.completion_tokens``;
 - a Responses API response: ``usage.input_tokens`` and ``usage.output_tokens``, also
@@ -8,7 +8,7 @@ Shapes understood, each from real servers and clients:
 - a stream of ``chat.completion.chunk`` objects (a JSON array, JSON Lines, or
   ``data:`` lines of server-sent events): usage arrives only in the last chunk
   (``choices: []``), and only when the request set
-  ``stream_options.include_usage``; a stream without it has no usage and is rejected;
+  ``stream_options.include_usage``. A stream without it has no usage and is rejected;
 - a Hugging Face TGI ``/generate`` response: ``details.generated_tokens``;
 - a VCR cassette (YAML with ``interactions``), as HTTP client test suites record them:
   each response body is one of the above, and the request body supplies the model
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -48,13 +49,13 @@ FORMAT = "OpenAI-style usage"
 
 _FAILED_STATUSES = frozenset({"failed", "incomplete", "cancelled"})
 
-# Lines of JSON Lines and server-sent events that hold no record.
+# Lines of JSON Lines and server-sent events that contain no record.
 _NO_RECORD = IgnoredLines(prefixes=(b":", b"event:", b"id:", b"retry:"))
 
 
 @dataclass
 class _Context:
-    """Where a record came from, and what surrounds it."""
+    """Line, request, wrapper and fallback time of one record."""
 
     line: int | None
     request: dict[str, Any]
@@ -81,7 +82,7 @@ class _CassetteLoader(yaml.SafeLoader):
     """A safe YAML loader that rejects aliases and deep nesting, which cassettes never use.
 
     Aliases let a small file describe an exponentially large structure (the
-    'billion laughs' attack), so they are refused outright. PyYAML composes nested
+    'billion laughs' attack), so they are rejected outright. PyYAML composes nested
     collections recursively, so nesting is limited as for JSON.
     """
 
@@ -112,6 +113,8 @@ class _CassetteLoader(yaml.SafeLoader):
 
 
 class _Reader:
+    """Reading state of one usage file: report, token counts, seen ids and streams."""
+
     def __init__(self, path: str, options: ReadOptions) -> None:
         self.options = options
         self.report = SourceReport("serving", FORMAT, path)
@@ -173,11 +176,11 @@ class _Reader:
     def _read_interaction(self, interaction: Any) -> None:
         request = _dig(interaction, "request") or {}
         response = _dig(interaction, "response") or {}
-        request_body = _json_object(_dig(request, "body"))
+        request_body = _parse_json_object(_dig(request, "body"))
         body = _dig(response, "body", "string")
         if isinstance(body, bytes):
             body = body.decode("utf-8", errors="replace")
-        date = _header(response, "date")
+        date = _response_header(response, "date")
         context = _Context(None, request_body, {}, _http_date(date))
         if not isinstance(body, str) or not body.strip():
             self.report.rows_read += 1
@@ -188,10 +191,10 @@ class _Reader:
             for line in text.splitlines():
                 line = line.strip()
                 if line.startswith("data:") and line[5:].strip() != "[DONE]":
-                    parsed = _json_object(line[5:].strip())
+                    parsed = _parse_json_object(line[5:].strip())
                     self.read_record(parsed if parsed else line, context)
         else:
-            parsed = _json_object(text)
+            parsed = _parse_json_object(text)
             self.read_record(parsed if parsed else text, context)
 
     # One record -----------------------------------------------------------------
@@ -217,12 +220,12 @@ class _Reader:
             isinstance(record.get("details"), dict)
             and "generated_tokens" in record["details"]
         ):
-            self._count_generate(record, context)
+            self._count_tgi_generate(record, context)
             return
         if not isinstance(record.get("usage"), dict):
             self.report.reject(context.line, "no usage object")
             return
-        self._count(record, record["usage"], context)
+        self._count_usage(record, record["usage"], context)
 
     def finish_streams(self) -> None:
         """Count each chunk stream once, from the chunk that carries its usage."""
@@ -247,19 +250,19 @@ class _Reader:
                 )
             chunk, context = with_usage[-1]
             outside_before = self.report.rows_outside_period
-            if self._count(chunk, chunk["usage"], context, rows=len(chunks)):
+            if self._count_usage(chunk, chunk["usage"], context, rows=len(chunks)):
                 continue
             if self.report.rows_outside_period > outside_before:
                 # Every chunk was counted as outside the period with the usage chunk.
                 continue
-            # The usage chunk was rejected; the stream's other chunks go with it.
+            # The usage chunk was rejected, so the stream's other chunks are too.
             for other_chunk, other in chunks:
                 if other_chunk is not chunk:
                     self.report.reject(
                         other.line, "chunk of a stream whose usage was rejected"
                     )
 
-    def _count_generate(self, record: dict[str, Any], context: _Context) -> None:
+    def _count_tgi_generate(self, record: dict[str, Any], context: _Context) -> None:
         details = record["details"]
         output = details.get("generated_tokens")
         prefill = details.get("prefill")
@@ -267,20 +270,25 @@ class _Reader:
             "output_tokens": output,
             "input_tokens": len(prefill) if isinstance(prefill, list) else 0,
         }
-        self._count(record, usage, context)
+        self._count_usage(record, usage, context)
 
-    def _count(
+    def _count_usage(
         self,
         record: dict[str, Any],
         usage: dict[str, Any],
         context: _Context,
         rows: int = 1,
     ) -> bool:
+        """Count one record's usage and return whether it was counted.
+
+        ``rows`` is the number of rows that the record represents, such as the
+        chunks of a stream. A rejected record is named on the report.
+        """
         report = self.report
-        output = _first(usage, "completion_tokens", "output_tokens")
-        prompt = _first(usage, "prompt_tokens", "input_tokens")
+        output = _first_present(usage, "completion_tokens", "output_tokens")
+        prompt = _first_present(usage, "prompt_tokens", "input_tokens")
         for name, value in (("output tokens", output), ("input tokens", prompt)):
-            if value is not None and not _whole(value):
+            if value is not None and not _is_token_count(value):
                 report.reject(
                     context.line,
                     f"usage {name} {value!r} is not a whole number from 0 to 2^53",
@@ -291,8 +299,9 @@ class _Reader:
                 context.line, "usage has no completion_tokens or output_tokens"
             )
             return False
+
         total = usage.get("total_tokens")
-        if _whole(total) and total != output + (prompt or 0):
+        if _is_token_count(total) and total != output + (prompt or 0):
             report.flag(
                 "inconsistent",
                 "total_tokens differs from input plus output tokens",
@@ -320,6 +329,7 @@ class _Reader:
         )
         if not self.options.in_period(report, time, context.line, rows):
             return False
+
         model = (
             record.get("model")
             or context.wrapper.get("model")
@@ -339,7 +349,8 @@ class _Reader:
                 line=context.line,
                 key="failed",
             )
-        business_unit = self._consumer(record, context)
+
+        business_unit = self._business_unit(record, context)
         self.counts.add(
             business_unit,
             self.options.model_name(str(model)),
@@ -349,7 +360,7 @@ class _Reader:
         report.rows_used += rows
         return True
 
-    def _consumer(self, record: dict[str, Any], context: _Context) -> str:
+    def _business_unit(self, record: dict[str, Any], context: _Context) -> str:
         path = self.options.consumer_field
         if path:
             for source in (record, context.wrapper, context.request):
@@ -385,7 +396,7 @@ def read_openai_usage(path: str, options: ReadOptions) -> ServingResult:
             reader.read_lines([(number, head)])
             reader.read_lines(source.lines(_NO_RECORD, after=number))
         elif head:
-            # Blank lines stand in for the ones before the head, so that syntax
+            # Blank lines replace the ones skipped before the head, so that syntax
             # errors name the lines of the file.
             text = "\n" * max(number - 1, 0) + head + "\n" + source.read_text()
             if head.strip().startswith(("[", "{")):
@@ -416,14 +427,14 @@ def _dig(value: Any, *keys: str) -> Any:
     return value
 
 
-def _first(usage: dict[str, Any], *names: str) -> Any:
+def _first_present(usage: dict[str, Any], *names: str) -> Any:
     for name in names:
         if usage.get(name) is not None:
             return usage[name]
     return None
 
 
-def _whole(value: Any) -> bool:
+def _is_token_count(value: Any) -> bool:
     return (
         isinstance(value, int)
         and not isinstance(value, bool)
@@ -431,7 +442,8 @@ def _whole(value: Any) -> bool:
     )
 
 
-def _json_object(value: Any) -> dict[str, Any]:
+def _parse_json_object(value: Any) -> dict[str, Any]:
+    """Return ``value`` as a JSON object, parsing it from text, or {} otherwise."""
     if isinstance(value, dict):
         return value
     if isinstance(value, str) and value.strip().startswith("{"):
@@ -443,7 +455,7 @@ def _json_object(value: Any) -> dict[str, Any]:
     return {}
 
 
-def _header(response: Any, name: str) -> str | None:
+def _response_header(response: Any, name: str) -> str | None:
     headers = _dig(response, "headers")
     if not isinstance(headers, dict):
         return None
@@ -454,12 +466,20 @@ def _header(response: Any, name: str) -> str | None:
 
 
 def _http_date(text: str | None) -> float | None:
+    """Parse an HTTP Date header into epoch seconds, or return None if unreadable.
+
+    HTTP dates are in UTC (RFC 9110, section 5.6.7). Python returns a naive
+    datetime for the zone "-0000" or no zone, so that is read as UTC too.
+    """
     if not text:
         return None
     try:
-        return parsedate_to_datetime(text).timestamp()
+        moment = parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError):
         return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
 
 
 def _record_time(record: dict[str, Any], options: ReadOptions) -> float | None:

@@ -18,7 +18,7 @@ UNASSIGNED = "unassigned"
 
 @dataclass(frozen=True)
 class GoodTokenRule:
-    """Which evaluated samples count as good output.
+    """Rule that decides which evaluated samples count as good output.
 
     A sample is good when its score (from ``scorer``, or the first scorer when None)
     is one of ``good_values`` (text scores such as Inspect's "C" for correct) or a
@@ -50,6 +50,7 @@ class GoodTokenRule:
         return None
 
     def describe(self) -> str:
+        """Return the rule in one line, such as "the first scorer: score in {C} or >= 1"."""
         scorer = self.scorer or "the first scorer"
         values = "/".join(sorted(self.good_values))
         return f"{scorer}: score in {{{values}}} or >= {self.min_score:g}"
@@ -57,24 +58,24 @@ class GoodTokenRule:
 
 @dataclass(frozen=True)
 class ReadOptions:
-    """What every reader needs besides its file."""
+    """Settings that every reader takes besides its file."""
 
     period: Period | None = None
     include_outside_period: bool = False
     naive_zone: tzinfo = UTC
     limits: ReadLimits = field(default_factory=ReadLimits)
-    consumer_field: str | None = (
-        None  # dotted path in a JSON usage record, e.g. metadata.team
-    )
-    consumer_label: str | None = None  # Prometheus label, e.g. tenant
-    consumer_attribute: str | None = None  # OpenTelemetry attribute, e.g. enduser.id
-    consumer_column: str = "business_unit"  # column of a serving log
+    # Where each serving format names the business unit: a dotted path in a JSON
+    # usage record (metadata.team), a Prometheus label (tenant), an OpenTelemetry
+    # attribute (enduser.id) and a serving-log column.
+    consumer_field: str | None = None
+    consumer_label: str | None = None
+    consumer_attribute: str | None = None
+    consumer_column: str = "business_unit"
     model_map: dict[str, str] = field(default_factory=dict)
     good_rule: GoodTokenRule = field(default_factory=GoodTokenRule)
     site: str | None = None  # row of a published PUE table
-    nvidia_smi_fields: tuple[
-        str, ...
-    ] = ()  # the --query-gpu list of a file without a header
+    # The --query-gpu field list of an nvidia-smi file written without a header.
+    nvidia_smi_fields: tuple[str, ...] = ()
     progress: bool = False  # show a progress bar on long aggregations (terminal only)
 
     def model_name(self, name: str) -> str:
@@ -95,7 +96,7 @@ class ReadOptions:
         rejected. Records outside the period are counted on the report and left out,
         unless ``include_outside_period`` is set. Then they count, and the report
         counts them in ``rows_used_outside_period`` and is flagged. ``rows`` is the
-        number of rows the record stands for, such as the chunks of one stream.
+        number of rows that the record represents, such as the chunks of one stream.
         """
         if epoch_seconds is None:
             return True

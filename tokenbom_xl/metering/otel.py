@@ -5,8 +5,8 @@ The file is an OTLP ``ExportTraceServiceRequest`` as JSON (``resourceSpans`` ->
 writes. Usage follows the GenAI semantic conventions (1.41, status Development):
 ``gen_ai.usage.output_tokens`` and ``gen_ai.usage.input_tokens``, with the model in
 ``gen_ai.response.model`` or ``gen_ai.request.model``. OTLP/JSON writes 64-bit
-integers as strings (``{"intValue": "42"}``) and some exporters put numbers in
-``stringValue``; both are read as whole numbers.
+integers as strings (``{"intValue": "42"}``), and some exporters put numbers in
+``stringValue``. Both are read as whole numbers.
 
 Agent and workflow spans often carry the sum of their children's usage. A span is
 counted only when no span below it carries usage, so each token is counted once. A
@@ -38,6 +38,7 @@ INPUT_TOKENS = "gen_ai.usage.input_tokens"
 
 
 def looks_like_otlp(head: str) -> bool:
+    """Return whether the opening text of a file names OTLP ``resourceSpans``."""
     return '"resourceSpans"' in head
 
 
@@ -46,6 +47,8 @@ SpanKey = tuple[str, str]  # (trace id, span id)
 
 @dataclass
 class _Span:
+    """Span that carries usage, with its merged attributes and token counts."""
+
     key: SpanKey
     line: int | None
     attributes: dict[str, Any]
@@ -73,26 +76,26 @@ def read_otlp(path: str, options: ReadOptions) -> ServingResult:
     with open_input(path, options.limits) as source:
         lines = source.lines(IgnoredLines())
         head_number, head = first_nonblank(lines)
-        if head.strip().startswith("{") and _complete(head):
+        if head.strip().startswith("{") and _is_complete_json(head):
             # JSON Lines, one export request per line, as the collector's file exporter writes.
             for number, line in itertools.chain([(head_number, head)], lines):
                 if line.strip():
-                    _collect(
+                    _collect_spans(
                         parse_json_text(line, f"{path}: line {number}"),
                         number,
                         spans,
                         report,
                     )
         else:
-            # Blank lines stand in for the ones before the head, so that syntax
+            # Blank lines replace the ones skipped before the head, so that syntax
             # errors name the lines of the file.
             text = "\n" * max(head_number - 1, 0) + head + "\n" + source.read_text()
-            _collect(parse_json_text(text, path), None, spans, report)
-    counts = _count(spans, report, options)
+            _collect_spans(parse_json_text(text, path), None, spans, report)
+    counts = _count_spans(spans, report, options)
     return ServingResult(report, counts)
 
 
-def _complete(text: str) -> bool:
+def _is_complete_json(text: str) -> bool:
     try:
         decode_json(text)
     except InvalidJson:
@@ -100,9 +103,10 @@ def _complete(text: str) -> bool:
     return True
 
 
-def _collect(
+def _collect_spans(
     document: Any, line: int | None, spans: _Spans, report: SourceReport
 ) -> None:
+    """Add the spans of one export request to ``spans``."""
     if not isinstance(document, dict) or not isinstance(
         document.get("resourceSpans"), list
     ):
@@ -110,7 +114,7 @@ def _collect(
             f"{report.file}{f': line {line}' if line else ''}: not OTLP/JSON (no resourceSpans list)"
         )
     for resource_spans in document["resourceSpans"]:
-        resource = _attributes(_get(resource_spans, "resource", "attributes"))
+        resource = _attribute_map(_get(resource_spans, "resource", "attributes"))
         for scope_spans in _get(resource_spans, "scopeSpans") or []:
             for span in _get(scope_spans, "spans") or []:
                 if isinstance(span, dict):
@@ -129,12 +133,13 @@ def _add_span(
     parent_id = str(span.get("parentSpanId") or "")
     if parent_id:
         spans.parents[key] = (trace, parent_id)
-    attributes = {**resource, **_attributes(span.get("attributes"))}
+
+    attributes = {**resource, **_attribute_map(span.get("attributes"))}
     if OUTPUT_TOKENS not in attributes and INPUT_TOKENS not in attributes:
         return
     report.rows_read += 1
-    output = _whole(attributes.get(OUTPUT_TOKENS))
-    prompt = _whole(attributes.get(INPUT_TOKENS, 0))
+    output = _token_count(attributes.get(OUTPUT_TOKENS))
+    prompt = _token_count(attributes.get(INPUT_TOKENS, 0))
     if output is None or prompt is None:
         shown = (
             attributes.get(OUTPUT_TOKENS)
@@ -145,6 +150,7 @@ def _add_span(
             line, f"token count {shown!r} is not a whole number from 0 to 2^53"
         )
         return
+
     if key in spans.usage:
         report.reject(line, "duplicate span id")
         report.flag(
@@ -155,7 +161,12 @@ def _add_span(
         )
         return
     spans.usage[key] = _Span(
-        key, line, attributes, _nanos(span.get("startTimeUnixNano")), output, prompt
+        key,
+        line,
+        attributes,
+        _epoch_from_nanos(span.get("startTimeUnixNano")),
+        output,
+        prompt,
     )
 
 
@@ -187,22 +198,22 @@ def _nearest_usage_parents(spans: _Spans) -> dict[SpanKey, SpanKey]:
     for key in spans.usage:
         path: list[SpanKey] = []
         node = spans.parents.get(key)
-        answer: SpanKey | None = None
+        nearest_parent: SpanKey | None = None
         while node is not None:
             if node in spans.usage:
-                answer = node
+                nearest_parent = node
                 break
             if node in resolved:
-                answer = resolved[node]
+                nearest_parent = resolved[node]
                 break
             if node in path:  # a loop of spans without usage
                 break
             path.append(node)
             node = spans.parents.get(node)
         for step in path:
-            resolved[step] = answer
-        if answer is not None and answer != key:
-            nearest[key] = answer
+            resolved[step] = nearest_parent
+        if nearest_parent is not None and nearest_parent != key:
+            nearest[key] = nearest_parent
     return nearest
 
 
@@ -241,7 +252,9 @@ def _usage_below(spans: _Spans, parents: set[SpanKey]) -> dict[SpanKey, int]:
     return totals
 
 
-def _count(spans: _Spans, report: SourceReport, options: ReadOptions) -> TokenCounts:
+def _count_spans(
+    spans: _Spans, report: SourceReport, options: ReadOptions
+) -> TokenCounts:
     # A usage span with another usage span anywhere below it, even through spans
     # without usage, is a parent that repeats usage. Only the others are counted.
     has_usage_below = _parents_of_usage(spans)
@@ -307,17 +320,19 @@ def _get(value: Any, *keys: str) -> Any:
     return value
 
 
-def _attributes(items: Any) -> dict[str, Any]:
+def _attribute_map(items: Any) -> dict[str, Any]:
+    """Return OTLP key-value attributes as a dict of plain values."""
     result: dict[str, Any] = {}
     if not isinstance(items, list):
         return result
     for item in items:
         if isinstance(item, dict) and isinstance(item.get("key"), str):
-            result[item["key"]] = _any_value(item.get("value"))
+            result[item["key"]] = _unwrap_any_value(item.get("value"))
     return result
 
 
-def _any_value(value: Any) -> Any:
+def _unwrap_any_value(value: Any) -> Any:
+    """Return the scalar inside an OTLP AnyValue, or None for arrays, maps and bytes."""
     if not isinstance(value, dict):
         return value
     for kind in ("stringValue", "intValue", "doubleValue", "boolValue"):
@@ -326,16 +341,16 @@ def _any_value(value: Any) -> Any:
     return None
 
 
-def _whole(value: Any) -> int | None:
+def _token_count(value: Any) -> int | None:
     """Return a token count from an int, an integral float or a digit string, else None.
 
     Counts above ``MAX_TOKEN_COUNT`` are None too.
     """
-    number = _integer(value)
+    number = _non_negative_integer(value)
     return number if number is not None and number <= MAX_TOKEN_COUNT else None
 
 
-def _integer(value: Any) -> int | None:
+def _non_negative_integer(value: Any) -> int | None:
     """Return a whole number >= 0 from an int, an integral float or ASCII digits."""
     if isinstance(value, bool):
         return None
@@ -345,12 +360,13 @@ def _integer(value: Any) -> int | None:
         return int(value) if value.is_integer() and value >= 0 else None
     if isinstance(value, str):
         text = value.strip()
-        # 20 digits hold any uint64, and int() rejects more than 4,300.
+        # 20 digits are enough for any uint64, and int() rejects more than 4,300.
         if text.isascii() and text.isdigit() and len(text) <= 20:
             return int(text)
     return None
 
 
-def _nanos(value: Any) -> float | None:
-    number = _integer(value)
+def _epoch_from_nanos(value: Any) -> float | None:
+    """Return epoch seconds from startTimeUnixNano, or None when unset or invalid."""
+    number = _non_negative_integer(value)
     return parse_epoch(number) if number else None

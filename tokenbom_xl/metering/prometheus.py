@@ -36,8 +36,8 @@ class ExpositionSample:
 def looks_like_exposition(first_lines: list[str]) -> bool:
     """Return whether the opening lines look like Prometheus text exposition.
 
-    True at the first HELP or TYPE line, or at a first sample line of the form
-    ``name{labels} value`` or ``name value`` with a number as the value.
+    Returns True at the first HELP or TYPE line, or when the first sample line has
+    the form ``name{labels} value`` or ``name value`` with a number as the value.
     """
     for line in first_lines:
         if line.startswith(("# HELP ", "# TYPE ")):
@@ -76,7 +76,7 @@ _SPLIT_LINE = "# HELP tokenbom_batch_split placeholder between batches of one fa
 
 
 class _LineCounter:
-    """Feeds lines to the parser and remembers the sample lines not yet matched."""
+    """Line iterator for the parser that records the sample lines not yet matched."""
 
     def __init__(self, source: InputFile) -> None:
         self._lines = source.lines(_IGNORED)
@@ -94,7 +94,8 @@ class _LineCounter:
                 parts = stripped.split(None, 3)
                 if len(parts) > 2 and parts[1] in ("HELP", "TYPE"):
                     if self._in_samples:
-                        self._header, self._in_samples = [], False
+                        self._header = []
+                        self._in_samples = False
                     self._header.append(text + "\n")
                     self._batch = 0
             elif stripped:
@@ -152,7 +153,7 @@ def iter_exposition(source: InputFile) -> Iterator[ExpositionSample]:
 
 
 def _as_float(value: float) -> float:
-    """Return the parser's value as a float; an integer too large for one is infinite."""
+    """Return the parser's value as a float, and an integer too large for one as infinity."""
     try:
         return float(value)
     except OverflowError:

@@ -1,9 +1,9 @@
 """Reader for published per-site PUE tables (CSV or TSV).
 
 Operators publish one row per campus with a recent PUE and, where a campus has a
-year of data, a trailing twelve-month (TTM) PUE; new campuses leave TTM blank, and
-the table may end with a footnote line. The first column names the site; columns
-whose header contains "PUE" hold values. The row is chosen with
+year of data, a trailing twelve-month (TTM) PUE. New campuses leave TTM blank, and
+the table may end with a footnote line. The first column names the site, and the
+columns whose header contains "PUE" contain the values. The row is chosen with
 ``ReadOptions.site`` (exact name, case-insensitive, or a unique part of it). Its TTM
 value is preferred because it smooths out seasons, and a blank TTM falls back to the
 recent value with a flag.
@@ -29,7 +29,7 @@ __all__ = ["FORMAT", "looks_like_pue_table", "read_pue_table"]
 FORMAT = "published PUE table"
 
 _TTM_WORDS = ("ttm", "trailing", "annual", "twelve")
-# Skipped lines quoted in the notes; the rest are only counted.
+# Skipped lines quoted in the notes. The rest are only counted.
 _NOTED_LINES = 5
 
 
@@ -57,7 +57,9 @@ def read_pue_table(path: str, options: ReadOptions) -> FacilityResult:
         try:
             _, header_line = next(lines)
         except StopIteration:
-            raise InputError(f"{path}: the file is empty") from None
+            raise InputError(
+                f"{path}: the file is empty; export the table with its header"
+            ) from None
         delimiter = "\t" if "\t" in header_line else ","
         try:
             header = [
@@ -74,6 +76,7 @@ def read_pue_table(path: str, options: ReadOptions) -> FacilityResult:
             raise InputError(
                 f"{path}: line 1: no column whose name contains PUE; export the table with its header"
             )
+
         ttm = next(
             (
                 index
@@ -83,6 +86,7 @@ def read_pue_table(path: str, options: ReadOptions) -> FacilityResult:
             None,
         )
         recent = next((index for index in columns if index != ttm), ttm)
+
         skipped = 0
         for number, line in lines:
             try:
@@ -101,8 +105,8 @@ def read_pue_table(path: str, options: ReadOptions) -> FacilityResult:
                 continue
             report.rows_read += 1
             site = values[0].strip()
-            recent_value = _pue(values, recent)
-            ttm_value = _pue(values, ttm) if ttm is not None else None
+            recent_value = _cell_pue(values, recent)
+            ttm_value = _cell_pue(values, ttm) if ttm is not None else None
             if (
                 _is_nan(recent_value)
                 or _is_nan(ttm_value)
@@ -119,10 +123,10 @@ def read_pue_table(path: str, options: ReadOptions) -> FacilityResult:
         report.notes.append(
             f"{skipped - _NOTED_LINES} more lines with a single field skipped"
         )
-    return _choose(sites, report, options)
+    return _choose_site(sites, report, options)
 
 
-def _pue(values: list[str], index: int | None) -> float | None:
+def _cell_pue(values: list[str], index: int | None) -> float | None:
     """Return the PUE in a cell, None when blank, or math.nan when impossible."""
     if index is None or index >= len(values) or not values[index].strip():
         return None
@@ -133,12 +137,20 @@ def _pue(values: list[str], index: int | None) -> float | None:
     return value if MIN_PUE <= value <= MAX_PUE else math.nan
 
 
-def _choose(
+def _choose_site(
     sites: dict[str, tuple[int, float | None, float | None]],
     report: SourceReport,
     options: ReadOptions,
 ) -> FacilityResult:
+    """Return the PUE of the site that ``--site`` names, or of the only site.
+
+    Raises:
+        InputError: ``--site`` matches no site or several sites.
+    """
     if not options.site:
+        if not sites:
+            report.flag("missing_field", "no site row with a usable PUE", key="no_pue")
+            return FacilityResult(report, None, 0.0, False, table=True)
         if len(sites) == 1:
             chosen = next(iter(sites))
         else:
@@ -149,9 +161,9 @@ def _choose(
             )
             return FacilityResult(report, None, 0.0, False, table=True)
     else:
-        wanted = options.site.strip().lower()
-        exact = [site for site in sites if site.lower() == wanted]
-        partial = [site for site in sites if wanted in site.lower()]
+        requested = options.site.strip().lower()
+        exact = [site for site in sites if site.lower() == requested]
+        partial = [site for site in sites if requested in site.lower()]
         matches = exact or partial
         if len(matches) != 1:
             shown = ", ".join(matches[:5]) if matches else "none"

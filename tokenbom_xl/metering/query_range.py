@@ -2,8 +2,8 @@
 
 The response is ``{"status": "success", "data": {"resultType": "matrix", "result":
 [{"metric": {...labels}, "values": [[epoch, "value"], ...]}]}}``. Values are strings
-and may be ``"NaN"`` or ``"+Inf"``; missing steps are simply absent (Prometheus does
-not fill gaps), which the reader reports as gaps. Each series is matched by its
+and may be ``"NaN"`` or ``"+Inf"``. Missing steps are absent because Prometheus
+does not fill gaps, and the reader reports them as gaps. Each series is matched by its
 ``__name__`` label to the same metrics as the exposition reader, so the query must
 select a metric (``DCGM_FI_DEV_GPU_UTIL``), not an expression that drops the name.
 """
@@ -27,6 +27,7 @@ FORMAT = "Prometheus query_range JSON"
 
 
 def looks_like_query_range(document: Any) -> bool:
+    """Return whether a parsed JSON document is a Prometheus API query response."""
     return (
         isinstance(document, dict)
         and isinstance(document.get("data"), dict)
@@ -55,7 +56,7 @@ def read_query_range(path: str, options: ReadOptions) -> TelemetryResult:
     kind = document["data"]["resultType"]
     if kind not in ("matrix", "vector"):
         raise InputError(
-            f"{path}: resultType {kind!r} holds no series; query a metric over a range"
+            f"{path}: resultType {kind!r} contains no series; query a metric over a range"
         )
     results = document["data"].get("result") or []
     for index, series in enumerate(results, start=1):
@@ -64,7 +65,7 @@ def read_query_range(path: str, options: ReadOptions) -> TelemetryResult:
 
 
 def _read_series(samples: GpuSamples, series: Any, index: int, kind: str) -> None:
-    """Read series number ``index``; each point is a row.
+    """Add the points of series number ``index`` to ``samples``, one row per point.
 
     JSON has no useful line numbers, so rejections name the series instead.
     """
@@ -94,7 +95,7 @@ def _read_series(samples: GpuSamples, series: Any, index: int, kind: str) -> Non
         if gpu is None:
             report.reject(None, f"series {index}: no GPU label")
             continue
-        parsed = _point(point)
+        parsed = _parse_point(point)
         if parsed is None:
             report.reject(
                 None, f'series {index}: point {point!r} is not [epoch, "value"]'
@@ -108,7 +109,8 @@ def _read_series(samples: GpuSamples, series: Any, index: int, kind: str) -> Non
             report.rows_used += 1
 
 
-def _point(point: Any) -> tuple[float, float] | None:
+def _parse_point(point: Any) -> tuple[float, float] | None:
+    """Return (epoch seconds, value) from ``[epoch, "value"]``, or None if invalid."""
     if not isinstance(point, list) or len(point) != 2:
         return None
     stamp, text = point

@@ -1,10 +1,11 @@
-"""The source report: what one reader made of one file.
+"""Source reports: the row counts, rejections, flags and notes of one file.
 
 Every reader fills a :class:`SourceReport` while it reads, and the Metering sheet and
 ``tokenbom meter`` print it. It names the file and the time it covers. It counts the
 rows read, used, outside the period and rejected, with each reason and its first
-lines. It lists quality flags such as gaps, impossible values or counter resets. A number that a reader could not trust is either rejected here or flagged
-here, never dropped silently.
+lines. It lists quality flags such as gaps, impossible values or counter resets. A
+number that a reader could not trust is either rejected here or flagged here, never
+dropped silently.
 """
 
 from __future__ import annotations
@@ -26,26 +27,26 @@ FLAG_CODES: dict[str, str] = {
     "gap": "samples are missing for longer than twice the usual interval",
     "impossible_value": "a reading outside its physical range was excluded",
     "sentinel": "a 'no data' placeholder value was excluded",
-    "counter_reset": "a counter went down (restart or driver reload); counted from zero after it",
+    "counter_reset": "a counter went down (restart or driver reload) and was counted from zero after it",
     "missing_gpu": "an accelerator is absent from some samples",
-    "duplicate_timestamp": "two samples for the same series share a timestamp; the first was kept",
-    "clock_backwards": "timestamps go backwards in file order; samples were sorted by time",
-    "no_timezone": "timestamps carry no time zone and were read as UTC",
+    "duplicate_timestamp": "two samples of one series share a timestamp, and the first was kept",
+    "clock_backwards": "timestamps go backwards in file order, so samples were sorted by time",
+    "no_timezone": "timestamps carry no time zone and were read in the --timezone zone (UTC by default)",
     "no_timestamps": "the file has no timestamps, so its time coverage is unknown",
     "outside_period": "records outside the period were left out, or counted with --include-outside-period",
     "missing_field": "a field the bridge needs is absent, so a figure could not be derived",
-    "single_sample": "one sample per series: a mean, not a measured interval",
+    "single_sample": "one sample per series, so a point reading and not a measured interval",
     "placeholder": "a bracketed placeholder such as [N/A] stood in for a value",
     "partial": "the source itself says its run is incomplete",
     "unattributed": "records without a consumer were counted under 'unassigned'",
     "double_count": "a parent span repeats its children's usage and was not counted",
     "not_selected": "the file was read but none of its values were chosen",
-    "inconsistent": "values inside one record disagree",
-    "duplicate_record": "the same record id appears more than once; it was counted once",
-    "failed_requests": "some requests ended failed or incomplete; their tokens were still made",
+    "inconsistent": "values that should agree disagree, within a record or between a parent span and its children",
+    "duplicate_record": "the same record id appears more than once and was counted once",
+    "failed_requests": "some requests ended failed, incomplete or cancelled, and their tokens were still made",
 }
 
-# How many rejected lines are kept per reason for the report; the count is exact.
+# Maximum number of line numbers kept per rejection reason. The count stays exact.
 MAX_EXAMPLES = 5
 
 # Distinct rejection reasons and flag groups listed per source. Reasons and flags
@@ -59,7 +60,7 @@ MAX_MESSAGE_CHARS = 300
 OTHER_REASONS = f"other reasons (only the first {MAX_REASONS} are listed)"
 
 
-def _shorten(text: str) -> str:
+def _truncate(text: str) -> str:
     if len(text) <= MAX_MESSAGE_CHARS:
         return text
     return text[: MAX_MESSAGE_CHARS - 3] + "..."
@@ -78,7 +79,7 @@ def format_time(epoch_seconds: float | None) -> str:
 
 @dataclass
 class Rejection:
-    """Rows rejected for one reason: how many, and the first line numbers."""
+    """Rows rejected for one reason, with their count and first line numbers."""
 
     reason: str
     count: int = 0
@@ -107,7 +108,7 @@ class Flag:
 
 @dataclass
 class SourceReport:
-    """What one reader made of one file."""
+    """Row counts, rejections, quality flags and notes of one reader on one file."""
 
     kind: str  # telemetry, facility, serving, eval or ledger
     format: str  # the reader, e.g. "nvidia-smi CSV"
@@ -125,11 +126,12 @@ class SourceReport:
 
     @property
     def rows_rejected(self) -> int:
+        """Rows rejected for any reason."""
         return sum(rejection.count for rejection in self.rejections.values())
 
     def reject(self, line: int | None, reason: str) -> None:
         """Count one rejected row under ``reason``, keeping the first line numbers."""
-        reason = _shorten(reason)
+        reason = _truncate(reason)
         if reason not in self.rejections and len(self.rejections) >= MAX_REASONS:
             reason = OTHER_REASONS
         rejection = self.rejections.setdefault(reason, Rejection(reason))
@@ -146,14 +148,19 @@ class SourceReport:
         key: str | None = None,
         count: int = 1,
     ) -> None:
-        """Raise a quality flag; repeats under the same key are counted, not repeated.
+        """Record a quality flag, counting repeats under the same key.
 
         ``key`` groups repeats (default: the code and message), so a flag raised once
         per row appears once with its count and first line. ``count`` is the number
-        of rows the flag stands for, for a reader that flags a group of rows at once.
+        of rows that the flag represents, for a reader that flags a group of rows at
+        once.
+
+        Raises:
+            ValueError: ``code`` is not in :data:`FLAG_CODES`, which is a bug in
+                the reader.
         """
         if code not in FLAG_CODES:
-            raise ValueError(f"unknown flag code {code!r}")
+            raise ValueError(f"invalid flag code {code!r}; use one of FLAG_CODES")
         group = key or f"{code}|{message}"
         if group not in self.flags and len(self.flags) >= MAX_FLAG_GROUPS:
             group = f"{code}|more"
@@ -162,7 +169,7 @@ class SourceReport:
             )
         existing = self.flags.get(group)
         if existing is None:
-            self.flags[group] = Flag(code, _shorten(message), count, line)
+            self.flags[group] = Flag(code, _truncate(message), count, line)
         else:
             existing.count += count
 

@@ -3,7 +3,7 @@
 A gauge sample (utilization, power, PUE) covers the interval from its timestamp to
 the next sample. It never covers more than the series' usual interval, its median
 spacing, so a hole in the data is a gap and not a stretched reading. A counter
-(energy in mJ since boot, tokens since start) contributes its increases; a decrease
+(energy in mJ since boot, tokens since start) contributes its increases. A decrease
 means the counter was reset (a restart or a driver reload), and the value after the
 reset counts as the increase since it, as Prometheus' ``increase()`` does.
 """
@@ -95,7 +95,7 @@ def integrate_gauge(
     report: SourceReport | None = None,
     series: str = "",
 ) -> GaugeIntegral:
-    """Integrate a gauge sampled at sorted ``times``; NaN values cover nothing.
+    """Integrate a gauge sampled at sorted ``times``, where NaN values cover no time.
 
     Each sample covers up to ``step`` seconds forward, cut at the next sample and at
     ``end`` (the end of the period). Spacings above ``GAP_FACTOR * step`` are gaps
@@ -117,7 +117,7 @@ def integrate_gauge(
         widest = gaps[np.argmax(spacing[gaps])]
         report.flag(
             "gap",
-            f"{series}: {len(gaps)} gap(s) totalling {_duration(gap_seconds)}, the longest from "
+            f"{series}: {len(gaps)} gap(s) totalling {_format_duration(gap_seconds)}, the longest from "
             f"{format_time(float(times[widest]))} to {format_time(float(times[widest + 1]))}",
             key=f"gap|{series}",
         )
@@ -154,7 +154,7 @@ def counter_increase(
     return increase, count
 
 
-def _duration(seconds: float) -> str:
+def _format_duration(seconds: float) -> str:
     if seconds >= 3600:
         return f"{seconds / 3600:.1f} h"
     if seconds >= 60:

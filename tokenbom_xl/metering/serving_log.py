@@ -66,6 +66,7 @@ _INPUT = ("input_tokens", "prompt_tokens")
 # Wait this long before showing a progress bar, so short runs stay quiet.
 PROGRESS_DELAY_SECONDS = 1.0
 
+# Rejection reasons by the status that _status_sql and _classify_groups give.
 _REASONS = {
     "bad_time": "unreadable or missing timestamp",
     "bad_model": "blank model",
@@ -98,7 +99,7 @@ def aggregate_serving_log(path: str, options: ReadOptions) -> PeriodCounts:
     import duckdb
 
     report = SourceReport("serving", FORMAT, path)
-    source_sql = _source(path, options)
+    source_sql = _table_function(path, options)
     connection = duckdb.connect(
         config={
             "autoinstall_known_extensions": False,
@@ -111,27 +112,29 @@ def aggregate_serving_log(path: str, options: ReadOptions) -> PeriodCounts:
         # which would write it into the command's standard output.
         connection.execute("SET enable_progress_bar = true")
         connection.execute("SET enable_progress_bar_print = false")
-        columns = _columns(connection, source_sql, path, options.consumer_column)
+        columns = _find_columns(connection, source_sql, path, options.consumer_column)
         if "consumer" not in columns:
             report.flag(
                 "unattributed",
                 f"no {options.consumer_column} column: tokens counted under 'unassigned'",
                 key="unattributed",
             )
+
         query = _aggregate_query(source_sql, columns)
-        groups = _run(connection, query, options)
+        groups = _run_query(connection, query, options)
         _see_times(report, groups, options)
         rows = _classify_groups([group[:7] for group in groups], options)
-        _fill(report, rows, options)
+        _fill_report(report, rows, options)
         if report.rows_rejected:
-            _examples(connection, source_sql, columns, options, report)
+            _record_example_lines(connection, source_sql, columns, options, report)
     except duckdb.Error as exc:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InputError(
-            f"{path}: cannot aggregate the serving log: {message}"
+            f"{path}: failed to aggregate the serving log: {message}"
         ) from None
     finally:
         connection.close()
+
     result = PeriodCounts(report)
     for period, business_unit, model, status, count, output, prompt in rows:
         if status in ("ok", "outside_used"):
@@ -142,6 +145,7 @@ def aggregate_serving_log(path: str, options: ReadOptions) -> PeriodCounts:
                 int(prompt or 0),
                 int(count),
             )
+
     if "consumer" in columns and any(
         row[1] is None for row in rows if row[3] in ("ok", "outside_used")
     ):
@@ -170,30 +174,31 @@ def read_serving_log(path: str, options: ReadOptions) -> ServingResult:
     return ServingResult(aggregated.report, counts)
 
 
-def _sql_text(text: str) -> str:
+def _sql_string(text: str) -> str:
+    """Return ``text`` as a quoted SQL string literal."""
     return "'" + text.replace("'", "''") + "'"
 
 
-def _source(path: str, options: ReadOptions) -> str:
+def _table_function(path: str, options: ReadOptions) -> str:
     """Return the DuckDB table function that reads ``path``."""
     magic = file_magic(path)
     suffixes = [suffix.lower() for suffix in Path(path).suffixes]
     if magic == b"PAR1":
-        return f"read_parquet({_sql_text(path)})"
+        return f"read_parquet({_sql_string(path)})"
     if magic[:2] == b"PK":
         raise InputError(
             f"{path}: a zip archive; unzip the serving log, or compress it with gzip"
         )
     compression = "gzip" if magic[:2] == b"\x1f\x8b" else "none"
-    _scan_text(path, options.limits, compressed=compression == "gzip")
+    _check_line_lengths(path, options.limits, compressed=compression == "gzip")
     limit = options.limits.max_line_bytes
     if ".csv" in suffixes or ".tsv" in suffixes:
         return (
-            f"read_csv({_sql_text(path)}, header = true, compression = '{compression}', "
+            f"read_csv({_sql_string(path)}, header = true, compression = '{compression}', "
             f"max_line_size = {limit}, all_varchar = false)"
         )
     return (
-        f"read_json({_sql_text(path)}, format = 'newline_delimited', compression = '{compression}', "
+        f"read_json({_sql_string(path)}, format = 'newline_delimited', compression = '{compression}', "
         f"maximum_object_size = {limit})"
     )
 
@@ -202,7 +207,7 @@ def _source(path: str, options: ReadOptions) -> str:
 _SCAN_CHUNK = 8 << 20
 
 
-def _scan_text(path: str, limits: ReadLimits, *, compressed: bool) -> None:
+def _check_line_lengths(path: str, limits: ReadLimits, *, compressed: bool) -> None:
     """Check line lengths (and, for gzip, the decompressed size) before DuckDB reads.
 
     DuckDB rejects an overlong line too, but its time grows faster than the line
@@ -248,7 +253,7 @@ def _scan_text(path: str, limits: ReadLimits, *, compressed: bool) -> None:
         )
 
 
-def _columns(
+def _find_columns(
     connection: object, source_sql: str, path: str, consumer_column: str
 ) -> dict[str, tuple[str, str]]:
     """Return role -> (column name, DuckDB type) for the columns the reader uses."""
@@ -278,7 +283,8 @@ def _columns(
     return found
 
 
-def _quote(name: str) -> str:
+def _sql_identifier(name: str) -> str:
+    """Return ``name`` as a quoted SQL identifier."""
     return '"' + name.replace('"', '""') + '"'
 
 
@@ -307,13 +313,13 @@ _NUMERIC_TYPES = (
 
 
 def _time_expression(column: tuple[str, str]) -> str:
-    name, kind = _quote(column[0]), column[1].upper()
+    name, kind = _sql_identifier(column[0]), column[1].upper()
     if kind.startswith("TIMESTAMP") or kind == "DATE":
         # TIMESTAMP WITH TIME ZONE converts to UTC, the session's zone.
         return f"{name}::TIMESTAMP"
     if kind.startswith(_NUMERIC_TYPES):
         return _epoch_expression(f"{name}::DOUBLE")
-    # Text, or JSON holding text and numbers: ISO 8601 first, else an epoch number.
+    # Text, or JSON containing text and numbers: ISO 8601 first, else an epoch number.
     text = f"({name}->>'$')" if kind == "JSON" else f"{name}::VARCHAR"
     return f"coalesce(try_cast({text} AS TIMESTAMPTZ)::TIMESTAMP, {_epoch_expression(f'try_cast({text} AS DOUBLE)')})"
 
@@ -321,13 +327,13 @@ def _time_expression(column: tuple[str, str]) -> str:
 def _records_sql(source_sql: str, columns: dict[str, tuple[str, str]]) -> str:
     """Return a SELECT of the typed columns, one row per record."""
     business_unit = (
-        f"try_cast({_quote(columns['consumer'][0])} AS VARCHAR)"
+        f"try_cast({_sql_identifier(columns['consumer'][0])} AS VARCHAR)"
         if "consumer" in columns
         else "NULL"
     )
-    output = _quote(columns["output"][0])
+    output = _sql_identifier(columns["output"][0])
     prompt = (
-        f"try_cast({_quote(columns['input'][0])} AS BIGINT)"
+        f"try_cast({_sql_identifier(columns['input'][0])} AS BIGINT)"
         if "input" in columns
         else "0"
     )
@@ -335,7 +341,7 @@ def _records_sql(source_sql: str, columns: dict[str, tuple[str, str]]) -> str:
             SELECT
                 {_time_expression(columns["time"])} AS ts,
                 {business_unit} AS business_unit,
-                try_cast({_quote(columns["model"][0])} AS VARCHAR) AS model,
+                try_cast({_sql_identifier(columns["model"][0])} AS VARCHAR) AS model,
                 try_cast({output} AS BIGINT) AS output_tokens,
                 try_cast({output} AS DOUBLE) AS output_number,
                 {prompt} AS input_tokens
@@ -346,7 +352,7 @@ def _status_sql(options: ReadOptions) -> str:
     """Return the CASE expression that classifies a record as ok, outside or a reason."""
     period_filter = "TRUE"
     if options.period is not None and not options.include_outside_period:
-        period_filter = f"strftime(ts, '%Y-%m') = {_sql_text(options.period.label)}"
+        period_filter = f"strftime(ts, '%Y-%m') = {_sql_string(options.period.label)}"
     return f"""CASE
                     WHEN ts IS NULL THEN 'bad_time'
                     WHEN model IS NULL OR trim(model) = '' THEN 'bad_model'
@@ -405,8 +411,9 @@ def _see_times(report: SourceReport, groups: list[tuple], options: ReadOptions) 
     """Widen the report's time coverage with the first and last valid record counted."""
     label = options.period.label if options.period is not None else None
     for group in groups:
-        period, first, last = group[0], group[7], group[8]
-        if first is None or period is None:
+        period, model, first, last = group[0], group[2], group[7], group[8]
+        # A group with a blank model is rejected whole, as _classify_groups does.
+        if first is None or period is None or model is None or not model.strip():
             continue
         if label is None or options.include_outside_period or period == label:
             report.see_time(float(first))
@@ -442,7 +449,7 @@ def _classify_groups(groups: list[tuple], options: ReadOptions) -> list[tuple]:
     return rows
 
 
-def _run(connection: object, query: str, options: ReadOptions) -> list[tuple]:
+def _run_query(connection: object, query: str, options: ReadOptions) -> list[tuple]:
     """Run ``query``; on a terminal, show DuckDB's progress once it takes a while."""
     if not (options.progress and sys.stderr.isatty()):
         return connection.execute(query).fetchall()  # type: ignore[attr-defined]
@@ -477,10 +484,11 @@ def _run(connection: object, query: str, options: ReadOptions) -> list[tuple]:
     return outcome["rows"]  # type: ignore[return-value]
 
 
-def _fill(report: SourceReport, rows: list[tuple], options: ReadOptions) -> None:
+def _fill_report(report: SourceReport, rows: list[tuple], options: ReadOptions) -> None:
+    """Add the classified rows to the report's counts, flags and rejections."""
+    label = options.period.label if options.period else ""
     for _, _, _, status, count, _, _ in rows:
         report.rows_read += int(count)
-        label = options.period.label if options.period else ""
         if status == "ok":
             report.rows_used += int(count)
         elif status == "outside":
@@ -505,11 +513,11 @@ def _fill(report: SourceReport, rows: list[tuple], options: ReadOptions) -> None
             report.rejections.setdefault(reason, Rejection(reason)).count += int(count)
 
 
-# How many rejected records per reason are located by row number.
+# Maximum number of rejected records per reason whose row number is looked up.
 EXAMPLES_PER_REASON = 5
 
 
-def _examples(
+def _record_example_lines(
     connection: object,
     source_sql: str,
     columns: dict[str, tuple[str, str]],

@@ -44,7 +44,7 @@ __all__ = [
 ]
 
 # Board power above this is not a reading. The largest single accelerators draw
-# about 1.2 kW (2025); the bound leaves room for superchip modules.
+# about 1.2 kW (2025), and the bound leaves room for superchip modules.
 MAX_POWER_W = 5000.0
 
 # An energy counter (mJ since boot) above this is not a reading: MAX_POWER_W for 100
@@ -93,29 +93,31 @@ class GpuSamples:
         power_w: float | None = None,
         energy_mj: float | None = None,
     ) -> bool:
-        """Add readings for one accelerator at one time; return whether the row was used.
+        """Add readings for one accelerator at one time and return whether they were used.
 
         Give utilization as a fraction or as a percent. Readings for the same
         accelerator and time merge into one sample (the Prometheus formats write one
         line per metric). A second reading of the same metric at the same time is a
         duplicate and is rejected. Impossible and sentinel values are flagged and left
-        out; a row left with no reading at all is rejected.
+        out, and a row left with no reading at all is rejected.
         """
         if not self.options.in_period(self.report, time, line):
             return False
         if utilization_percent is not None:
-            utilization = self._checked(
+            utilization = self._validated(
                 utilization_percent, 0.0, 100.0, "utilization (%)", gpu, line
             )
             utilization = None if utilization is None else utilization / 100.0
         else:
-            utilization = self._checked(
+            utilization = self._validated(
                 utilization, 0.0, 1.0, "utilization (ratio)", gpu, line
             )
         readings = {
             "utilization": utilization,
-            "power_w": self._checked(power_w, 0.0, MAX_POWER_W, "power (W)", gpu, line),
-            "energy_mj": self._checked(
+            "power_w": self._validated(
+                power_w, 0.0, MAX_POWER_W, "power (W)", gpu, line
+            ),
+            "energy_mj": self._validated(
                 energy_mj, 0.0, MAX_ENERGY_MJ, "energy counter (mJ)", gpu, line
             ),
         }
@@ -154,31 +156,32 @@ class GpuSamples:
             setattr(sample, name, value)
         return True
 
-    def _checked(
+    def _validated(
         self,
         value: float | None,
         low: float,
         high: float,
-        what: str,
+        metric: str,
         gpu: str,
         line: int,
     ) -> float | None:
+        """Return ``value``, or None after flagging a sentinel or out-of-range value."""
         if value is None or math.isnan(value):
             return None
         if value in SENTINELS:
             self.report.flag(
                 "sentinel",
-                f"{what} of GPU {gpu} read {value:.0f}, a 'no data' value; excluded",
+                f"{metric} of GPU {gpu} read {value:.0f}, a 'no data' value; excluded",
                 line=line,
-                key=f"sentinel|{what}",
+                key=f"sentinel|{metric}",
             )
             return None
         if not low <= value <= high:
             self.report.flag(
                 "impossible_value",
-                f"{what} of GPU {gpu} read {value:g}, outside {low:g} to {high:g}; excluded",
+                f"{metric} of GPU {gpu} read {value:g}, outside {low:g} to {high:g}; excluded",
                 line=line,
-                key=f"impossible|{what}",
+                key=f"impossible|{metric}",
             )
             return None
         return value
@@ -206,13 +209,12 @@ class GpuFigures:
 
 @dataclass
 class TelemetryResult:
-    """What one telemetry file gave: figures per accelerator and the source report."""
+    """Figures per accelerator from one telemetry file, and its source report."""
 
     report: SourceReport
     gpus: list[GpuFigures]
-    readings: dict[str, list[GpuReading]] = field(
-        default_factory=dict
-    )  # per accelerator, in file order
+    # Readings per accelerator, in file order
+    readings: dict[str, list[GpuReading]] = field(default_factory=dict)
 
 
 def summarize_gpus(samples: GpuSamples) -> TelemetryResult:
@@ -221,7 +223,7 @@ def summarize_gpus(samples: GpuSamples) -> TelemetryResult:
     figures = []
     for gpu, by_time in samples.series.items():
         figures.append(
-            _figures(
+            _gpu_figures(
                 gpu,
                 samples.hosts.get(gpu, ""),
                 list(by_time.values()),
@@ -240,13 +242,14 @@ def summarize_gpus(samples: GpuSamples) -> TelemetryResult:
     return TelemetryResult(report, figures, readings)
 
 
-def _figures(
+def _gpu_figures(
     gpu: str,
     host: str,
     samples: list[GpuReading],
     options: ReadOptions,
     report: SourceReport,
 ) -> GpuFigures:
+    """Integrate one accelerator's timed samples, or sum its point readings."""
     lines = np.array([s.line for s in samples], dtype=np.int64)
     utilization = np.array([s.utilization for s in samples])
     power = np.array([s.power_w for s in samples])
@@ -279,6 +282,8 @@ def _figures(
             )
             drawn = integrate_gauge(times, power, step, end=end)
             energy_joules, energy_seconds = drawn.integral, drawn.covered_seconds
+
+            # An energy counter with two or more readings replaces integrated power.
             counted = np.isfinite(energy)
             if counted.sum() >= 2:
                 increase, _ = counter_increase(
@@ -300,7 +305,7 @@ def _figures(
                 float(times[-1]),
             )
 
-    # Point readings: no interval to integrate over.
+    # Point readings, or timed samples that leave no interval to integrate over.
     if not timed_mask.all():
         report.flag(
             "no_timestamps",
@@ -313,6 +318,7 @@ def _figures(
             "one sample per accelerator; each counts as one point reading",
             key="single_sample",
         )
+
     known = np.isfinite(utilization)
     drawn = np.isfinite(power)
     times = [s.time for s in samples if s.time is not None]
@@ -335,12 +341,12 @@ def _flag_missing_gpus(figures: list[GpuFigures], report: SourceReport) -> None:
     """Flag accelerators with clearly fewer samples than the best-covered one."""
     if len(figures) < 2:
         return
-    most = max(figure.samples for figure in figures)
+    max_samples = max(figure.samples for figure in figures)
     for figure in figures:
-        if figure.samples < 0.9 * most:
+        if figure.samples < 0.9 * max_samples:
             report.flag(
                 "missing_gpu",
-                f"GPU {figure.gpu} has {figure.samples} sample(s) where another has {most}",
+                f"GPU {figure.gpu} has {figure.samples} sample(s) where another has {max_samples}",
                 key=f"missing_gpu|{figure.gpu}",
             )
 
@@ -355,6 +361,7 @@ class PowerFit:
 
     @property
     def idle_fraction(self) -> float:
+        """Idle power over full-load power, or 0 when full-load power is not positive."""
         return self.idle_w / self.full_load_w if self.full_load_w > 0 else 0.0
 
 
@@ -362,7 +369,7 @@ def fit_power(points: list[tuple[float, float]]) -> PowerFit | None:
     """Fit power = idle + (full - idle) x utilization by least squares.
 
     Returns None unless the utilization readings span at least ``MIN_FIT_SPREAD``
-    and the fitted line rises with load; idle power is floored at 0.
+    and the fitted line rises with load. Idle power is floored at 0.
     """
     if len(points) < 2:
         return None
@@ -380,7 +387,7 @@ def fit_power(points: list[tuple[float, float]]) -> PowerFit | None:
 
 
 def _mean_fit(fits: list[PowerFit | None]) -> PowerFit | None:
-    """Average per-accelerator fits, weighted by their readings; None if none fitted."""
+    """Average per-accelerator fits weighted by their readings, or None if none fitted."""
     fitted = [fit for fit in fits if fit is not None]
     if not fitted:
         return None
@@ -407,6 +414,7 @@ class TelemetrySummary:
 
     @property
     def utilization(self) -> float | None:
+        """Busy over observed accelerator-seconds, or None when nothing was observed."""
         if self.utilization_seconds <= 0:
             return None
         return self.busy_seconds / self.utilization_seconds
@@ -420,17 +428,17 @@ class TelemetrySummary:
 
     @property
     def it_kwh(self) -> float | None:
-        """IT energy observed over the covered time; None for point readings."""
+        """IT energy observed over the covered time, or None for point readings."""
         return self.energy_joules / 3.6e6 if self.timed else None
 
     @property
     def observed_hours(self) -> float | None:
-        """Accelerator-hours covered by power or energy readings; None for point readings."""
+        """Accelerator-hours covered by power or energy readings, or None for point readings."""
         return self.energy_seconds / 3600.0 if self.timed else None
 
 
 def summarize_telemetry(results: list[TelemetryResult]) -> TelemetrySummary | None:
-    """Combine telemetry sources; timed sources win over untimed point readings."""
+    """Combine telemetry sources, preferring timed sources over untimed point readings."""
     figures = [(result, figure) for result in results for figure in result.gpus]
     if not figures:
         return None

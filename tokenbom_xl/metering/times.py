@@ -3,8 +3,8 @@
 A period is a calendar month ``YYYY-MM`` in UTC. Timestamps arrive as ISO 8601 text
 (with or without a zone), as nvidia-smi's ``2026/07/14 08:12:53.353`` (never a
 zone), or as Unix epoch numbers in seconds, milliseconds or nanoseconds. Everything is
-converted to float epoch seconds in UTC; text without a zone is read in the zone the
-caller gives (UTC by default) and the reader flags it.
+converted to float epoch seconds in UTC. Text without a zone is read in the zone that
+the caller gives (UTC by default), and the reader flags it.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tokenbom_xl.errors import InputError
@@ -47,8 +47,8 @@ _NANOSECONDS_FROM = 1e17
 _FIRST_PERIOD = (1, 2)
 _LAST_PERIOD = (9999, 11)
 
-# 10000-01-01T00:00:00Z: Python's datetime, and so every time the reports print,
-# ends before it.
+# 10000-01-01T00:00:00Z in epoch seconds. Python's datetime, and so every time that
+# the reports print, ends before it.
 MAX_EPOCH_SECONDS = 253_402_300_800.0
 
 
@@ -97,7 +97,7 @@ def parse_period(text: str) -> Period:
 
 
 def parse_zone(name: str) -> tzinfo:
-    """Return the zone for naive timestamps: 'UTC', an offset like '+02:00', or an IANA name.
+    """Parse the zone for naive timestamps: 'UTC', an offset like '+02:00', or an IANA name.
 
     An offset is ``+HH:MM`` or ``+HHMM`` with hours 00 to 23 and minutes 00 to 59.
 
@@ -117,17 +117,11 @@ def parse_zone(name: str) -> tzinfo:
                 f"time zone offset {name!r} is invalid because {problem}; {_ZONE_FORMS}"
             )
         sign = -1 if offset.group(1) == "-" else 1
-        return _fixed(sign * (hours * 60 + minutes))
+        return timezone(timedelta(minutes=sign * (hours * 60 + minutes)))
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise InputError(f"time zone {name!r} is unknown; {_ZONE_FORMS}") from None
-
-
-def _fixed(minutes: int) -> tzinfo:
-    from datetime import timezone
-
-    return timezone(timedelta(minutes=minutes))
 
 
 def is_valid_epoch(seconds: float) -> bool:
@@ -157,7 +151,7 @@ def parse_epoch(value: float) -> float | None:
 
 
 def parse_timestamp(text: str, zone: tzinfo = UTC) -> tuple[float, bool] | None:
-    """Parse one timestamp; return (epoch seconds UTC, had_zone) or None if unreadable.
+    """Parse one timestamp into (epoch seconds UTC, had_zone), or None if unreadable.
 
     Accepts ISO 8601 (``2026-11-03T10:00:00Z``, ``2026-11-03 10:00:00+01:00``),
     nvidia-smi's ``2026/11/03 10:00:00.123`` and epoch numbers written as text.

@@ -21,7 +21,7 @@ __all__ = [
 # keeps every total exact.
 MAX_TOKEN_COUNT = 2**53
 
-# Distinct (business unit, model) pairs accepted from the serving sources. Each
+# Maximum number of distinct (business unit, model) pairs from the serving sources. Each
 # becomes a row of the metered TOML and of the workbook's Metering sheet. Far more
 # pairs than business units times models means that the consumer option names a
 # request or user id.
@@ -39,7 +39,7 @@ class TokenTotals:
 
 @dataclass
 class TokenCounts:
-    """Token totals keyed by (business unit, model), from ``source`` (for messages)."""
+    """Token totals keyed by (business unit, model). Messages name ``source``."""
 
     source: str = "the serving sources together"
     totals: dict[tuple[str, str], TokenTotals] = field(default_factory=dict)
@@ -55,7 +55,7 @@ class TokenCounts:
         """Add tokens to one business unit and model.
 
         Raises:
-            InputError: the pair would be one more than ``MAX_TOKEN_GROUPS``.
+            InputError: the pair is new and ``MAX_TOKEN_GROUPS`` pairs exist already.
         """
         key = (business_unit, model)
         if key not in self.totals and len(self.totals) >= MAX_TOKEN_GROUPS:
@@ -71,6 +71,7 @@ class TokenCounts:
         totals.requests += requests
 
     def merge(self, other: TokenCounts) -> None:
+        """Add every total of ``other`` to these counts."""
         for (business_unit, model), totals in other.totals.items():
             self.add(
                 business_unit,
@@ -82,12 +83,13 @@ class TokenCounts:
 
     @property
     def output_tokens(self) -> int:
+        """Output tokens over every business unit and model."""
         return sum(totals.output_tokens for totals in self.totals.values())
 
 
 @dataclass
 class ServingResult:
-    """What one serving file gave: token counts and the source report."""
+    """Token counts from one serving file, and its source report."""
 
     report: SourceReport
     counts: TokenCounts

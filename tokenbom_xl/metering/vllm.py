@@ -3,8 +3,8 @@
 vLLM counts tokens per engine shard: ``vllm:generation_tokens_total`` (output) and
 ``vllm:prompt_tokens_total`` (input), labelled ``model_name`` and ``engine``, and
 requests in ``vllm:request_success_total`` by ``finished_reason``. Shards are summed.
-The ``*_created`` series hold the Unix time a counter started, not a count, and are
-skipped.
+The ``*_created`` series contain the Unix time a counter started, not a count, and
+are skipped.
 
 Counters only grow while the server runs. Across several scrapes (several files in
 time order, or one file whose samples carry timestamps) the tokens made are the
@@ -38,11 +38,14 @@ _COUNTERS = {
 
 
 def looks_like_vllm(first_lines: list[str]) -> bool:
+    """Return whether the opening lines name a vllm: metric."""
     return any("vllm:" in line for line in first_lines)
 
 
 @dataclass
 class _Series:
+    """Samples of one counter series, and the report of the file of its last sample."""
+
     report: SourceReport
     times: list[float] = field(default_factory=list)
     values: list[float] = field(default_factory=list)
@@ -60,7 +63,7 @@ def read_vllm_scrapes(paths: list[str], options: ReadOptions) -> list[ServingRes
     """
     reports = {path: SourceReport("serving", FORMAT, path) for path in paths}
     series: dict[tuple[str, tuple[tuple[str, str], ...]], _Series] = {}
-    for order, path in enumerate(paths):
+    for file_index, path in enumerate(paths):
         report = reports[path]
         with open_input(path, options.limits) as source:
             for sample in iter_exposition(source):
@@ -79,7 +82,9 @@ def read_vllm_scrapes(paths: list[str], options: ReadOptions) -> list[ServingRes
                 entry.report = report
                 # Untimed scrapes are ordered as the files were given.
                 entry.times.append(
-                    sample.timestamp if sample.timestamp is not None else float(order)
+                    sample.timestamp
+                    if sample.timestamp is not None
+                    else float(file_index)
                 )
                 entry.values.append(sample.value)
                 entry.lines.append(sample.line)
@@ -96,7 +101,7 @@ def read_vllm_scrapes(paths: list[str], options: ReadOptions) -> list[ServingRes
                 "no consumer label: tokens counted under 'unassigned'",
                 key="unattributed",
             )
-        amount = _tokens_made(
+        amount = _counter_total(
             entry, f"{name} {model} engine {label_map.get('engine', '?')}"
         )
         kind = _COUNTERS[name]
@@ -109,7 +114,8 @@ def read_vllm_scrapes(paths: list[str], options: ReadOptions) -> list[ServingRes
     return [ServingResult(reports[path], counts[path]) for path in paths]
 
 
-def _tokens_made(entry: _Series, name: str) -> int:
+def _counter_total(entry: _Series, name: str) -> int:
+    """Return the counter's increase, or its value for a single scrape, rounded."""
     times = np.array(entry.times)
     values = np.array(entry.values)
     lines = np.array(entry.lines, dtype=np.int64)
