@@ -67,6 +67,31 @@ def test_vllm_shards_summed_and_reset(tmp_path):
     assert "counter_reset" in {flag.code for flag in results[1].report.flags.values()}
 
 
+def test_vllm_untimed_samples_among_timed_left_out(tmp_path):
+    series = 'vllm:generation_tokens_total{engine="0",model_name="m"}'
+    timed = tmp_path / "timed.prom"
+    # Timestamps in ms: 100 then 160 tokens a minute apart.
+    timed.write_text(
+        "# TYPE vllm:generation_tokens counter\n"
+        f"{series} 100 1790000000000\n"
+        f"{series} 160 1790000060000\n",
+        encoding="utf-8",
+    )
+    untimed = tmp_path / "untimed.prom"
+    untimed.write_text(
+        f"# TYPE vllm:generation_tokens counter\n{series} 5\n", encoding="utf-8"
+    )
+
+    results = read_vllm_scrapes([str(timed), str(untimed)], ReadOptions())
+
+    # Without the untimed sample the increase is 60; placed first it would read
+    # as 5 -> 100 -> 160, an increase of 155.
+    output = sum(t.output_tokens for r in results for t in r.counts.totals.values())
+    assert output == 60
+    flags = {flag.code for r in results for flag in r.report.flags.values()}
+    assert "inconsistent" in flags
+
+
 # --- OpenAI-style usage ---------------------------------------------------------
 
 

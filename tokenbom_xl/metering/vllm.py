@@ -50,6 +50,7 @@ class _Series:
     times: list[float] = field(default_factory=list)
     values: list[float] = field(default_factory=list)
     lines: list[int] = field(default_factory=list)
+    timed: list[bool] = field(default_factory=list)
 
 
 def read_vllm_scrapes(paths: list[str], options: ReadOptions) -> list[ServingResult]:
@@ -88,6 +89,7 @@ def read_vllm_scrapes(paths: list[str], options: ReadOptions) -> list[ServingRes
                 )
                 entry.values.append(sample.value)
                 entry.lines.append(sample.line)
+                entry.timed.append(sample.timestamp is not None)
                 report.rows_used += 1
 
     counts = {path: TokenCounts(path) for path in paths}
@@ -119,6 +121,17 @@ def _counter_total(entry: _Series, name: str) -> int:
     times = np.array(entry.times)
     values = np.array(entry.values)
     lines = np.array(entry.lines, dtype=np.int64)
+    timed = np.array(entry.timed, dtype=bool)
+    if timed.any() and not timed.all():
+        # A file index cannot be placed among real timestamps, so untimed samples
+        # of a series that also has timed ones are left out rather than guessed.
+        entry.report.flag(
+            "inconsistent",
+            f"{name}: samples with and without timestamps in one series; "
+            f"{int((~timed).sum())} untimed sample(s) left out",
+            key=f"mixed_times {name}",
+        )
+        times, values, lines = times[timed], values[timed], lines[timed]
     keep = order_samples(times, lines, entry.report, name)
     values, lines = values[keep], lines[keep]
     if len(values) == 1:
