@@ -12,6 +12,7 @@ source accounts for every row it read.
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
 
 from openpyxl.worksheet.worksheet import Worksheet
@@ -64,23 +65,26 @@ def write_metering(ctx: BuildContext, applied: AppliedMetering) -> None:
     row = _write_booked(ctx, ws, row + 1, metered)
     _write_profiles(ws, row + 1, metered)
 
-    widths = {
-        "A": 18,
-        "B": 24,
-        "C": 70,
-        "D": 22,
-        "E": 22,
-        "F": 12,
-        "G": 12,
-        "H": 12,
-        "I": 12,
-        "J": 12,
-        "K": 60,
-        "L": 80,
-        "M": 60,
-    }
-    style.set_column_widths(ws, widths)
+    style.set_column_widths(ws, _WIDTHS)
     style.finish_sheet(ws, freeze="A4")
+
+
+# Column widths in characters; the wrapped text columns size the source rows.
+_WIDTHS = {
+    "A": 18,
+    "B": 24,
+    "C": 48,
+    "D": 22,
+    "E": 22,
+    "F": 12,
+    "G": 12,
+    "H": 12,
+    "I": 12,
+    "J": 12,
+    "K": 40,
+    "L": 56,
+    "M": 40,
+}
 
 
 def _header(ws: Worksheet, row: int, labels: list[str]) -> None:
@@ -203,9 +207,21 @@ def _write_sources(ctx: BuildContext, ws: Worksheet, row: int, metered: Metered)
             accounted,
             style.TOKENS,
         )
-        write_text(ws, f"K{current}", source.rejection_text() or "none")
-        write_text(ws, f"L{current}", source.flag_text() or "none")
-        write_text(ws, f"M{current}", "; ".join(source.notes))
+        # The long texts wrap inside their columns instead of running off the page,
+        # and the row is made tall enough for the longest of them.
+        texts = {
+            "C": source.file,
+            "K": source.rejection_text() or "none",
+            "L": source.flag_text() or "none",
+            "M": "; ".join(source.notes),
+        }
+        for column, text in texts.items():
+            write_text(ws, f"{column}{current}", text).alignment = style.WRAP
+        lines = max(
+            math.ceil(len(str(text)) / (_WIDTHS[column] * 1.1))
+            for column, text in texts.items()
+        )
+        ws.row_dimensions[current].height = 15 * max(lines, 1)
 
     last = first + len(metered.sources) - 1
     total = last + 1
