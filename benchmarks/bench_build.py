@@ -1,8 +1,8 @@
 """Benchmark `tokenbom build` as a whole process, and the engine on 1,000,000 points.
 
-Prints median wall-clock times. Targets: the build under 1.5 s as a whole process on
-a 2-core machine; `engine.evaluate` within 3x of the same arithmetic written as a
-bare NumPy expression.
+Prints median wall-clock times. The build's target is under 1.5 s as a whole
+process on a 2-core machine. `engine.evaluate` should stay within 3x of the same
+arithmetic written as a bare NumPy expression.
 
     python benchmarks/bench_build.py [--runs 15]
 """

@@ -4,7 +4,7 @@ Compares tokenbom_xl's serving-log reader with the bare DuckDB GROUP BY over the
 file. The reader also classifies every record as valid, outside the period or
 rejected with a reason. Each variant's median wall time and peak memory (maximum
 resident set size) are printed. Each run is a fresh Python process, so one run's
-caches and memory do not carry into the next; the timer covers the aggregation,
+caches and memory do not carry into the next. The timer covers the aggregation,
 not the interpreter's start.
 
     python benchmarks/serving_log.py [--records N] [--runs N] [--file PATH]

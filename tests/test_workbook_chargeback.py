@@ -1,6 +1,6 @@
 """Chargeback, TBM Mapping and Ledger Reconciliation sheets, recalculated in LibreOffice.
 
-Every formula cell the builder wrote records the engine's value; after a LibreOffice
+Every formula cell the builder wrote records the engine's value. After a LibreOffice
 recalculation each one must match, the master check must be TRUE, and no formula may
 evaluate to an error. Names from input files must be written as text, never formulas.
 """

@@ -307,9 +307,9 @@ def test_every_check_passes(saved, recalc):
 
 
 def worked_example_workbook(tmp_path):
-    # The engine's worked example: Silicon 9,000 a month, 900M good tokens a month
-    # until 2026-06 and 1,125M after; a first-month fixed rate of 10.00 per million in
-    # 2026 over-recovers 13,500, which lowers 2027's rate from 8.00 to 7.00.
+    # The engine's worked example: Silicon is 9,000 a month, with 900M good tokens a
+    # month until 2026-06 and 1,125M after. A first-month fixed rate of 10.00 per
+    # million in 2026 over-recovers 13,500, which lowers 2027's rate from 8.00 to 7.00.
     scenario = parse_scenario(
         {
             "name": "Worked example",

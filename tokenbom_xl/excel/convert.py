@@ -442,7 +442,7 @@ def worksheet_function(function: Function) -> Function:
         try:
             with np.errstate(all="ignore"):
                 return function(*args, **kwargs)
-        except Exception:  # the contract: never raise into Excel
+        except Exception:  # noqa: BLE001  (Excel gets an error value, not an exception)
             logger.exception(
                 "worksheet function %s failed; returned %s", function.__name__, VALUE
             )
@@ -536,7 +536,7 @@ def table_function(function: Function) -> Function:
                 return table_result(function(*args, **kwargs))
         except InputError as exc:
             return [[VALUE, str(exc)]]
-        except Exception:  # the contract: never raise into Excel
+        except Exception:  # noqa: BLE001  (Excel gets an error value, not an exception)
             logger.exception(
                 "worksheet function %s failed; returned %s", function.__name__, VALUE
             )
